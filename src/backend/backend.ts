@@ -1,0 +1,226 @@
+/**
+ * The numeric kernels every part of Stratum goes through.
+ *
+ * Kernels work on flat typed arrays and write into output buffers that the
+ * caller allocates, so a backend never owns memory and a native backend can
+ * fill the same JavaScript buffers in place. Shapes are row-major. Float
+ * kernels accept Float32Array or Float64Array (all arguments of one call share
+ * the type); a backend lists the dtypes it supports in `dtypes`.
+ *
+ * Besides the primitives, the interface has fused kernels for the hot path of
+ * training (a dense layer forward and backward, softmax with crossentropy, one
+ * optimizer update over a whole variable), so a faster backend speeds up
+ * layers, losses and optimizers without any change to them.
+ */
+
+import type { DType, FloatArray, TypedArray } from "../tensor/dtype.js";
+
+export type UnaryOp =
+  | "neg"
+  | "abs"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "square"
+  | "relu"
+  | "sigmoid"
+  | "tanh";
+
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum";
+
+/** Activations that the dense kernels apply in their epilogue. */
+export type FusedActivation = "linear" | "relu" | "sigmoid" | "tanh";
+
+export interface DenseForwardArgs {
+  /** Input, [m, k]. */
+  x: FloatArray;
+  /** Kernel, [k, n]. */
+  kernel: FloatArray;
+  /** Bias, [n], or null for a layer without bias. */
+  bias: FloatArray | null;
+  /** Output, [m, n]: activation(x · kernel + bias). */
+  out: FloatArray;
+  m: number;
+  k: number;
+  n: number;
+  activation: FusedActivation;
+}
+
+export interface DenseBackwardArgs {
+  x: FloatArray;
+  kernel: FloatArray;
+  /** The forward output (after the activation), [m, n]. */
+  y: FloatArray;
+  /** Gradient with respect to `y`, [m, n]. */
+  dy: FloatArray;
+  /** Scratch for the gradient before the activation, [m, n]; may be `dy` itself when it can be overwritten. */
+  dPre: FloatArray;
+  /** Gradient with respect to `x`, [m, k], or null when it is not needed. */
+  dx: FloatArray | null;
+  /** Gradient with respect to the kernel, [k, n], or null. */
+  dKernel: FloatArray | null;
+  /** Gradient with respect to the bias, [n], or null. */
+  dBias: FloatArray | null;
+  m: number;
+  k: number;
+  n: number;
+  activation: FusedActivation;
+}
+
+export interface CrossentropyArgs {
+  /** Predicted probabilities, [rows, classes]. */
+  probs: FloatArray;
+  /** One-hot (or soft) labels, [rows, classes]. */
+  labels: FloatArray;
+  /** Per-row loss, [rows]. */
+  loss: FloatArray;
+  rows: number;
+  classes: number;
+  /** Probabilities are clipped to [epsilon, 1 - epsilon] before the logarithm. */
+  epsilon: number;
+}
+
+export interface SparseCrossentropyArgs {
+  probs: FloatArray;
+  /** Class index per row, [rows]. */
+  labels: Int32Array;
+  loss: FloatArray;
+  rows: number;
+  classes: number;
+  epsilon: number;
+}
+
+export interface CrossentropyBackwardArgs {
+  probs: FloatArray;
+  labels: FloatArray | Int32Array;
+  /** Upstream gradient of each row's loss, [rows]. */
+  dLoss: FloatArray;
+  /**
+   * Output, [rows, classes]: with `throughSoftmax` the gradient with respect to
+   * the logits that produced `probs` through softmax, otherwise with respect to `probs`.
+   */
+  grad: FloatArray;
+  rows: number;
+  classes: number;
+  epsilon: number;
+  sparse: boolean;
+  throughSoftmax: boolean;
+}
+
+export interface BinaryCrossentropyArgs {
+  probs: FloatArray;
+  labels: FloatArray;
+  /** Per-row loss: the mean over the last axis, [rows]. */
+  loss: FloatArray;
+  rows: number;
+  cols: number;
+  epsilon: number;
+}
+
+export interface BinaryCrossentropyBackwardArgs {
+  probs: FloatArray;
+  labels: FloatArray;
+  dLoss: FloatArray;
+  grad: FloatArray;
+  rows: number;
+  cols: number;
+  epsilon: number;
+}
+
+export interface AdamUpdateArgs {
+  variable: FloatArray;
+  gradient: FloatArray;
+  momentum: FloatArray;
+  velocity: FloatArray;
+  /** The running maximum of `velocity` when amsgrad is on, else null. */
+  velocityHat: FloatArray | null;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** The 1-based step number used for bias correction. */
+  step: number;
+}
+
+export interface SgdUpdateArgs {
+  variable: FloatArray;
+  gradient: FloatArray;
+  /** Momentum buffer, or null when momentum is 0. */
+  momentum: FloatArray | null;
+  learningRate: number;
+  momentumFactor: number;
+  nesterov: boolean;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly dtypes: readonly DType[];
+
+  /** out[i] = op(x[i]). */
+  unary(op: UnaryOp, x: FloatArray, out: FloatArray): void;
+  /** dx[i] = dy[i] · op'(x[i]); `y` is the forward output, which some ops use instead of `x`. */
+  unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  /** out = a op b with NumPy broadcasting; `outShape` is the broadcast shape. */
+  binary(
+    op: BinaryOp,
+    a: FloatArray,
+    aShape: readonly number[],
+    b: FloatArray,
+    bShape: readonly number[],
+    out: FloatArray,
+    outShape: readonly number[],
+  ): void;
+  /** out[i] = x[i] · scale + offset. */
+  affine(x: FloatArray, scale: number, offset: number, out: FloatArray): void;
+  /** out[i] = min(max(x[i], low), high). */
+  clip(x: FloatArray, low: number, high: number, out: FloatArray): void;
+  /**
+   * out = op(a) · op(b), where op transposes when the flag is set; op(a) is
+   * [m, k] and op(b) is [k, n]. With `accumulate`, adds to `out` instead of overwriting it.
+   */
+  matmul(
+    a: FloatArray,
+    b: FloatArray,
+    out: FloatArray,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    accumulate?: boolean,
+  ): void;
+  /** Sums `x` (of shape `shape`) over `axes`; `out` has the shape with those axes removed. */
+  sum(x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray): void;
+  /** Writes `x` broadcast to `outShape` into `out` (the adjoint of `sum`). */
+  broadcastTo(x: FloatArray, shape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
+  /** Index of the largest value in each row of a [rows, cols] matrix (the first one on ties). */
+  argmax(x: TypedArray, rows: number, cols: number, out: Int32Array): void;
+  /** Copies rows `indices[i]` of a [*, rowSize] matrix into consecutive rows of `out`. */
+  gatherRows(x: TypedArray, rowSize: number, indices: Int32Array, out: TypedArray): void;
+  /** Softmax over the last axis of a [rows, cols] matrix, subtracting each row's maximum first. */
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /** dx = y ⊙ (dy − Σ(dy ⊙ y)) per row, where y is the softmax output. */
+  softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
+
+  /** Fused dense forward: out = activation(x · kernel + bias). */
+  denseForward(args: DenseForwardArgs): void;
+  /** Fused dense backward: the activation's derivative, then the three products. */
+  denseBackward(args: DenseBackwardArgs): void;
+
+  /**
+   * Categorical crossentropy on probabilities, as Keras computes it: each row
+   * is renormalized to sum 1, clipped to [ε, 1 − ε], then −Σ y · log p.
+   */
+  categoricalCrossentropy(args: CrossentropyArgs): void;
+  sparseCategoricalCrossentropy(args: SparseCrossentropyArgs): void;
+  /** Gradient of either crossentropy, optionally carried through the softmax that produced `probs`. */
+  crossentropyBackward(args: CrossentropyBackwardArgs): void;
+  /** Binary crossentropy on probabilities clipped to [ε, 1 − ε], averaged over the last axis. */
+  binaryCrossentropy(args: BinaryCrossentropyArgs): void;
+  binaryCrossentropyBackward(args: BinaryCrossentropyBackwardArgs): void;
+
+  /** One Adam step over a whole variable, in place. */
+  adamUpdate(args: AdamUpdateArgs): void;
+  /** One SGD step (optionally with momentum or Nesterov momentum) over a whole variable, in place. */
+  sgdUpdate(args: SgdUpdateArgs): void;
+}

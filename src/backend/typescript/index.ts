@@ -1,0 +1,247 @@
+import type {
+  AdamUpdateArgs,
+  Backend,
+  BinaryCrossentropyArgs,
+  BinaryCrossentropyBackwardArgs,
+  CrossentropyArgs,
+  CrossentropyBackwardArgs,
+  DenseBackwardArgs,
+  DenseForwardArgs,
+  SgdUpdateArgs,
+  SparseCrossentropyArgs,
+} from "../backend.js";
+import type { DType, FloatArray, TypedArray } from "../../tensor/dtype.js";
+import { binary, broadcastTo, sigmoid, sum, unary, unaryBackward } from "./elementwise.js";
+import { matmul } from "./matmul.js";
+
+/**
+ * The reference backend: every kernel in plain TypeScript, in float32 and
+ * float64. It runs anywhere JavaScript runs and defines the results that
+ * other backends are tested against.
+ */
+export class TypeScriptBackend implements Backend {
+  readonly name = "typescript";
+  readonly dtypes: readonly DType[] = ["float32", "float64", "int32"];
+
+  unary = unary;
+  unaryBackward = unaryBackward;
+  binary = binary;
+  sum = sum;
+  broadcastTo = broadcastTo;
+
+  affine(x: FloatArray, scale: number, offset: number, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) out[i] = x[i]! * scale + offset;
+  }
+
+  clip(x: FloatArray, low: number, high: number, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = v < low ? low : v > high ? high : v;
+    }
+  }
+
+  matmul(
+    a: FloatArray,
+    b: FloatArray,
+    out: FloatArray,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    accumulate = false,
+  ): void {
+    matmul(a, b, out, m, k, n, transposeA, transposeB, accumulate);
+  }
+
+  argmax(x: TypedArray, rows: number, cols: number, out: Int32Array): void {
+    for (let r = 0; r < rows; r++) {
+      const row = r * cols;
+      let best = 0;
+      let bestValue = x[row]!;
+      for (let c = 1; c < cols; c++) {
+        const v = x[row + c]!;
+        if (v > bestValue) {
+          bestValue = v;
+          best = c;
+        }
+      }
+      out[r] = best;
+    }
+  }
+
+  gatherRows(x: TypedArray, rowSize: number, indices: Int32Array, out: TypedArray): void {
+    for (let i = 0; i < indices.length; i++) {
+      const start = indices[i]! * rowSize;
+      out.set(x.subarray(start, start + rowSize), i * rowSize);
+    }
+  }
+
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const row = r * cols;
+      let max = -Infinity;
+      for (let c = 0; c < cols; c++) if (x[row + c]! > max) max = x[row + c]!;
+      let total = 0;
+      for (let c = 0; c < cols; c++) {
+        const e = Math.exp(x[row + c]! - max);
+        out[row + c] = e;
+        total += e;
+      }
+      for (let c = 0; c < cols; c++) out[row + c]! /= total;
+    }
+  }
+
+  softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const row = r * cols;
+      let dot = 0;
+      for (let c = 0; c < cols; c++) dot += dy[row + c]! * y[row + c]!;
+      for (let c = 0; c < cols; c++) dx[row + c] = y[row + c]! * (dy[row + c]! - dot);
+    }
+  }
+
+  denseForward({ x, kernel, bias, out, m, k, n, activation }: DenseForwardArgs): void {
+    if (bias) {
+      for (let i = 0; i < m; i++) out.set(bias, i * n);
+    }
+    matmul(x, kernel, out, m, k, n, false, false, bias !== null);
+    if (activation !== "linear") unary(activation, out, out);
+  }
+
+  denseBackward(args: DenseBackwardArgs): void {
+    const { x, kernel, y, dy, dPre, dx, dKernel, dBias, m, k, n, activation } = args;
+    let grad: FloatArray = dy;
+    if (activation === "relu") {
+      for (let i = 0; i < m * n; i++) dPre[i] = y[i]! > 0 ? dy[i]! : 0;
+      grad = dPre;
+    } else if (activation === "sigmoid") {
+      for (let i = 0; i < m * n; i++) dPre[i] = dy[i]! * y[i]! * (1 - y[i]!);
+      grad = dPre;
+    } else if (activation === "tanh") {
+      for (let i = 0; i < m * n; i++) dPre[i] = dy[i]! * (1 - y[i]! * y[i]!);
+      grad = dPre;
+    }
+    if (dKernel) matmul(x, grad, dKernel, k, m, n, true, false, false);
+    if (dBias) sum(grad, [m, n], [0], dBias);
+    if (dx) matmul(grad, kernel, dx, m, n, k, false, true, false);
+  }
+
+  categoricalCrossentropy({ probs, labels, loss, rows, classes, epsilon }: CrossentropyArgs): void {
+    for (let r = 0; r < rows; r++) {
+      const row = r * classes;
+      let total = 0;
+      for (let c = 0; c < classes; c++) total += probs[row + c]!;
+      let value = 0;
+      for (let c = 0; c < classes; c++) {
+        const label = labels[row + c]!;
+        if (label === 0) continue;
+        value -= label * Math.log(clamp(probs[row + c]! / total, epsilon, 1 - epsilon));
+      }
+      loss[r] = value;
+    }
+  }
+
+  sparseCategoricalCrossentropy({ probs, labels, loss, rows, classes, epsilon }: SparseCrossentropyArgs): void {
+    for (let r = 0; r < rows; r++) {
+      const row = r * classes;
+      let total = 0;
+      for (let c = 0; c < classes; c++) total += probs[row + c]!;
+      loss[r] = -Math.log(clamp(probs[row + labels[r]!]! / total, epsilon, 1 - epsilon));
+    }
+  }
+
+  crossentropyBackward(args: CrossentropyBackwardArgs): void {
+    const { probs, labels, dLoss, grad, rows, classes, epsilon, sparse, throughSoftmax } = args;
+    for (let r = 0; r < rows; r++) {
+      const row = r * classes;
+      const upstream = dLoss[r]!;
+      let total = 0;
+      for (let c = 0; c < classes; c++) total += probs[row + c]!;
+      // g_c = ∂loss/∂q_c for the renormalized, clipped q = p / total; zero where the clip is active.
+      let weighted = 0;
+      for (let c = 0; c < classes; c++) {
+        const label = sparse ? (labels[r] === c ? 1 : 0) : labels[row + c]!;
+        const q = probs[row + c]! / total;
+        const g = label !== 0 && q > epsilon && q < 1 - epsilon ? (-label / q) * upstream : 0;
+        grad[row + c] = g;
+        weighted += g * q;
+      }
+      if (throughSoftmax) {
+        // Softmax output sums to 1, so the renormalization drops out: dz = p ⊙ (g − Σ g p).
+        for (let c = 0; c < classes; c++) {
+          grad[row + c] = probs[row + c]! * (grad[row + c]! - weighted);
+        }
+      } else {
+        // Through q = p / total: ∂/∂p_c = (g_c − Σ g q) / total.
+        for (let c = 0; c < classes; c++) grad[row + c] = (grad[row + c]! - weighted) / total;
+      }
+    }
+  }
+
+  binaryCrossentropy({ probs, labels, loss, rows, cols, epsilon }: BinaryCrossentropyArgs): void {
+    for (let r = 0; r < rows; r++) {
+      let total = 0;
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        const p = clamp(probs[i]!, epsilon, 1 - epsilon);
+        const y = labels[i]!;
+        total -= y * Math.log(p) + (1 - y) * Math.log(1 - p);
+      }
+      loss[r] = total / cols;
+    }
+  }
+
+  binaryCrossentropyBackward({ probs, labels, dLoss, grad, rows, cols, epsilon }: BinaryCrossentropyBackwardArgs): void {
+    for (let r = 0; r < rows; r++) {
+      const upstream = dLoss[r]! / cols;
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        const p = probs[i]!;
+        const y = labels[i]!;
+        grad[i] = p > epsilon && p < 1 - epsilon ? upstream * ((1 - y) / (1 - p) - y / p) : 0;
+      }
+    }
+  }
+
+  adamUpdate(args: AdamUpdateArgs): void {
+    const { variable, gradient, momentum, velocity, velocityHat, learningRate, beta1, beta2, epsilon, step } = args;
+    const alpha = (learningRate * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
+    const oneMinusBeta1 = 1 - beta1;
+    const oneMinusBeta2 = 1 - beta2;
+    for (let i = 0; i < variable.length; i++) {
+      const g = gradient[i]!;
+      const m = momentum[i]! + (g - momentum[i]!) * oneMinusBeta1;
+      const v = velocity[i]! + (g * g - velocity[i]!) * oneMinusBeta2;
+      momentum[i] = m;
+      velocity[i] = v;
+      let denominatorSource = v;
+      if (velocityHat) {
+        const vHat = Math.max(velocityHat[i]!, v);
+        velocityHat[i] = vHat;
+        denominatorSource = vHat;
+      }
+      // Keras adds epsilon to the square root of the uncorrected second moment.
+      variable[i]! -= (alpha * m) / (Math.sqrt(denominatorSource) + epsilon);
+    }
+  }
+
+  sgdUpdate({ variable, gradient, momentum, learningRate, momentumFactor, nesterov }: SgdUpdateArgs): void {
+    if (!momentum) {
+      for (let i = 0; i < variable.length; i++) variable[i]! -= learningRate * gradient[i]!;
+      return;
+    }
+    for (let i = 0; i < variable.length; i++) {
+      const g = gradient[i]!;
+      const m = momentumFactor * momentum[i]! - learningRate * g;
+      momentum[i] = m;
+      variable[i]! += nesterov ? momentumFactor * m - learningRate * g : m;
+    }
+  }
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return value < low ? low : value > high ? high : value;
+}
+
+export { sigmoid };

@@ -1,0 +1,2 @@
+export { Callback, History, type Logs, type TrainingParams } from "./callback.js";
+export { Progbar, ProgbarLogger } from "./progbar.js";

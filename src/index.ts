@@ -1,0 +1,31 @@
+/**
+ * Stratum: Keras-style deep learning for TypeScript.
+ *
+ * Top level: models, `Input`, the common layers, `tensor`, seeding and
+ * backend selection. Everything else lives in Keras-style namespaces
+ * (`layers`, `activations`, `initializers`, `optimizers`, `losses`,
+ * `metrics`, `callbacks`).
+ */
+
+export { Sequential, type SequentialOptions } from "./models/sequential.js";
+export { Model, type CompileOptions, type EvaluateOptions, type FitOptions, type PredictOptions } from "./models/model.js";
+export { Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, SymbolicTensor, Variable } from "./layers/index.js";
+export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
+export type { DType } from "./tensor/dtype.js";
+export { setRandomSeed } from "./random.js";
+export { getBackend, listBackends, registerBackend, setBackend } from "./backend/registry.js";
+export type { Backend } from "./backend/backend.js";
+export { NotBuiltError, ShapeError, StratumError, ValueError } from "./errors.js";
+export { setLogLevel, type LogLevel } from "./logger.js";
+export { valueAndGradients, noGrad } from "./autodiff/tape.js";
+export { clearSession } from "./utils/naming.js";
+
+export * as layers from "./layers/index.js";
+export * as activations from "./activations/index.js";
+export * as initializers from "./initializers/index.js";
+export * as optimizers from "./optimizers/index.js";
+export * as losses from "./losses/index.js";
+export * as metrics from "./metrics/index.js";
+export * as callbacks from "./callbacks/index.js";
+export * as ops from "./ops/index.js";
+export * as random from "./random.js";

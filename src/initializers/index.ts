@@ -1,0 +1,124 @@
+/** Weight initializers: glorot_uniform, zeros and ones, by Keras name or object. */
+
+import { ValueError, formatChoices } from "../errors.js";
+import { type RandomGenerator, RandomGenerator as Generator, globalRandom } from "../random.js";
+import { type DType, allocate } from "../tensor/dtype.js";
+import { sizeOf } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+
+export interface SerializedInitializer {
+  module: "keras.initializers";
+  class_name: string;
+  config: Record<string, unknown>;
+  registered_name: null;
+}
+
+export abstract class Initializer {
+  abstract call(shape: readonly number[], dtype: DType): Tensor;
+  abstract getConfig(): Record<string, unknown>;
+  /** The Keras class name used in serialized configs. */
+  abstract get className(): string;
+
+  serialize(): SerializedInitializer {
+    return { module: "keras.initializers", class_name: this.className, config: this.getConfig(), registered_name: null };
+  }
+}
+
+/** Fan-in and fan-out of a weight shape, as Keras computes them. */
+export function computeFans(shape: readonly number[]): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0]!, shape[0]!];
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  const receptive = sizeOf(shape.slice(0, -2));
+  return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
+}
+
+export class Zeros extends Initializer {
+  get className(): string {
+    return "Zeros";
+  }
+  call(shape: readonly number[], dtype: DType = "float32"): Tensor {
+    return new Tensor(allocate(dtype, sizeOf(shape)), shape);
+  }
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+export class Ones extends Initializer {
+  get className(): string {
+    return "Ones";
+  }
+  call(shape: readonly number[], dtype: DType = "float32"): Tensor {
+    const data = allocate(dtype, sizeOf(shape));
+    data.fill(1);
+    return new Tensor(data, shape);
+  }
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/**
+ * Uniform on [−limit, limit] with limit = sqrt(6 / (fanIn + fanOut)).
+ *
+ * With a seed, every call returns the same values (as in Keras); without one,
+ * values come from the global generator that `setRandomSeed` controls.
+ */
+export class GlorotUniform extends Initializer {
+  readonly seed: number | null;
+
+  constructor(options: { seed?: number | null } = {}) {
+    super();
+    this.seed = options.seed ?? null;
+  }
+
+  get className(): string {
+    return "GlorotUniform";
+  }
+
+  call(shape: readonly number[], dtype: DType = "float32"): Tensor {
+    const [fanIn, fanOut] = computeFans(shape);
+    const limit = Math.sqrt(3 / Math.max(1, (fanIn + fanOut) / 2));
+    const generator: RandomGenerator = this.seed === null ? globalRandom() : new Generator(this.seed);
+    const data = allocate(dtype, sizeOf(shape));
+    for (let i = 0; i < data.length; i++) data[i] = (generator.uniform() * 2 - 1) * limit;
+    return new Tensor(data, shape);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { seed: this.seed, input_axes: null, output_axes: null };
+  }
+}
+
+const names: Record<string, () => Initializer> = {
+  glorot_uniform: () => new GlorotUniform(),
+  GlorotUniform: () => new GlorotUniform(),
+  zeros: () => new Zeros(),
+  zero: () => new Zeros(),
+  Zeros: () => new Zeros(),
+  ones: () => new Ones(),
+  one: () => new Ones(),
+  Ones: () => new Ones(),
+};
+
+export type InitializerIdentifier = string | Initializer;
+
+/** Resolves an initializer name or object. */
+export function get(identifier: InitializerIdentifier, argument = "initializer"): Initializer {
+  if (identifier instanceof Initializer) return identifier;
+  const make = typeof identifier === "string" ? names[identifier] : undefined;
+  if (!make) {
+    throw new ValueError(
+      `Unknown initializer ${JSON.stringify(identifier)} for \`${argument}\`. Valid initializers: ${formatChoices(Object.keys(names))}.`,
+    );
+  }
+  return make();
+}
+
+/** Rebuilds an initializer from its serialized form (or a plain name). */
+export function deserialize(config: SerializedInitializer | string): Initializer {
+  if (typeof config === "string") return get(config);
+  if (config.class_name === "GlorotUniform") return new GlorotUniform({ seed: (config.config["seed"] as number | null) ?? null });
+  return get(config.class_name);
+}

@@ -1,0 +1,127 @@
+import { ShapeError, ValueError, formatShape } from "../errors.js";
+import * as activations from "../activations/index.js";
+import * as initializers from "../initializers/index.js";
+import * as ops from "../ops/index.js";
+import type { Tensor } from "../tensor/tensor.js";
+import {
+  BASE_LAYER_OPTIONS,
+  type CallOptions,
+  Layer,
+  type LayerOptions,
+  type SymbolicShape,
+  baseOptionsFromConfig,
+  checkPositiveInteger,
+} from "./layer.js";
+import type { Variable } from "./variable.js";
+
+export interface DenseOptions extends LayerOptions {
+  /** Size of the output's last axis. */
+  units: number;
+  /** Activation name or function; the default (none) is linear. */
+  activation?: activations.ActivationIdentifier;
+  useBias?: boolean;
+  kernelInitializer?: initializers.InitializerIdentifier;
+  biasInitializer?: initializers.InitializerIdentifier;
+}
+
+const DENSE_OPTIONS = [...BASE_LAYER_OPTIONS, "units", "activation", "useBias", "kernelInitializer", "biasInitializer"];
+
+/**
+ * A densely connected layer: `activation(inputs · kernel + bias)`, with a
+ * kernel of shape (inputDim, units). Inputs of rank above 2 are contracted
+ * over their last axis only, so (batch, 5, 6) gives (batch, 5, units).
+ */
+export class Dense extends Layer {
+  readonly units: number;
+  readonly activation: activations.ActivationFunction;
+  readonly useBias: boolean;
+  readonly kernelInitializer: initializers.Initializer;
+  readonly biasInitializer: initializers.Initializer;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(options: DenseOptions) {
+    if (options === undefined || options === null || typeof options !== "object") {
+      throw new ValueError("Dense needs an options object such as { units: 64 }.");
+    }
+    super(options, DENSE_OPTIONS);
+    checkPositiveInteger(options.units, "units", this.name);
+    this.units = options.units;
+    this.activation = activations.get(options.activation);
+    this.useBias = options.useBias ?? true;
+    this.kernelInitializer = initializers.get(options.kernelInitializer ?? "glorot_uniform", "kernelInitializer");
+    this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
+  }
+
+  override get className(): string {
+    return "Dense";
+  }
+
+  override build(inputShape: SymbolicShape): void {
+    if (inputShape.length < 2) {
+      throw new ShapeError(
+        `Layer "${this.name}" (Dense) needs inputs of rank 2 or more (batch, ..., features), received shape ${formatShape(inputShape)}.`,
+      );
+    }
+    const inputDim = inputShape[inputShape.length - 1];
+    if (inputDim === null || inputDim === undefined) {
+      throw new ShapeError(
+        `Layer "${this.name}" (Dense) needs the last axis of its input to be known, received shape ${formatShape(inputShape)}.`,
+      );
+    }
+    this.kernel = this.addWeight({ name: "kernel", shape: [inputDim, this.units], initializer: this.kernelInitializer });
+    if (this.useBias) {
+      this.bias = this.addWeight({ name: "bias", shape: [this.units], initializer: this.biasInitializer });
+    }
+    super.build(inputShape);
+  }
+
+  protected override checkInputShape(shape: readonly number[]): void {
+    const expected = this.kernel!.shape[0]!;
+    if (shape.length < 2 || shape[shape.length - 1] !== expected) {
+      throw new ShapeError(
+        `Layer "${this.name}" (Dense) expects inputs whose last axis is ${expected}, that is shape (None, ${expected}), ` +
+          `received ${formatShape(shape)}. Check the data's shape or the model's input shape.`,
+      );
+    }
+  }
+
+  call(inputs: Tensor, _options: CallOptions): Tensor {
+    const kernel = this.kernel!.value;
+    const bias = this.bias ? this.bias.value : null;
+    const fused = this.activation.fused;
+    if (fused) return ops.dense(inputs, kernel, bias, fused);
+    return this.activation(ops.dense(inputs, kernel, bias, "linear"));
+  }
+
+  override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: activations.serialize(this.activation),
+      use_bias: this.useBias,
+      kernel_initializer: this.kernelInitializer.serialize(),
+      bias_initializer: this.biasInitializer.serialize(),
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+      quantization_config: null,
+    };
+  }
+
+  static fromConfig(config: Record<string, unknown>): Dense {
+    return new Dense({
+      ...baseOptionsFromConfig(config),
+      units: config["units"] as number,
+      activation: (config["activation"] as string | null) ?? "linear",
+      useBias: (config["use_bias"] as boolean | undefined) ?? true,
+      kernelInitializer: initializers.deserialize((config["kernel_initializer"] ?? "glorot_uniform") as string),
+      biasInitializer: initializers.deserialize((config["bias_initializer"] ?? "zeros") as string),
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import { ValueError, formatChoices } from "../errors.js";
+import { Activation, Dropout, Flatten } from "./core.js";
+import { Dense } from "./dense.js";
+import { InputLayer } from "./input.js";
+import type { Layer } from "./layer.js";
+
+export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
+export { Dense, type DenseOptions } from "./dense.js";
+export { Input, InputLayer, type InputOptions, SymbolicTensor } from "./input.js";
+export { type CallOptions, Layer, type LayerOptions, type SymbolicShape } from "./layer.js";
+export { Variable } from "./variable.js";
+
+const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {
+  Activation: Activation.fromConfig,
+  Dense: Dense.fromConfig,
+  Dropout: Dropout.fromConfig,
+  Flatten: Flatten.fromConfig,
+  InputLayer: InputLayer.fromConfig,
+};
+
+/** Rebuilds a layer from Keras's serialized form `{ class_name, config }`. */
+export function deserialize(serialized: { class_name: string; config: Record<string, unknown> }): Layer {
+  const fromConfig = layerClasses[serialized.class_name];
+  if (!fromConfig) {
+    throw new ValueError(
+      `Unknown layer class "${serialized.class_name}". Layers Stratum can rebuild: ${formatChoices(Object.keys(layerClasses))}.`,
+    );
+  }
+  return fromConfig(serialized.config);
+}

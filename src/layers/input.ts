@@ -1,0 +1,94 @@
+import { ValueError } from "../errors.js";
+import type { FloatDType } from "../tensor/dtype.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { checkOptionKeys } from "../utils/suggest.js";
+import { type CallOptions, Layer, type SymbolicShape } from "./layer.js";
+
+export interface InputOptions {
+  /** Shape of one sample, without the batch axis; `null` marks an unknown size. */
+  shape?: SymbolicShape;
+  /** Full shape including the batch axis; an alternative to `shape`. */
+  batchShape?: SymbolicShape;
+  batchSize?: number;
+  dtype?: FloatDType;
+  name?: string;
+}
+
+const INPUT_OPTIONS = ["shape", "batchShape", "batchSize", "dtype", "name"];
+
+/** The layer behind `Input`: it has no weights and passes its input through. */
+export class InputLayer extends Layer {
+  readonly batchShape: SymbolicShape;
+
+  constructor(options: InputOptions) {
+    checkOptionKeys(options, INPUT_OPTIONS, "Input", (m) => new ValueError(m));
+    super({ name: options.name, dtype: options.dtype }, ["name", "dtype"]);
+    let batchShape: SymbolicShape;
+    if (options.batchShape !== undefined) {
+      batchShape = [...options.batchShape];
+    } else if (options.shape !== undefined) {
+      if (!Array.isArray(options.shape)) {
+        throw new ValueError(`Invalid \`shape\` for Input: expected an array such as [784], received ${JSON.stringify(options.shape)}.`);
+      }
+      batchShape = [options.batchSize ?? null, ...options.shape];
+    } else {
+      throw new ValueError("Input needs `shape` (the shape of one sample, such as [784]) or `batchShape`.");
+    }
+    for (const d of batchShape) {
+      if (d !== null && (!Number.isInteger(d) || d < 0)) {
+        throw new ValueError(`Invalid Input shape [${batchShape.slice(1).join(", ")}]: sizes must be non-negative integers or null.`);
+      }
+    }
+    this.batchShape = batchShape;
+    this.buildInputShape = batchShape;
+    this.built = true;
+  }
+
+  override get className(): string {
+    return "InputLayer";
+  }
+
+  call(inputs: Tensor, _options: CallOptions): Tensor {
+    return inputs;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { batch_shape: this.batchShape, dtype: this.dtype, sparse: false, ragged: false, name: this.name, optional: false };
+  }
+
+  static fromConfig(config: Record<string, unknown>): InputLayer {
+    const batchShape = (config["batch_shape"] ?? config["batch_input_shape"]) as SymbolicShape;
+    const dtype = config["dtype"];
+    return new InputLayer({
+      batchShape,
+      name: config["name"] as string | undefined,
+      dtype: dtype === "float64" ? "float64" : "float32",
+    });
+  }
+}
+
+/**
+ * A symbolic tensor: the shape and dtype of a model input, with the layer
+ * that produces it. Starting a model with one declares the model's input.
+ */
+export class SymbolicTensor {
+  readonly shape: SymbolicShape;
+  readonly dtype: FloatDType;
+  readonly sourceLayer: Layer;
+
+  constructor(shape: SymbolicShape, dtype: FloatDType, sourceLayer: Layer) {
+    this.shape = shape;
+    this.dtype = dtype;
+    this.sourceLayer = sourceLayer;
+  }
+
+  toString(): string {
+    return `SymbolicTensor(shape=[${this.shape.map((d) => (d === null ? "null" : d)).join(", ")}], dtype=${this.dtype}, name=${this.sourceLayer.name})`;
+  }
+}
+
+/** Declares a model input: `Input({ shape: [784] })` stands for a batch of 784-vectors. */
+export function Input(options: InputOptions): SymbolicTensor {
+  const layer = new InputLayer({ ...options, name: options.name ?? undefined });
+  return new SymbolicTensor(layer.batchShape, layer.dtype, layer);
+}

@@ -1,0 +1,145 @@
+import { ShapeError, ValueError, formatShape } from "../errors.js";
+import { InputLayer, SymbolicTensor } from "../layers/input.js";
+import { Layer, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
+import { checkOptionKeys } from "../utils/suggest.js";
+import { Model } from "./model.js";
+
+export interface SequentialOptions {
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * A plain stack of layers, each feeding the next.
+ *
+ * When the first element is an `Input` (or a layer given `inputShape`), every
+ * `add` builds the new layer at once, so weights and `summary()` shapes exist
+ * right away. Otherwise building waits for `build(shape)` or the first data.
+ */
+export class Sequential extends Model {
+  private inputLayer: InputLayer | null = null;
+  private readonly stack: Layer[] = [];
+
+  constructor(layers: (Layer | SymbolicTensor)[] = [], options: SequentialOptions = {}) {
+    if (!Array.isArray(layers)) {
+      throw new ValueError(
+        "Sequential takes an array of layers as its first argument, for example new Sequential([Input({ shape: [784] }), new Dense({ units: 10 })]).",
+      );
+    }
+    checkOptionKeys(options, ["name", "trainable"], "Sequential", (m) => new ValueError(m));
+    super({ name: options.name, trainable: options.trainable }, ["name", "trainable"]);
+    for (const layer of layers) this.add(layer);
+  }
+
+  override get className(): string {
+    return "Sequential";
+  }
+
+  override get layers(): Layer[] {
+    return [...this.stack];
+  }
+
+  override get inputShape(): SymbolicShape | null {
+    return this.inputLayer ? [...this.inputLayer.batchShape] : null;
+  }
+
+  /** Appends a layer (or an `Input`, which must come first). */
+  add(layer: Layer | SymbolicTensor): void {
+    if (layer instanceof SymbolicTensor) {
+      if (!(layer.sourceLayer instanceof InputLayer)) {
+        throw new ValueError("Sequential accepts symbolic tensors made by Input() only.");
+      }
+      layer = layer.sourceLayer;
+    }
+    if (!(layer instanceof Layer)) {
+      throw new ValueError(`Sequential.add needs a Layer or an Input, received ${describe(layer)}.`);
+    }
+    if (layer instanceof InputLayer) {
+      if (this.inputLayer || this.stack.length > 0) {
+        throw new ValueError(
+          `An Input can only be the first element of a Sequential model; "${this.name}" already has ${this.inputLayer ? "an Input" : "layers"}.`,
+        );
+      }
+      this.inputLayer = layer;
+      return;
+    }
+    if (this.stack.some((l) => l.name === layer.name) || this.inputLayer?.name === layer.name) {
+      throw new ValueError(
+        `Layer names must be unique in a model: "${this.name}" already has a layer named "${layer.name}". Pass a different \`name\`.`,
+      );
+    }
+    if (!this.inputLayer && this.stack.length === 0 && layer.batchInputShape) {
+      this.inputLayer = new InputLayer({ batchShape: layer.batchInputShape });
+    }
+    this.stack.push(layer);
+    if (this.inputLayer) this.buildLayers(this.inputLayer.batchShape);
+  }
+
+  /** Removes and returns the last layer. */
+  pop(): Layer {
+    const layer = this.stack.pop();
+    if (!layer) throw new ValueError(`Cannot pop from model "${this.name}": it has no layers.`);
+    return layer;
+  }
+
+  /** Builds every layer for inputs of `inputShape` (batch axis included). */
+  override build(inputShape: SymbolicShape): void {
+    if (!Array.isArray(inputShape) || inputShape.length < 1) {
+      throw new ValueError(`Invalid input shape for build: expected an array such as [null, 784], received ${JSON.stringify(inputShape)}.`);
+    }
+    if (!this.inputLayer) this.inputLayer = new InputLayer({ batchShape: [...inputShape] });
+    this.buildLayers(this.inputLayer.batchShape);
+  }
+
+  private buildLayers(inputShape: SymbolicShape): void {
+    let shape = inputShape;
+    for (const layer of this.stack) {
+      if (!layer.built) layer.build(shape);
+      shape = layer.computeOutputShape(shape);
+    }
+    this.buildInputShape = [...inputShape];
+    this.built = true;
+  }
+
+  protected override buildForData(shape: readonly number[]): void {
+    if (!this.inputLayer) this.build([null, ...shape.slice(1)]);
+    else if (!this.built || this.stack.some((l) => !l.built)) this.buildLayers(this.inputLayer.batchShape);
+  }
+
+  protected override checkDataShape(shape: readonly number[], argument: string): void {
+    const expected = this.inputShape;
+    if (!expected) return;
+    const fits = expected.length === shape.length && expected.every((d, i) => i === 0 || d === null || d === shape[i]);
+    if (fits) return;
+    let hint = "";
+    if (shape.length === expected.length - 1 && expected.slice(1).every((d, i) => d === null || d === shape[i])) {
+      hint = ` It looks like a single sample: wrap it in an array to make a batch of one, shape ${formatShape([1, ...shape])}.`;
+    }
+    throw new ShapeError(
+      `Model "${this.name}" expects input of shape ${formatShape(expected)}, but \`${argument}\` has shape ${formatShape(shape)}.${hint}`,
+    );
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const layers = [...(this.inputLayer ? [this.inputLayer] : []), ...this.stack].map((layer) => ({
+      module: "keras.layers",
+      class_name: layer.className,
+      config: layer.getConfig(),
+      registered_name: null,
+      ...(layer.buildInputShape && !(layer instanceof InputLayer) ? { build_config: { input_shape: layer.buildInputShape } } : {}),
+    }));
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      dtype: serializeDTypePolicy(this.dtype),
+      layers,
+      ...(this.inputLayer ? { build_input_shape: this.inputLayer.batchShape } : {}),
+    };
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
+  return typeof value;
+}

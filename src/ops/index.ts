@@ -1,0 +1,6 @@
+/** Differentiable tensor operations. Each records itself on the active gradient tape. */
+export { abs, add, affine, clip, div, exp, log, maximum, minimum, mul, neg, relu, sigmoid, sqrt, square, sub, tanh } from "./elementwise.js";
+export { mean, sum } from "./reduce.js";
+export { reshape } from "./shape.js";
+export { dense, matmul } from "./linalg.js";
+export { binaryCrossentropy, categoricalCrossentropy, dropout, softmax, sparseCategoricalCrossentropy } from "./nn.js";

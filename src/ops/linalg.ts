@@ -1,0 +1,86 @@
+import { ShapeError, formatShape } from "../errors.js";
+import type { FusedActivation } from "../backend/backend.js";
+import { getBackend } from "../backend/registry.js";
+import { record } from "../autodiff/tape.js";
+import type { FloatArray, FloatDType } from "../tensor/dtype.js";
+import { Tensor } from "../tensor/tensor.js";
+import { emptyLike, sameFloatDType } from "./util.js";
+
+/** Matrix product of two rank-2 tensors. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const dtype = sameFloatDType(a, b, "matmul");
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new ShapeError(
+      `matmul needs shapes (m, k) and (k, n), received ${formatShape(a.shape)} and ${formatShape(b.shape)}.`,
+    );
+  }
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1]!;
+  const out = emptyLike(dtype, [m, n]);
+  getBackend().matmul(a.data as FloatArray, b.data as FloatArray, out.data as FloatArray, m, k, n, false, false);
+  return record([a, b], out, (dy, needs) => {
+    const backend = getBackend();
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (needs[0]) {
+      da = emptyLike(dtype, [m, k]);
+      backend.matmul(dy.data as FloatArray, b.data as FloatArray, da.data as FloatArray, m, n, k, false, true);
+    }
+    if (needs[1]) {
+      db = emptyLike(dtype, [k, n]);
+      backend.matmul(a.data as FloatArray, dy.data as FloatArray, db.data as FloatArray, k, m, n, true, false);
+    }
+    return [da, db];
+  });
+}
+
+/**
+ * activation(x · kernel + bias) in one fused kernel, contracting the last axis
+ * of `x`, which may have any rank ≥ 2: the leading axes are flattened into rows.
+ */
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+  const dtype = sameFloatDType(x, kernel, "dense");
+  const k = kernel.shape[0]!;
+  const n = kernel.shape[1]!;
+  if (x.rank < 1 || x.shape[x.rank - 1] !== k) {
+    throw new ShapeError(
+      `dense needs inputs whose last axis is ${k}, received shape ${formatShape(x.shape)}.`,
+    );
+  }
+  const m = x.size / k;
+  const outShape = [...x.shape.slice(0, -1), n];
+  const out = emptyLike(dtype, outShape);
+  const backend = getBackend();
+  backend.denseForward({
+    x: x.data as FloatArray,
+    kernel: kernel.data as FloatArray,
+    bias: bias ? (bias.data as FloatArray) : null,
+    out: out.data as FloatArray,
+    m,
+    k,
+    n,
+    activation,
+  });
+  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  return record(inputs, out, (dy, needs) => {
+    const dx = needs[0] ? emptyLike(dtype as FloatDType, x.shape) : null;
+    const dKernel = needs[1] ? emptyLike(dtype, kernel.shape) : null;
+    const dBias = bias && needs[2] ? emptyLike(dtype, bias.shape) : null;
+    const dPre = activation === "linear" ? dy.data : emptyLike(dtype, outShape).data;
+    getBackend().denseBackward({
+      x: x.data as FloatArray,
+      kernel: kernel.data as FloatArray,
+      y: out.data as FloatArray,
+      dy: dy.data as FloatArray,
+      dPre: dPre as FloatArray,
+      dx: dx ? (dx.data as FloatArray) : null,
+      dKernel: dKernel ? (dKernel.data as FloatArray) : null,
+      dBias: dBias ? (dBias.data as FloatArray) : null,
+      m,
+      k,
+      n,
+      activation,
+    });
+    return [dx, dKernel, dBias];
+  });
+}

@@ -1,0 +1,71 @@
+import { ValueError } from "../errors.js";
+import { getBackend } from "../backend/registry.js";
+import type { Variable } from "../layers/variable.js";
+import type { FloatArray } from "../tensor/dtype.js";
+import { checkOptionKeys } from "../utils/suggest.js";
+import { BASE_OPTIMIZER_OPTIONS, Optimizer, type OptimizerOptions } from "./optimizer.js";
+
+export interface AdamOptions extends OptimizerOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  amsgrad?: boolean;
+}
+
+/**
+ * Adam with Keras's arithmetic: epsilon is added to the square root of the
+ * uncorrected second moment, and the bias corrections fold into the step
+ * size: w −= lr · sqrt(1 − β2^t) / (1 − β1^t) · m / (sqrt(v) + ε).
+ */
+export class Adam extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly amsgrad: boolean;
+  private momentums: FloatArray[] = [];
+  private velocities: FloatArray[] = [];
+  private velocityHats: FloatArray[] = [];
+
+  constructor(options: AdamOptions = {}) {
+    checkOptionKeys(options, [...BASE_OPTIMIZER_OPTIONS, "beta1", "beta2", "epsilon", "amsgrad"], "Adam", (m) => new ValueError(m));
+    super(options, 0.001);
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-7;
+    this.amsgrad = options.amsgrad ?? false;
+  }
+
+  override get className(): string {
+    return "Adam";
+  }
+
+  override build(variables: readonly Variable[]): void {
+    super.build(variables);
+    for (const variable of variables) {
+      this.momentums.push(this.addSlot(variable, "momentum").data as FloatArray);
+      this.velocities.push(this.addSlot(variable, "velocity").data as FloatArray);
+    }
+    if (this.amsgrad) {
+      for (const variable of variables) this.velocityHats.push(this.addSlot(variable, "velocity_hat").data as FloatArray);
+    }
+  }
+
+  protected updateStep(gradient: FloatArray, variable: Variable, index: number): void {
+    getBackend().adamUpdate({
+      variable: variable.value.data as FloatArray,
+      gradient,
+      momentum: this.momentums[index]!,
+      velocity: this.velocities[index]!,
+      velocityHat: this.amsgrad ? this.velocityHats[index]! : null,
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      step: this.iterations + 1,
+    });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
+  }
+}

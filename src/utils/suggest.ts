@@ -1,0 +1,42 @@
+/** Returns the candidate nearest to `name` by edit distance, if it is close enough to be a likely typo. */
+export function nearestName(name: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}
+
+/** Throws `make(message)` when `options` has keys outside `allowed`, suggesting the nearest valid key. */
+export function checkOptionKeys(
+  options: object,
+  allowed: readonly string[],
+  owner: string,
+  make: (message: string) => Error,
+): void {
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const nearest = nearestName(key, allowed);
+    const hint = nearest ? ` Did you mean "${nearest}"?` : ` Valid options: ${allowed.join(", ")}.`;
+    throw make(`Unknown option "${key}" for ${owner}.${hint}`);
+  }
+}
