@@ -26,7 +26,7 @@ if (files.length === 0) {
 
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...files.map((file) => relative(root, file))],
+  ["--conditions=stratum-source", "--import", "tsx", "--test", "--test-reporter=spec", ...files.map((file) => relative(root, file))],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(result.status ?? 1);

@@ -46,7 +46,7 @@ export class Activation extends Layer {
 }
 
 export interface DropoutOptions extends LayerOptions {
-  /** Fraction of inputs to drop, in [0, 1). */
+  /** Fraction of inputs to drop, in [0, 1]; a rate of 1 zeroes every input in training. */
   rate: number;
   /** Seed for this layer's own generator; without it, masks come from the global generator. */
   seed?: number | null;
@@ -64,8 +64,8 @@ export class Dropout extends Layer {
   constructor(options: DropoutOptions) {
     super(options ?? {}, [...BASE_LAYER_OPTIONS, "rate", "seed"]);
     const rate = options?.rate;
-    if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) {
-      throw new ValueError(`Invalid \`rate\` for Dropout "${this.name}": expected a number in [0, 1), received ${JSON.stringify(rate)}.`);
+    if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
+      throw new ValueError(`Invalid \`rate\` for Dropout "${this.name}": expected a number in [0, 1], received ${JSON.stringify(rate)}.`);
     }
     this.rate = rate;
     this.seed = options.seed ?? null;

@@ -21,6 +21,9 @@ export class InputLayer extends Layer {
   readonly batchShape: SymbolicShape;
 
   constructor(options: InputOptions) {
+    if (options === undefined || options === null || typeof options !== "object") {
+      throw new ValueError("Input needs an options object with `shape`, for example Input({ shape: [784] }).");
+    }
     checkOptionKeys(options, INPUT_OPTIONS, "Input", (m) => new ValueError(m));
     super({ name: options.name, dtype: options.dtype }, ["name", "dtype"]);
     let batchShape: SymbolicShape;
@@ -89,6 +92,6 @@ export class SymbolicTensor {
 
 /** Declares a model input: `Input({ shape: [784] })` stands for a batch of 784-vectors. */
 export function Input(options: InputOptions): SymbolicTensor {
-  const layer = new InputLayer({ ...options, name: options.name ?? undefined });
+  const layer = new InputLayer(options);
   return new SymbolicTensor(layer.batchShape, layer.dtype, layer);
 }

@@ -148,10 +148,10 @@ export class SparseCategoricalAccuracy extends AccuracyMetric {
 
 /**
  * Picks the accuracy metric for "accuracy"/"acc" from the shapes of the first
- * batch, as Keras 3 does: one output unit means binary accuracy; labels of
+ * batch, as Keras 3 does. One output unit means binary accuracy. Labels of
  * lower rank, or a single label column against several outputs, mean sparse
- * categorical accuracy; otherwise categorical accuracy. The metric keeps the
- * name the user wrote.
+ * categorical accuracy. Anything else means categorical accuracy. The metric
+ * keeps the name the user wrote.
  */
 export function resolveAccuracy(name: string, yTrue: Tensor, yPred: Tensor): Metric {
   const predLast = yPred.shape[yPred.rank - 1];

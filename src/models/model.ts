@@ -75,8 +75,9 @@ interface CompiledState {
 }
 
 /**
- * A model: layers plus training. Subclasses say how to call the layers;
- * this class holds `compile`, `fit`, `evaluate`, `predict` and `summary`.
+ * A model: layers plus training. Subclasses define the layers and the input
+ * shape; this base class implements `compile`, `fit`, `evaluate`, `predict`
+ * and `summary` on top of them.
  */
 export abstract class Model extends Layer {
   /** Set to true (for example from a callback) to stop `fit` after the current batch. */
@@ -171,7 +172,11 @@ export abstract class Model extends Layer {
   private currentLogs(state: CompiledState): Logs {
     const entries: [string, number][] = [[state.lossTracker.name, state.lossTracker.result()]];
     for (const m of state.metricObjects ?? []) entries.push([m.name, m.result()]);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // Python's sorted() compares code points, so "ACC" sorts before "acc" and "val_a" before "vala".
+    entries.sort(([a], [b]) => {
+      if (a === b) return 0;
+      return a < b ? -1 : 1;
+    });
     return Object.fromEntries(entries);
   }
 

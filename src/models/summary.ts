@@ -2,10 +2,10 @@
  * `summary()` in Keras 3's table layout: a heavy header box, a separator
  * between rows, right-aligned parameter counts and the footer lines.
  *
- * Column widths follow Keras's recipe: the relative positions [0.45, 0.80,
- * 1.0] of the line width give each column a width (padding included), and
- * when the columns and borders do not fit the line, the excess is taken from
- * the columns in equal shares, rounding half to even as Python does.
+ * Column widths follow Keras's recipe. The relative positions [0.45, 0.80,
+ * 1.0] of the line width give each column a width, padding included. When
+ * the columns and borders do not fit the line, the excess is taken from the
+ * columns in equal shares, rounding half to even as Python does.
  */
 
 import { formatShape } from "../errors.js";

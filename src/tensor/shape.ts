@@ -36,7 +36,8 @@ export function broadcastShapes(a: Shape, b: Shape): number[] {
           `axis ${i} has sizes ${da} and ${db}. Sizes must match or one of them must be 1.`,
       );
     }
-    out[i] = Math.max(da, db);
+    // A size-1 axis stretches to the other size, including 0 (NumPy gives (0, 3) for (0, 3) with (1, 3)).
+    out[i] = da === 1 ? db : da;
   }
   return out;
 }

@@ -9,7 +9,7 @@ import {
 import { type Shape, sizeOf } from "./shape.js";
 
 /** Values that `tensor()` and the model entry points accept. */
-export type NestedArray = number | readonly NestedArray[];
+export type NestedArray = number | TypedArray | readonly NestedArray[];
 export type TensorLike = Tensor | TypedArray | NestedArray;
 
 export type NestedNumbers = number | NestedNumbers[];
@@ -180,7 +180,7 @@ export function toTensor(
     const shape = options.shape ?? [values.length];
     if (sizeOf(shape) !== values.length) {
       throw new ShapeError(
-        `\`${argument}\` has ${values.length} elements, but shape ${formatShape(shape)} needs ${sizeOf(shape)}.`,
+        `\`${argument}\` has shape ${formatShape([values.length])} (${values.length} elements), which does not fit the requested shape ${formatShape(shape)}.`,
       );
     }
     const data = dtype === dtypeOfArray(values) ? values : copyAs(values, dtype);
