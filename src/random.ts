@@ -36,12 +36,21 @@ export class RandomGenerator {
         `Invalid random seed: expected a non-negative integer, received ${String(seed)}.`,
       );
     }
-    // Mix the high bits in too, so seeds above 2^32 do not collide with small ones.
-    const next = splitmix32((seed >>> 0) ^ Math.floor(seed / 2 ** 32));
+    const next = splitmix32(seed >>> 0);
     this.s0 = next();
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+    const high = Math.floor(seed / 2 ** 32);
+    if (high !== 0) {
+      // A seed of 2^32 or more XORs a second stream, drawn from its high bits, into all four state words.
+      // Folding the high bits into the 32-bit splitmix seed instead would give 2^32 the sequence of 1.
+      const nextHigh = splitmix32(high);
+      this.s0 = (this.s0 ^ nextHigh()) >>> 0;
+      this.s1 = (this.s1 ^ nextHigh()) >>> 0;
+      this.s2 = (this.s2 ^ nextHigh()) >>> 0;
+      this.s3 = (this.s3 ^ nextHigh()) >>> 0;
+    }
     this.spareNormal = null;
   }
 

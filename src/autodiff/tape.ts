@@ -26,6 +26,8 @@ interface TapeNode {
 class Tape {
   readonly nodes: TapeNode[] = [];
   readonly tracked = new Set<Tensor>();
+  /** Outputs of the recorded nodes, a subset of `tracked` that excludes the sources. */
+  readonly outputs = new Set<Tensor>();
 }
 
 const tapes: Tape[] = [];
@@ -47,8 +49,14 @@ export function record(inputs: readonly Tensor[], output: Tensor, backward: Back
   if (tape && inputs.some((t) => tape.tracked.has(t))) {
     tape.nodes.push({ inputs, output, backward });
     tape.tracked.add(output);
+    tape.outputs.add(output);
   }
   return output;
+}
+
+/** True when an op recorded on the active tape produced `output`. */
+export function isRecordedOutput(output: Tensor): boolean {
+  return activeTape()?.outputs.has(output) ?? false;
 }
 
 /** Runs `fn` without recording anything. */

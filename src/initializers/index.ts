@@ -5,6 +5,7 @@ import { type RandomGenerator, RandomGenerator as Generator, globalRandom } from
 import { type DType, allocate } from "../tensor/dtype.js";
 import { sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
+import { checkOptionKeys } from "../utils/suggest.js";
 
 export interface SerializedInitializer {
   module: "keras.initializers";
@@ -70,7 +71,12 @@ export class GlorotUniform extends Initializer {
 
   constructor(options: { seed?: number | null } = {}) {
     super();
-    this.seed = options.seed ?? null;
+    checkOptionKeys(options, ["seed"], "GlorotUniform", (m) => new ValueError(m));
+    const seed = options.seed ?? null;
+    if (seed !== null && !(Number.isInteger(seed) && seed >= 0)) {
+      throw new ValueError(`Invalid \`seed\` for GlorotUniform: expected a non-negative integer or null, received ${JSON.stringify(seed)}.`);
+    }
+    this.seed = seed;
   }
 
   get className(): string {

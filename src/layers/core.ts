@@ -46,7 +46,7 @@ export class Activation extends Layer {
 }
 
 export interface DropoutOptions extends LayerOptions {
-  /** Fraction of inputs to drop, in [0, 1]; a rate of 1 zeroes every input in training. */
+  /** Fraction of inputs to drop, in [0, 1]. A rate of 1 zeroes every input in training. */
   rate: number;
   /** Seed for this layer's own generator; without it, masks come from the global generator. */
   seed?: number | null;

@@ -2,7 +2,7 @@ import { ShapeError, ValueError, formatShape } from "../errors.js";
 import * as activations from "../activations/index.js";
 import * as initializers from "../initializers/index.js";
 import * as ops from "../ops/index.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import {
   BASE_LAYER_OPTIONS,
   type CallOptions,
@@ -76,11 +76,22 @@ export class Dense extends Layer {
     super.build(inputShape);
   }
 
+  override apply(inputs: Tensor, options: CallOptions = {}): Tensor {
+    // Checked before building, because the build shape hides the size of a rank-1 input's only axis.
+    if (inputs instanceof Tensor && inputs.rank < 2) {
+      throw new ShapeError(
+        `Layer "${this.name}" (Dense) needs inputs of rank 2 or more (batch, ..., features), received shape ${formatShape(inputs.shape)}.`,
+      );
+    }
+    return super.apply(inputs, options);
+  }
+
   protected override checkInputShape(shape: readonly number[]): void {
     const expected = this.kernel!.shape[0]!;
     if (shape.length < 2 || shape[shape.length - 1] !== expected) {
+      const expectedShape = formatShape([null, ...shape.slice(1, -1), expected]);
       throw new ShapeError(
-        `Layer "${this.name}" (Dense) expects inputs whose last axis is ${expected}, that is shape (None, ${expected}), ` +
+        `Layer "${this.name}" (Dense) expects inputs whose last axis is ${expected}, such as shape ${expectedShape}, ` +
           `received ${formatShape(shape)}. Check the data's shape or the model's input shape.`,
       );
     }

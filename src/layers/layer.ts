@@ -64,6 +64,11 @@ export abstract class Layer {
     if (this.dtype !== "float32" && this.dtype !== "float64") {
       throw new ValueError(`Invalid \`dtype\` for layer "${this.name}": expected "float32" or "float64", received ${JSON.stringify(this.dtype)}.`);
     }
+    if (options.inputDim !== undefined && options.inputShape !== undefined) {
+      throw new ValueError(
+        `Layer "${this.name}" was given both \`inputDim\` and \`inputShape\`. Pass at most one: inputDim: n means inputShape: [n].`,
+      );
+    }
     let inputShape: SymbolicShape | null = null;
     if (options.inputDim !== undefined) {
       checkPositiveInteger(options.inputDim, "inputDim", this.name);

@@ -180,6 +180,8 @@ export abstract class Model extends Layer {
     return Object.fromEntries(entries);
   }
 
+  // NOTE: every op allocates its output, so a step allocates new typed arrays that the
+  // garbage collector reclaims. A per-model workspace reused between batches is not built yet.
   private trainStep(state: CompiledState, x: Tensor, y: Tensor): void {
     const variables = this.trainableWeights;
     let yPred: Tensor | null = null;

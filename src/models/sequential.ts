@@ -1,4 +1,5 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
+import { deserialize } from "../layers/index.js";
 import { InputLayer, SymbolicTensor } from "../layers/input.js";
 import { Layer, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
 import { checkOptionKeys } from "../utils/suggest.js";
@@ -136,6 +137,19 @@ export class Sequential extends Model {
       ...(this.inputLayer ? { build_input_shape: this.inputLayer.batchShape } : {}),
     };
   }
+}
+
+/** Rebuilds a Sequential model (without weights) from the output of `getConfig()`. */
+export function sequentialFromConfig(config: Record<string, unknown>): Sequential {
+  const entries = config["layers"];
+  if (!Array.isArray(entries)) {
+    throw new ValueError(`Invalid Sequential config: expected a "layers" array, received ${JSON.stringify(entries)}.`);
+  }
+  const model = new Sequential([], { name: config["name"] as string | undefined });
+  for (const entry of entries as { class_name: string; config: Record<string, unknown> }[]) model.add(deserialize(entry));
+  const buildShape = config["build_input_shape"];
+  if (!model.built && Array.isArray(buildShape)) model.build(buildShape as SymbolicShape);
+  return model;
 }
 
 function describe(value: unknown): string {

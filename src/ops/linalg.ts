@@ -40,8 +40,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
   const dtype = sameFloatDType(x, kernel, "dense");
+
+  if (kernel.rank !== 2) {
+    throw new ShapeError(`dense needs a kernel of rank 2, received shape ${formatShape(kernel.shape)}.`);
+  }
   const k = kernel.shape[0]!;
   const n = kernel.shape[1]!;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) {
+    throw new ShapeError(
+      `dense needs a bias of shape ${formatShape([n])} for a kernel of shape ${formatShape(kernel.shape)}, received ${formatShape(bias.shape)}.`,
+    );
+  }
+  if (bias) sameFloatDType(kernel, bias, "dense");
+
   if (x.rank < 1 || x.shape[x.rank - 1] !== k) {
     throw new ShapeError(
       `dense needs inputs whose last axis is ${k}, received shape ${formatShape(x.shape)}.`,

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { getBackend } from "../backend/registry.js";
-import { record, shouldRecord } from "../autodiff/tape.js";
+import { isRecordedOutput, record, shouldRecord } from "../autodiff/tape.js";
 import type { FloatArray, FloatDType } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { type RandomGenerator, globalRandom } from "../random.js";
@@ -102,7 +102,9 @@ function recordCrossentropy(
   sparse: boolean,
 ): Tensor {
   const dtype = yPred.dtype as FloatDType;
-  const logits = softmaxInputs.get(yPred);
+  // The fused path is valid only when the softmax that produced `yPred` is on the active tape. A softmax
+  // output recorded on an earlier tape is a constant (or a source) here, so its gradient goes to `yPred`.
+  const logits = isRecordedOutput(yPred) ? softmaxInputs.get(yPred) : undefined;
   const target = logits ?? yPred;
   return record([target], out, (dy) => {
     const grad = emptyLike(dtype, yPred.shape);

@@ -25,6 +25,10 @@ export class Tensor {
   readonly data: TypedArray;
 
   constructor(data: TypedArray, shape: Shape) {
+    // Without this check, shapes such as (-1, -2) or (0.5, 4) pass the element count test below.
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new ShapeError(`Invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer.`);
+    }
     const size = sizeOf(shape);
     if (data.length !== size) {
       throw new ShapeError(

@@ -20,9 +20,9 @@ export interface LayerTestCase {
   inputShape: number[];
   /** Output shape with the batch axis as null, such as [null, 4]. */
   expectedOutputShape: SymbolicShape;
-  /** Trainable weights in creation order; none when omitted. */
+  /** Trainable weights in creation order, or none when omitted. */
   expectedTrainableWeights?: ExpectedWeight[];
-  /** Non-trainable weights in creation order; none when omitted. */
+  /** Non-trainable weights in creation order, or none when omitted. */
   expectedNonTrainableWeights?: ExpectedWeight[];
   /** Scalar count that `countParams` must return. */
   expectedParams: number;
@@ -61,14 +61,14 @@ function checkWeights(label: string, actual: Layer["weights"], expected: Expecte
 /**
  * Runs the checks every layer must pass, in the spirit of Keras's layer test
  * harness:
- * - the output shape of a real call matches `computeOutputShape` and the
- *   expected shape;
- * - the trainable and non-trainable weights have the expected names, shapes
- *   and order, and `countParams` matches;
+ * - The output shape of a real call matches `computeOutputShape` and the
+ *   expected shape.
+ * - The trainable and non-trainable weights have the expected names, shapes
+ *   and order, and `countParams` matches.
  * - `getConfig` survives JSON and `fromConfig` unchanged (same keys in the same
  *   order), and the rebuilt layer, given the same weights, computes the same
- *   inference output;
- * - one training step (loss = mean of the squared training-mode output,
+ *   inference output.
+ * - One training step (loss = mean of the squared training-mode output,
  *   gradients from the tape, SGD with learning rate 0.01) changes every
  *   trainable weight, leaves non-trainable ones alone and lowers the
  *   inference-mode loss.

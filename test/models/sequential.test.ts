@@ -3,21 +3,10 @@ import assert from "node:assert/strict";
 import { Dropout } from "../../src/layers/core.js";
 import { Dense } from "../../src/layers/dense.js";
 import { Input, InputLayer } from "../../src/layers/input.js";
-import { Sequential } from "../../src/models/sequential.js";
-import { setLogSink } from "../../src/logger.js";
+import { Sequential, sequentialFromConfig } from "../../src/models/sequential.js";
+import { captureLog } from "../helpers/capture.js";
 import { NotBuiltError, ValueError } from "../../src/errors.js";
 import { tensor } from "../../src/tensor/tensor.js";
-
-function captureWarnings(body: () => void): string[] {
-  const lines: string[] = [];
-  const previous = setLogSink((line) => lines.push(line));
-  try {
-    body();
-  } finally {
-    setLogSink(previous);
-  }
-  return lines;
-}
 
 describe("Sequential", () => {
   it("builds eagerly after an Input", () => {
@@ -31,13 +20,13 @@ describe("Sequential", () => {
   });
 
   it("list constructor with Input gives no warning", () => {
-    const warnings = captureWarnings(() => new Sequential([Input({ shape: [784] }), new Dense({ units: 10 })]));
+    const warnings = captureLog(() => new Sequential([Input({ shape: [784] }), new Dense({ units: 10 })]));
     assert.deepEqual(warnings, []);
   });
 
   it("inputDim on the first layer builds and warns", () => {
     let model: Sequential | null = null;
-    const warnings = captureWarnings(() => {
+    const warnings = captureLog(() => {
       model = new Sequential();
       model.add(new Dense({ units: 64, activation: "relu", inputDim: 784 }));
     });
@@ -125,5 +114,23 @@ describe("Sequential", () => {
       ["InputLayer", "Dense"],
     );
     assert.deepEqual(config.build_input_shape, [null, 3]);
+  });
+});
+
+describe("Sequential config round trip", () => {
+  it("rebuilds layers and input shape", () => {
+    const model = new Sequential(
+      [Input({ shape: [3] }), new Dense({ units: 4, activation: "relu", name: "hidden" }), new Dropout({ rate: 0.25, name: "drop" })],
+      { name: "round_trip" },
+    );
+    const config = model.getConfig();
+    const rebuilt = sequentialFromConfig(JSON.parse(JSON.stringify(config)) as Record<string, unknown>);
+    assert.equal(rebuilt.name, "round_trip");
+    assert.deepEqual(rebuilt.inputShape, [null, 3]);
+    assert.deepEqual(
+      rebuilt.layers.map((l) => l.name),
+      ["hidden", "drop"],
+    );
+    assert.deepEqual(rebuilt.getConfig(), config);
   });
 });

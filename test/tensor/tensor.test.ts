@@ -235,6 +235,21 @@ describe("tensor() errors", () => {
     );
   });
 
+  test("invalid dimensions are rejected", () => {
+    for (const shape of [[-1, -2], [0.5, 4]]) {
+      assert.throws(
+        () => tensor([1, 2], shape),
+        (error: Error) => {
+          assert.ok(error instanceof ShapeError);
+          assert.match(error.message, /non-negative integer/);
+          return true;
+        },
+        `shape (${shape})`,
+      );
+    }
+    assert.throws(() => new Tensor(new Float32Array(2), [-2, -1]), ShapeError);
+  });
+
   test("unknown dtype is rejected", () => {
     assert.throws(() => tensor([1], undefined, "float16" as never), /float16/);
   });

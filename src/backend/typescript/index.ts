@@ -206,7 +206,12 @@ export class TypeScriptBackend implements Backend {
 
   adamUpdate(args: AdamUpdateArgs): void {
     const { variable, gradient, momentum, velocity, velocityHat, learningRate, beta1, beta2, epsilon, step } = args;
-    const alpha = (learningRate * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
+    // Keras computes the step size in the variable's dtype. In float32, 1 − β2^t loses digits
+    // to cancellation, so each operation is rounded to float32 here as well.
+    const round = variable instanceof Float32Array ? Math.fround : (x: number) => x;
+    const beta1Power = round(Math.pow(round(beta1), step));
+    const beta2Power = round(Math.pow(round(beta2), step));
+    const alpha = round(round(round(learningRate) * round(Math.sqrt(round(1 - beta2Power)))) / round(1 - beta1Power));
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
     for (let i = 0; i < variable.length; i++) {

@@ -16,6 +16,9 @@ export function matmul(
   accumulate: boolean,
 ): void {
   if (!accumulate) out.fill(0, 0, m * n);
+  // Skipping zero entries of `a` saves most of the work on sparse inputs such as images. It
+  // is exact only when `b` is finite, because 0 · NaN and 0 · ∞ must still give NaN.
+  const skipZeros = isFinite(b);
   if (!transposeA && !transposeB) {
     // a is [m, k], b is [k, n]: broadcast a[i, p] along row p of b.
     for (let i = 0; i < m; i++) {
@@ -23,7 +26,7 @@ export function matmul(
       const aRow = i * k;
       for (let p = 0; p < k; p++) {
         const scale = a[aRow + p]!;
-        if (scale === 0) continue;
+        if (scale === 0 && skipZeros) continue;
         const bRow = p * n;
         for (let j = 0; j < n; j++) out[outRow + j]! += scale * b[bRow + j]!;
       }
@@ -35,7 +38,7 @@ export function matmul(
       const bRow = p * n;
       for (let i = 0; i < m; i++) {
         const scale = a[aRow + i]!;
-        if (scale === 0) continue;
+        if (scale === 0 && skipZeros) continue;
         const outRow = i * n;
         for (let j = 0; j < n; j++) out[outRow + j]! += scale * b[bRow + j]!;
       }
@@ -71,4 +74,12 @@ export function matmul(
       }
     }
   }
+}
+
+function isFinite(values: FloatArray): boolean {
+  for (let i = 0; i < values.length; i++) {
+    // x − x is 0 for finite x and NaN for NaN and ±∞.
+    if (values[i]! - values[i]! !== 0) return false;
+  }
+  return true;
 }

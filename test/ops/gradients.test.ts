@@ -1,0 +1,320 @@
+/**
+ * Finite-difference gradient checks, in float64, for every differentiable op
+ * exported from src/ops/index.ts. Inputs stay away from kinks (relu, abs,
+ * clip, maximum, minimum) and from the clipping range of the crossentropies.
+ */
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { noGrad, valueAndGradients } from "../../src/autodiff/tape.js";
+import type { CrossentropyBackwardArgs, FusedActivation } from "../../src/backend/backend.js";
+import { getBackend } from "../../src/backend/registry.js";
+import * as ops from "../../src/ops/index.js";
+import { RandomGenerator } from "../../src/random.js";
+import { sizeOf } from "../../src/tensor/shape.js";
+import { Tensor } from "../../src/tensor/tensor.js";
+import { checkGradients } from "../helpers/gradcheck.js";
+import { sampleValues } from "../helpers/values.js";
+
+const EPSILON = 1e-7;
+
+/** Creates a float64 tensor of deterministic values in [low, high). */
+function sample(shape: number[], seed: number, low = -1, high = 1): Tensor {
+  return new Tensor(Float64Array.from(sampleValues(sizeOf(shape), seed, low, high)), shape);
+}
+
+/** Creates a float64 tensor of values with magnitude in [0.1, 2) and alternating signs, so none is near 0. */
+function awayFromZero(shape: number[], seed: number): Tensor {
+  const values = sampleValues(sizeOf(shape), seed, 0.1, 2).map((v, i) => (i % 2 === 0 ? v : -v));
+  return new Tensor(Float64Array.from(values), shape);
+}
+
+function f64(values: number[], shape: number[]): Tensor {
+  return new Tensor(Float64Array.from(values), shape);
+}
+
+function oneHot(labels: number[], classes: number): Tensor {
+  const data = new Float64Array(labels.length * classes);
+  labels.forEach((label, row) => (data[row * classes + label] = 1));
+  return new Tensor(data, [labels.length, classes]);
+}
+
+/** Asserts that no element of `x` lies within `margin` of zero, so a kink at 0 cannot spoil a finite difference. */
+function assertAwayFromZero(x: Tensor, margin: number, description: string): void {
+  const nearest = Math.min(...Array.from(x.data, (v) => Math.abs(v)));
+  assert.ok(nearest > margin, `${description} has an element within ${margin} of zero (${nearest}); choose other inputs`);
+}
+
+/**
+ * Runs `body` with the active backend's crossentropyBackward wrapped, and
+ * returns the `throughSoftmax` flag of every call.
+ */
+function recordThroughSoftmax(body: () => void): boolean[] {
+  const backend = getBackend();
+  const original = backend.crossentropyBackward;
+  const flags: boolean[] = [];
+  backend.crossentropyBackward = (args: CrossentropyBackwardArgs) => {
+    flags.push(args.throughSoftmax);
+    original.call(backend, args);
+  };
+  try {
+    body();
+  } finally {
+    backend.crossentropyBackward = original;
+  }
+  return flags;
+}
+
+/** Names of the ops that have a gradient check below, filled while the tests are collected. */
+const checkedOps = new Set<string>();
+
+function gradientTest(op: keyof typeof ops, name: string, body: () => void): void {
+  checkedOps.add(op);
+  test(name, body);
+}
+
+describe("unary op gradients", () => {
+  const smooth: (keyof typeof ops & ("neg" | "exp" | "square" | "sigmoid" | "tanh"))[] = [
+    "neg",
+    "exp",
+    "square",
+    "sigmoid",
+    "tanh",
+  ];
+  for (const name of smooth) {
+    gradientTest(name, `gradient of ${name}`, () => {
+      checkGradients((x) => ops[name](x), [sample([2, 3], 1, -2, 2)]);
+    });
+  }
+
+  gradientTest("abs", "gradient of abs", () => {
+    checkGradients((x) => ops.abs(x), [awayFromZero([2, 3], 2)]);
+  });
+
+  gradientTest("relu", "gradient of relu", () => {
+    checkGradients((x) => ops.relu(x), [awayFromZero([2, 3], 3)]);
+  });
+
+  gradientTest("log", "gradient of log", () => {
+    checkGradients((x) => ops.log(x), [sample([2, 3], 4, 0.2, 3)]);
+  });
+
+  gradientTest("sqrt", "gradient of sqrt", () => {
+    checkGradients((x) => ops.sqrt(x), [sample([2, 3], 5, 0.2, 3)]);
+  });
+});
+
+describe("binary op gradients", () => {
+  const shapePairs: [number[], number[]][] = [
+    [[2, 3], [2, 3]],
+    [[2, 3], [3]],
+    [[2, 3], [2, 1]],
+    [[3], [2, 3]],
+    [[2, 1], [1, 3]],
+    [[], [2, 3]],
+  ];
+  const binaryOps: ("add" | "sub" | "mul" | "div" | "maximum" | "minimum")[] = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "maximum",
+    "minimum",
+  ];
+
+  for (const name of binaryOps) {
+    for (const [aShape, bShape] of shapePairs) {
+      gradientTest(name, `gradient of ${name} (${aShape}) with (${bShape})`, () => {
+        const a = sample(aShape, 6, -2, 2);
+        // Divisors stay away from zero.
+        const b = name === "div" ? awayFromZero(bShape, 7) : sample(bShape, 7, -2, 2);
+        if (name === "maximum" || name === "minimum") {
+          assertAwayFromZero(noGrad(() => ops.sub(a, b)), 1e-3, "a − b");
+        }
+        checkGradients((x, y) => ops[name](x, y), [a, b]);
+      });
+    }
+  }
+
+  test("maximum gradient goes to larger", () => {
+    // Hand-derived: each element's gradient goes to the input that was selected.
+    const a = f64([1, 5], [2]);
+    const b = f64([3, 2], [2]);
+    checkGradients((x, y) => ops.maximum(x, y), [a, b]);
+  });
+});
+
+describe("elementwise op gradients", () => {
+  gradientTest("affine", "gradient of affine", () => {
+    checkGradients((x) => ops.affine(x, 2.5, -1), [sample([2, 3], 8)]);
+    checkGradients((x) => ops.affine(x, -0.5), [sample([4], 9)]);
+  });
+
+  gradientTest("clip", "gradient of clip", () => {
+    // Some values inside the range, some clipped on either side, none near a bound.
+    const x = f64([-1.2, -0.3, 0.1, 0.7, 0.2, -0.45, 2, 0.44], [2, 4]);
+    checkGradients((t) => ops.clip(t, -0.5, 0.5), [x]);
+  });
+});
+
+describe("reduction and shape gradients", () => {
+  const axisCases: [number | number[] | undefined, boolean][] = [
+    [undefined, false],
+    [0, false],
+    [1, true],
+    [-1, false],
+    [[0, 2], false],
+    [[0, 2], true],
+    [[2, 1, 0], true],
+  ];
+  for (const name of ["sum", "mean"] as const) {
+    for (const [axis, keepDims] of axisCases) {
+      const label = axis === undefined ? "all axes" : `axis ${JSON.stringify(axis)}`;
+      gradientTest(name, `gradient of ${name} over ${label}${keepDims ? " keepDims" : ""}`, () => {
+        checkGradients((x) => ops[name](x, axis, keepDims), [sample([2, 3, 4], 10)]);
+      });
+    }
+  }
+
+  gradientTest("reshape", "gradient of reshape", () => {
+    checkGradients((x) => ops.reshape(x, [3, 2]), [sample([2, 3], 11)]);
+    checkGradients((x) => ops.reshape(x, [-1, 2]), [sample([6], 12)]);
+    // A reshape followed by an op whose gradient depends on position.
+    checkGradients((x) => ops.mul(ops.reshape(x, [4, -1]), sample([4, 6], 13)), [sample([2, 3, 4], 14)]);
+  });
+});
+
+describe("linear algebra gradients", () => {
+  gradientTest("matmul", "gradient of matmul", () => {
+    checkGradients((a, b) => ops.matmul(a, b), [sample([2, 3], 15), sample([3, 4], 16)]);
+    checkGradients((a, b) => ops.matmul(a, b), [sample([1, 5], 17), sample([5, 1], 18)]);
+  });
+
+  const activations: FusedActivation[] = ["linear", "relu", "sigmoid", "tanh"];
+  for (const activation of activations) {
+    gradientTest("dense", `gradient of dense with ${activation}`, () => {
+      const x = sample([3, 4], 19, -2, 2);
+      const kernel = sample([4, 5], 20);
+      const bias = sample([5], 21);
+      if (activation === "relu") {
+        assertAwayFromZero(noGrad(() => ops.dense(x, kernel, bias, "linear")), 1e-3, "pre-activation");
+      }
+      checkGradients((a, k, b) => ops.dense(a, k, b, activation), [x, kernel, bias]);
+    });
+
+    gradientTest("dense", `gradient of dense ${activation} without bias`, () => {
+      const x = sample([3, 4], 22, -2, 2);
+      const kernel = sample([4, 5], 23);
+      if (activation === "relu") {
+        assertAwayFromZero(noGrad(() => ops.dense(x, kernel, null, "linear")), 1e-3, "pre-activation");
+      }
+      checkGradients((a, k) => ops.dense(a, k, null, activation), [x, kernel]);
+    });
+
+    gradientTest("dense", `gradient of dense ${activation} rank-3 input`, () => {
+      const x = sample([2, 3, 4], 24, -2, 2);
+      const kernel = sample([4, 5], 25);
+      const bias = sample([5], 26);
+      if (activation === "relu") {
+        assertAwayFromZero(noGrad(() => ops.dense(x, kernel, bias, "linear")), 1e-3, "pre-activation");
+      }
+      checkGradients((a, k, b) => ops.dense(a, k, b, activation), [x, kernel, bias]);
+    });
+  }
+});
+
+describe("neural network op gradients", () => {
+  gradientTest("softmax", "gradient of softmax rank 2", () => {
+    checkGradients((x) => ops.softmax(x), [sample([3, 4], 27, -2, 2)]);
+  });
+
+  gradientTest("softmax", "gradient of softmax rank 3", () => {
+    checkGradients((x) => ops.softmax(x), [sample([2, 3, 4], 28, -2, 2)]);
+  });
+
+  gradientTest("categoricalCrossentropy", "gradient of categoricalCrossentropy on probabilities", () => {
+    // Rows that do not sum to 1 also exercise the renormalization.
+    const labels = f64([0, 1, 0, 0, 0.2, 0, 0.5, 0.3, 1, 0, 0, 0], [3, 4]);
+    const probabilities = sample([3, 4], 29, 0.05, 1);
+    checkGradients((y, p) => ops.categoricalCrossentropy(y, p, EPSILON), [labels, probabilities], { only: [1] });
+  });
+
+  gradientTest("categoricalCrossentropy", "gradient of categoricalCrossentropy through softmax", () => {
+    const labels = oneHot([2, 0, 3], 4);
+    const logits = sample([3, 4], 30, -2, 2);
+    const flags = recordThroughSoftmax(() => {
+      checkGradients((y, z) => ops.categoricalCrossentropy(y, ops.softmax(z), EPSILON), [labels, logits], { only: [1] });
+    });
+    assert.deepEqual(flags, [true], "the tape pass takes the fused path to the logits");
+  });
+
+  gradientTest("categoricalCrossentropy", "categoricalCrossentropy softmax with soft labels", () => {
+    const labels = f64([0.1, 0.6, 0.3, 0, 0.5, 0.5], [2, 3]);
+    checkGradients((y, z) => ops.categoricalCrossentropy(y, ops.softmax(z), EPSILON), [labels, sample([2, 3], 31, -2, 2)], {
+      only: [1],
+    });
+  });
+
+  test("crossentropy on earlier softmax output", () => {
+    // A softmax output recorded on an earlier tape is an ordinary source here: its gradient must
+    // reach it, not the logits of that earlier tape.
+    const logits = sample([2, 3], 36, -2, 2);
+    let probabilities = logits;
+    valueAndGradients(() => {
+      probabilities = ops.softmax(logits);
+      return ops.sum(probabilities);
+    }, [logits]);
+    const labels = oneHot([1, 2], 3);
+    const flags = recordThroughSoftmax(() => {
+      checkGradients((p) => ops.categoricalCrossentropy(labels, p, EPSILON), [probabilities]);
+    });
+    assert.deepEqual(flags, [false]);
+
+    const { gradients } = valueAndGradients(
+      () => ops.sum(ops.sparseCategoricalCrossentropy(new Int32Array([1, 2]), probabilities, EPSILON)),
+      [logits, probabilities],
+    );
+    assert.deepEqual(Array.from(gradients[0]!.data), [0, 0, 0, 0, 0, 0], "the logits are not used on this tape");
+    assert.ok(gradients[1]!.data.some((v) => v !== 0), "the probabilities get a gradient");
+  });
+
+  gradientTest("sparseCategoricalCrossentropy", "gradient of sparseCategoricalCrossentropy on probabilities", () => {
+    const labels = new Int32Array([1, 3, 0]);
+    checkGradients((p) => ops.sparseCategoricalCrossentropy(labels, p, EPSILON), [sample([3, 4], 32, 0.05, 1)]);
+  });
+
+  gradientTest("sparseCategoricalCrossentropy", "gradient of sparseCategoricalCrossentropy through softmax", () => {
+    const labels = new Int32Array([1, 3, 0]);
+    const flags = recordThroughSoftmax(() => {
+      checkGradients((z) => ops.sparseCategoricalCrossentropy(labels, ops.softmax(z), EPSILON), [sample([3, 4], 33, -2, 2)]);
+    });
+    assert.deepEqual(flags, [true], "the tape pass takes the fused path to the logits");
+  });
+
+  gradientTest("binaryCrossentropy", "gradient of binaryCrossentropy", () => {
+    const labels = f64([1, 0, 0, 1, 0.3, 0.8, 1, 0, 0, 1, 0.5, 0], [3, 4]);
+    checkGradients((y, p) => ops.binaryCrossentropy(y, p, EPSILON), [labels, sample([3, 4], 34, 0.05, 0.95)], { only: [1] });
+  });
+
+  gradientTest("dropout", "gradient of dropout", () => {
+    const rate = 0.4;
+    // A fresh generator per call gives the same mask on the tape pass and on every finite-difference pass.
+    const apply = (x: Tensor): Tensor => ops.dropout(x, rate, new RandomGenerator(123));
+    const x = sample([4, 5], 35, 0.5, 2);
+    checkGradients(apply, [x]);
+
+    const out = apply(x);
+    let dropped = 0;
+    for (let i = 0; i < x.size; i++) {
+      if (out.data[i] === 0) dropped++;
+      else assert.ok(Math.abs(out.data[i]! - x.data[i]! / (1 - rate)) < 1e-12, `element ${i} is scaled by 1 / (1 − rate)`);
+    }
+    assert.ok(dropped > 0, "the mask drops some elements");
+    assert.ok(dropped < x.size, `the mask keeps some elements (${dropped} of ${x.size} dropped)`);
+  });
+});
+
+test("every exported op has a check", () => {
+  const exported = Object.keys(ops).sort();
+  assert.deepEqual([...checkedOps].sort(), exported);
+});
