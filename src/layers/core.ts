@@ -41,7 +41,8 @@ export class Activation extends Layer {
   }
 
   static fromConfig(config: Record<string, unknown>): Activation {
-    return new Activation({ ...baseOptionsFromConfig(config), activation: config["activation"] as string });
+    const options = baseOptionsFromConfig(config, "Activation", ["activation"]);
+    return new Activation({ ...options, activation: config["activation"] as string });
   }
 }
 
@@ -86,7 +87,8 @@ export class Dropout extends Layer {
   }
 
   static fromConfig(config: Record<string, unknown>): Dropout {
-    return new Dropout({ ...baseOptionsFromConfig(config), rate: config["rate"] as number, seed: (config["seed"] as number | null) ?? null });
+    const options = baseOptionsFromConfig(config, "Dropout", ["rate", "seed"], ["noise_shape"]);
+    return new Dropout({ ...options, rate: config["rate"] as number, seed: (config["seed"] as number | null) ?? null });
   }
 }
 
@@ -118,6 +120,6 @@ export class Flatten extends Layer {
   }
 
   static fromConfig(config: Record<string, unknown>): Flatten {
-    return new Flatten(baseOptionsFromConfig(config));
+    return new Flatten(baseOptionsFromConfig(config, "Flatten", ["data_format"]));
   }
 }

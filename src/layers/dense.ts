@@ -24,6 +24,17 @@ export interface DenseOptions extends LayerOptions {
   biasInitializer?: initializers.InitializerIdentifier;
 }
 
+const DENSE_CONFIG_KEYS = ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"];
+const DENSE_UNSUPPORTED_KEYS = [
+  "kernel_regularizer",
+  "bias_regularizer",
+  "activity_regularizer",
+  "kernel_constraint",
+  "bias_constraint",
+  "quantization_config",
+  "lora_rank",
+  "lora_alpha",
+];
 const DENSE_OPTIONS = [...BASE_LAYER_OPTIONS, "units", "activation", "useBias", "kernelInitializer", "biasInitializer"];
 
 /**
@@ -127,7 +138,7 @@ export class Dense extends Layer {
 
   static fromConfig(config: Record<string, unknown>): Dense {
     return new Dense({
-      ...baseOptionsFromConfig(config),
+      ...baseOptionsFromConfig(config, "Dense", DENSE_CONFIG_KEYS, DENSE_UNSUPPORTED_KEYS),
       units: config["units"] as number,
       activation: (config["activation"] as string | null) ?? "linear",
       useBias: (config["use_bias"] as boolean | undefined) ?? true,

@@ -60,6 +60,17 @@ export class InputLayer extends Layer {
   }
 
   static fromConfig(config: Record<string, unknown>): InputLayer {
+    checkOptionKeys(
+      config,
+      ["batch_shape", "batch_input_shape", "dtype", "sparse", "ragged", "name", "optional"],
+      "InputLayer config",
+      (m) => new ValueError(m),
+    );
+    for (const key of ["sparse", "ragged", "optional"]) {
+      if (config[key] === true) {
+        throw new ValueError(`InputLayer config sets "${key}" to true, which Stratum does not support yet.`);
+      }
+    }
     const batchShape = (config["batch_shape"] ?? config["batch_input_shape"]) as SymbolicShape;
     const dtype = config["dtype"];
     return new InputLayer({

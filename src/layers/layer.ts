@@ -195,8 +195,26 @@ export function checkPositiveInteger(value: unknown, argument: string, owner: st
   }
 }
 
-/** Reads the base-layer options back from a Keras config (snake_case keys). */
-export function baseOptionsFromConfig(config: Record<string, unknown>): LayerOptions {
+/**
+ * Checks a Keras config's keys and reads the base-layer options from it.
+ * `keys` are the layer's own config keys. `unsupportedKeys` are keys that
+ * Stratum accepts only as null (for example regularizers it does not have yet).
+ * Unknown keys are an error with the nearest valid name.
+ */
+export function baseOptionsFromConfig(
+  config: Record<string, unknown>,
+  className: string,
+  keys: readonly string[],
+  unsupportedKeys: readonly string[] = [],
+): LayerOptions {
+  checkOptionKeys(config, ["name", "trainable", "dtype", ...keys, ...unsupportedKeys], `${className} config`, (m) => new ValueError(m));
+  for (const key of unsupportedKeys) {
+    if (config[key] !== null && config[key] !== undefined) {
+      throw new ValueError(
+        `${className} config sets "${key}" to ${JSON.stringify(config[key])}, which Stratum does not support yet. Remove it or set it to null.`,
+      );
+    }
+  }
   const options: LayerOptions = {};
   if (typeof config["name"] === "string") options.name = config["name"];
   if (typeof config["trainable"] === "boolean") options.trainable = config["trainable"];

@@ -69,7 +69,7 @@ export abstract class Optimizer {
     if (!this.built) this.build(variables);
     gradients.forEach((g, i) => {
       const variable = variables[i]!;
-      if (g.size !== variable.value.size) {
+      if (g.rank !== variable.value.rank || g.shape.some((d, j) => d !== variable.shape[j])) {
         throw new ValueError(
           `Gradient ${i} has shape ${formatShape(g.shape)}, but variable "${variable.path}" has shape ${formatShape(variable.shape)}.`,
         );

@@ -275,3 +275,15 @@ describe("Dense", () => {
     assert.equal(layer.getConfig()["activation"], "tanh");
   });
 });
+
+describe("Dense fromConfig checks", () => {
+  test("rejects unknown config keys", () => {
+    const config = { ...new Dense({ units: 2 }).getConfig(), unitz: 3 };
+    assert.match(errorMessage(() => Dense.fromConfig(config)), /Unknown option "unitz" for Dense config\. Did you mean "units"\?/);
+  });
+
+  test("rejects a regularizer it lacks", () => {
+    const config = { ...new Dense({ units: 2 }).getConfig(), kernel_regularizer: { class_name: "L2", config: { l2: 0.01 } } };
+    assert.match(errorMessage(() => Dense.fromConfig(config)), /"kernel_regularizer".*does not support yet/);
+  });
+});
