@@ -6,7 +6,7 @@
  */
 
 import { createRequire } from "node:module";
-import { Dense, Sequential, random, setRandomSeed, tensor } from "stratum-ml";
+import { Dense, Input, Sequential, random, setRandomSeed, tensor } from "stratum-ml";
 
 interface MnistDigit {
   raw: number[];
@@ -48,8 +48,11 @@ const yTrain = tensor(takeRows(labels, CLASSES, trainOrder), [trainOrder.length,
 const xTest = tensor(takeRows(images, PIXELS, testOrder), [testOrder.length, PIXELS]);
 const yTest = tensor(takeRows(labels, CLASSES, testOrder), [testOrder.length, CLASSES]);
 
+// Keras users often write Dense({ units: 64, activation: "relu", inputDim: 784 }) as the first
+// layer; that builds the same model but warns, as Keras 3 does, in favour of starting with Input.
 const model = new Sequential();
-model.add(new Dense({ units: 64, activation: "relu", inputDim: PIXELS }));
+model.add(Input({ shape: [PIXELS] }));
+model.add(new Dense({ units: 64, activation: "relu" }));
 model.add(new Dense({ units: 10, activation: "softmax" }));
 model.compile({ optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
 model.summary();

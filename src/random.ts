@@ -33,7 +33,7 @@ export class RandomGenerator {
   reseed(seed: number): void {
     if (!Number.isInteger(seed) || seed < 0) {
       throw new ValueError(
-        `Invalid random seed: expected a non-negative integer, received ${String(seed)}.`,
+        `Invalid random seed: expected a non-negative integer, received ${typeof seed === "string" ? JSON.stringify(seed) : String(seed)}.`,
       );
     }
     const next = splitmix32(seed >>> 0);

@@ -4,6 +4,7 @@ import { ValueError, formatChoices } from "../errors.js";
 import type { FusedActivation } from "../backend/backend.js";
 import * as ops from "../ops/index.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { didYouMean } from "../utils/suggest.js";
 
 export interface ActivationFunction {
   (x: Tensor): Tensor;
@@ -43,7 +44,7 @@ export function get(identifier: ActivationIdentifier, argument = "activation"): 
   const found = registry.get(identifier);
   if (!found) {
     throw new ValueError(
-      `Unknown activation "${identifier}" for \`${argument}\`. Valid activations: ${formatChoices([...registry.keys()])}.`,
+      `Unknown activation "${identifier}" for \`${argument}\`.${didYouMean(identifier, [...registry.keys()])} Valid activations: ${formatChoices([...registry.keys()])}.`,
     );
   }
   return found;

@@ -6,6 +6,7 @@ import { type DType, allocate } from "../tensor/dtype.js";
 import { sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { checkOptionKeys } from "../utils/suggest.js";
+import { didYouMean } from "../utils/suggest.js";
 
 export interface SerializedInitializer {
   module: "keras.initializers";
@@ -116,7 +117,7 @@ export function get(identifier: InitializerIdentifier, argument = "initializer")
   const make = typeof identifier === "string" ? names[identifier] : undefined;
   if (!make) {
     throw new ValueError(
-      `Unknown initializer ${JSON.stringify(identifier)} for \`${argument}\`. Valid initializers: ${formatChoices(Object.keys(names))}.`,
+      `Unknown initializer ${JSON.stringify(identifier)} for \`${argument}\`.${didYouMean(identifier, Object.keys(names))} Valid initializers: ${formatChoices(Object.keys(names))}.`,
     );
   }
   return make();

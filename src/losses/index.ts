@@ -8,7 +8,7 @@
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
 import * as ops from "../ops/index.js";
 import { Tensor, cast } from "../tensor/tensor.js";
-import { checkOptionKeys } from "../utils/suggest.js";
+import { checkOptionKeys, didYouMean } from "../utils/suggest.js";
 
 /** Keras's fuzz factor, `keras.config.epsilon()`. */
 export const EPSILON = 1e-7;
@@ -103,7 +103,11 @@ export class CategoricalCrossentropy extends Loss {
       yTrue.rank === yPred.rank - 1 || (yTrue.shape[yTrue.rank - 1] === 1 && classes !== 1)
         ? " The labels look like class indices: use sparse_categorical_crossentropy for integer labels, or one-hot encode them."
         : "";
-    requireSameShape(yTrue, yPred, "categorical_crossentropy", integerHint);
+    const classHint =
+      yTrue.rank === yPred.rank && yTrue.shape.slice(0, -1).every((d, i) => d === yPred.shape[i]) && integerHint === ""
+        ? ` The labels have ${yTrue.shape[yTrue.rank - 1]} classes but the model outputs ${classes}: set the last layer's \`units\` to the number of classes.`
+        : "";
+    requireSameShape(yTrue, yPred, "categorical_crossentropy", integerHint + classHint);
     return ops.categoricalCrossentropy(asFloat(yTrue, yPred), yPred, EPSILON);
   }
 }
@@ -192,7 +196,7 @@ export function get(identifier: LossIdentifier): Loss {
   if (identifier instanceof Loss) return identifier;
   const make = typeof identifier === "string" ? lossNames[identifier] : undefined;
   if (!make) {
-    throw new ValueError(`Unknown loss ${JSON.stringify(identifier)}. Valid losses: ${formatChoices(Object.keys(lossNames))}.`);
+    throw new ValueError(`Unknown loss ${JSON.stringify(identifier)}.${didYouMean(identifier, Object.keys(lossNames))} Valid losses: ${formatChoices(Object.keys(lossNames))}.`);
   }
   return make(identifier as string);
 }

@@ -6,6 +6,7 @@
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
 import { getBackend } from "../backend/registry.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { didYouMean } from "../utils/suggest.js";
 
 export abstract class Metric {
   readonly name: string;
@@ -178,8 +179,9 @@ export type MetricIdentifier = string | Metric;
 export function validate(identifier: MetricIdentifier): void {
   if (identifier instanceof Metric) return;
   if (typeof identifier === "string" && (ACCURACY_ALIASES.includes(identifier.toLowerCase()) || identifier in metricNames)) return;
+  const valid = [...ACCURACY_ALIASES, ...Object.keys(metricNames)];
   throw new ValueError(
-    `Unknown metric ${JSON.stringify(identifier)}. Valid metrics: ${formatChoices([...ACCURACY_ALIASES, ...Object.keys(metricNames)])}.`,
+    `Unknown metric ${JSON.stringify(identifier)}.${didYouMean(identifier, valid)} Valid metrics: ${formatChoices(valid)}.`,
   );
 }
 

@@ -385,7 +385,9 @@ export abstract class Model extends Layer {
 
 function splitValidation(x: Tensor, y: Tensor, split: number): [Tensor, Tensor, [Tensor, Tensor]] {
   if (typeof split !== "number" || !(split > 0 && split < 1)) {
-    throw new ValueError(`Invalid \`validationSplit\`: expected a number between 0 and 1, received ${JSON.stringify(split)}.`);
+    throw new ValueError(
+      `Invalid \`validationSplit\` for fit: expected a number greater than 0 and less than 1, received ${JSON.stringify(split)}.`,
+    );
   }
   const n = x.shape[0]!;
   const splitAt = Math.floor(n * (1 - split));

@@ -40,3 +40,10 @@ export function checkOptionKeys(
     throw make(`Unknown option "${key}" for ${owner}.${hint}`);
   }
 }
+
+/** Returns ` Did you mean "…"?` for a near miss among `candidates`, or an empty string. */
+export function didYouMean(name: unknown, candidates: readonly string[]): string {
+  if (typeof name !== "string") return "";
+  const nearest = nearestName(name, candidates);
+  return nearest ? ` Did you mean "${nearest}"?` : "";
+}

@@ -224,3 +224,18 @@ describe("losses.get", () => {
     assert.throws(() => new losses.MeanSquaredError({ reduction: "average" as never }), /"average"/);
   });
 });
+
+describe("loss error hints", () => {
+  test("class count mismatch suggests units", () => {
+    const loss = new losses.CategoricalCrossentropy();
+    assert.throws(
+      () => loss.compute(tensor([[0, 0, 0, 1]]), tensor([[0.2, 0.3, 0.5]])),
+      /labels have 4 classes but the model outputs 3.*`units`/,
+    );
+  });
+
+  test("misspelt loss name gets a suggestion", () => {
+    assert.throws(() => losses.get("categorical_crossentopy"), /Did you mean "categorical_crossentropy"\?/);
+    assert.throws(() => losses.get("categoricalCrossentropy"), /Did you mean "(categorical_crossentropy|CategoricalCrossentropy)"\?/);
+  });
+});

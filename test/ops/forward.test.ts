@@ -145,3 +145,19 @@ describe("neural network ops", () => {
     );
   });
 });
+
+describe("NaN propagation", () => {
+  test("relu keeps NaN", () => {
+    const out = ops.relu(tensor([NaN, -1, 2]));
+    assert.ok(Number.isNaN(out.data[0]));
+    assert.deepEqual(Array.from(out.data.subarray(1)), [0, 2]);
+  });
+
+  test("maximum and minimum keep NaN", () => {
+    for (const op of [ops.maximum, ops.minimum]) {
+      const left = op(tensor([NaN, 1]), tensor([0, NaN]));
+      assert.ok(Number.isNaN(left.data[0]), `${op.name} with NaN first`);
+      assert.ok(Number.isNaN(left.data[1]), `${op.name} with NaN second`);
+    }
+  });
+});

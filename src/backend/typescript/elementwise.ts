@@ -31,7 +31,8 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray): void {
       for (let i = 0; i < n; i++) out[i] = x[i]! * x[i]!;
       return;
     case "relu":
-      for (let i = 0; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : 0;
+      // NaN fails the comparison and passes through, as max(x, 0) does in NumPy and JAX.
+      for (let i = 0; i < n; i++) out[i] = x[i]! <= 0 ? 0 : x[i]!;
       return;
     case "sigmoid":
       for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]!);
@@ -85,10 +86,11 @@ function applyBinary(op: BinaryOp, a: number, b: number): number {
       return a * b;
     case "div":
       return a / b;
+    // A NaN on either side gives NaN; ties pick `a`.
     case "maximum":
-      return a >= b ? a : b;
+      return a >= b || a !== a ? a : b;
     case "minimum":
-      return a <= b ? a : b;
+      return a <= b || a !== a ? a : b;
   }
 }
 
