@@ -18,32 +18,12 @@ export function matmul(
   if (!accumulate) out.fill(0, 0, m * n);
   // Skipping zero entries of `a` saves most of the work on sparse inputs such as images. It
   // is exact only when `b` is finite, because 0 · NaN and 0 · ∞ must still give NaN.
-  const skipZeros = isFinite(b);
-  if (!transposeA && !transposeB) {
-    // a is [m, k], b is [k, n]: broadcast a[i, p] along row p of b.
-    for (let i = 0; i < m; i++) {
-      const outRow = i * n;
-      const aRow = i * k;
-      for (let p = 0; p < k; p++) {
-        const scale = a[aRow + p]!;
-        if (scale === 0 && skipZeros) continue;
-        const bRow = p * n;
-        for (let j = 0; j < n; j++) out[outRow + j]! += scale * b[bRow + j]!;
-      }
-    }
-  } else if (transposeA && !transposeB) {
-    // a is stored [k, m], b is [k, n]: each p adds the outer product of a's row p and b's row p.
-    for (let p = 0; p < k; p++) {
-      const aRow = p * m;
-      const bRow = p * n;
-      for (let i = 0; i < m; i++) {
-        const scale = a[aRow + i]!;
-        if (scale === 0 && skipZeros) continue;
-        const outRow = i * n;
-        for (let j = 0; j < n; j++) out[outRow + j]! += scale * b[bRow + j]!;
-      }
-    }
-  } else if (!transposeA && transposeB) {
+  const skipZeros = allFinite(b);
+  if (!transposeB) {
+    // a is [m, k] (or stored [k, m] when transposed), b is [k, n].
+    if (transposeA) addRowCombinations(a, 1, m, b, out, m, k, n, skipZeros);
+    else addRowCombinations(a, k, 1, b, out, m, k, n, skipZeros);
+  } else if (!transposeA) {
     // a is [m, k], b is stored [n, k]: each output is a dot product of two contiguous rows.
     for (let i = 0; i < m; i++) {
       const aRow = i * k;
@@ -76,7 +56,57 @@ export function matmul(
   }
 }
 
-function isFinite(values: FloatArray): boolean {
+/**
+ * Adds to each row i of `out` the combination Σp A(i, p) · (row p of b), where
+ * A(i, p) = a[i · rowStride + p · innerStride]. Terms are gathered four at a
+ * time (leaving out zero coefficients when `skipZeros` is set) and added in one
+ * pass, so each output element is loaded and stored once per four products.
+ */
+function addRowCombinations(
+  a: FloatArray,
+  rowStride: number,
+  innerStride: number,
+  b: FloatArray,
+  out: FloatArray,
+  m: number,
+  k: number,
+  n: number,
+  skipZeros: boolean,
+): void {
+  const scales = [0, 0, 0, 0];
+  const rows = [0, 0, 0, 0];
+  for (let i = 0; i < m; i++) {
+    const outRow = i * n;
+    const aBase = i * rowStride;
+    let count = 0;
+    for (let p = 0; p < k; p++) {
+      const scale = a[aBase + p * innerStride]!;
+      if (skipZeros && scale === 0) continue;
+      scales[count] = scale;
+      rows[count] = p * n;
+      count++;
+      if (count === 4) {
+        addFourRows(out, outRow, b, scales, rows, n);
+        count = 0;
+      }
+    }
+    for (let t = 0; t < count; t++) {
+      const scale = scales[t]!;
+      const bRow = rows[t]!;
+      for (let j = 0; j < n; j++) out[outRow + j]! += scale * b[bRow + j]!;
+    }
+  }
+}
+
+function addFourRows(out: FloatArray, outRow: number, b: FloatArray, scales: number[], rows: number[], n: number): void {
+  const [a0, a1, a2, a3] = scales as [number, number, number, number];
+  const [b0, b1, b2, b3] = rows as [number, number, number, number];
+  for (let j = 0; j < n; j++) {
+    out[outRow + j]! += a0 * b[b0 + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]! + a3 * b[b3 + j]!;
+  }
+}
+
+function allFinite(values: FloatArray): boolean {
   for (let i = 0; i < values.length; i++) {
     // x − x is 0 for finite x and NaN for NaN and ±∞.
     if (values[i]! - values[i]! !== 0) return false;
