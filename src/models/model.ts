@@ -232,7 +232,7 @@ export abstract class Model extends Layer {
     const n = xAll.shape[0]!;
     const steps = Math.ceil(n / batchSize);
     const history = new History();
-    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
+    const callbacks: Callback[] = [...checkCallbacks(options.callbacks, "fit"), history];
     if (verbose !== 0) callbacks.push(new ProgbarLogger());
     for (const callback of callbacks) {
       callback.setModel(this);
@@ -300,7 +300,7 @@ export abstract class Model extends Layer {
     const xAll = this.prepareX(x);
     const yAll = toBatchTensor(y, "y", this.dtype);
     const n = checkSampleCounts(xAll, yAll);
-    const callbacks: Callback[] = [...(options.callbacks ?? [])];
+    const callbacks: Callback[] = [...checkCallbacks(options.callbacks, "evaluate")];
     if (verbose !== 0) callbacks.push(new ProgbarLogger());
     for (const callback of callbacks) {
       callback.setModel(this);
@@ -381,6 +381,21 @@ export abstract class Model extends Layer {
   override get nonTrainableWeights(): Variable[] {
     return this.trainable ? this.layers.flatMap((l) => l.nonTrainableWeights) : this.layers.flatMap((l) => l.weights);
   }
+}
+
+function checkCallbacks(callbacks: unknown, method: string): Callback[] {
+  if (callbacks === undefined) return [];
+  if (!Array.isArray(callbacks)) {
+    throw new ValueError(`Invalid \`callbacks\` for ${method}: expected an array of Callback objects, received ${typeof callbacks}.`);
+  }
+  callbacks.forEach((callback, i) => {
+    if (!(callback instanceof Callback)) {
+      throw new ValueError(
+        `Invalid \`callbacks[${i}]\` for ${method}: expected an instance of a Callback subclass, received ${callback === null ? "null" : typeof callback}. Extend Callback and override its hooks.`,
+      );
+    }
+  });
+  return callbacks as Callback[];
 }
 
 function splitValidation(x: Tensor, y: Tensor, split: number): [Tensor, Tensor, [Tensor, Tensor]] {

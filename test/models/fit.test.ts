@@ -372,3 +372,15 @@ describe("fit input errors", () => {
     await assert.rejects(compiled().fit([[1, 2, 3], [1, 2]], [[1], [2]], { verbose: 0 }), /row at \[1\] has length 2.*length 3/);
   });
 });
+
+describe("fit callback errors", () => {
+  it("rejects a non-callback entry", async () => {
+    const model = linearModel(1, [[0]], [0]);
+    model.compile({ optimizer: "sgd", loss: "mse" });
+    await assert.rejects(
+      model.fit([[1]], [[1]], { verbose: 0, callbacks: [{ onEpochEnd: () => {} } as never] }),
+      /`callbacks\[0\]` for fit: expected an instance of a Callback subclass/,
+    );
+    await assert.rejects(model.evaluate([[1]], [[1]], { verbose: 0, callbacks: {} as never }), /expected an array of Callback/);
+  });
+});
