@@ -4,7 +4,7 @@
 
 import { execFileSync } from "node:child_process";
 import os from "node:os";
-import { FRAMEWORK_LABELS, type FrameworkId, type Workload } from "./workloads.js";
+import { DATA_SET_LABELS, FRAMEWORK_LABELS, type FrameworkId, type Workload } from "./workloads.js";
 
 export interface Summary {
   median: number;
@@ -53,6 +53,7 @@ function markdownTable(header: string[], rows: string[][]): string {
 export function formatResultsTable(workloads: readonly Workload[], results: Results): string {
   const header = [
     "workload",
+    "data",
     `${FRAMEWORK_LABELS.stratum} (samples/s)`,
     `${FRAMEWORK_LABELS["tfjs-cpu"]} (samples/s)`,
     `${FRAMEWORK_LABELS["tfjs-wasm"]} (samples/s)`,
@@ -66,6 +67,7 @@ export function formatResultsTable(workloads: readonly Workload[], results: Resu
     const wasm = byFramework?.get("tfjs-wasm");
     return [
       `${workload.label} (${workload.samples} samples)`,
+      DATA_SET_LABELS[workload.dataSet],
       formatSummary(stratum),
       formatSummary(cpu),
       formatSummary(wasm),

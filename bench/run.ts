@@ -1,6 +1,7 @@
 /**
  * Training and predict throughput of Stratum beside TensorFlow.js (cpu and
- * wasm backends) on the same synthetic float32 data, in one run.
+ * wasm backends) on the same float32 data, in one run: real MNIST digits and
+ * synthetic dense data.
  *
  * Each framework runs in its own worker process (worker.ts). For every
  * workload, each worker builds the model and runs one warm-up pass that is
@@ -31,7 +32,8 @@ import {
 const HELP = `Usage: npm run bench -- [options]
 
 Measures training and predict throughput (samples/s) of Stratum, TF.js cpu and
-TF.js wasm on the same synthetic data, and prints a Markdown report.
+TF.js wasm on the same data (real MNIST digits from the mnist package and
+synthetic dense data), and prints a Markdown report.
 
 Options:
   --repeats N          timed passes per workload and framework, after one

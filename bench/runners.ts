@@ -1,6 +1,6 @@
 /**
- * One runner per framework: each builds the workload's model on the shared
- * synthetic data and runs one measured pass (a training epoch or a predict
+ * One runner per framework: each builds the workload's model on the data that
+ * the worker passes in and runs one measured pass (a training epoch or a predict
  * call) per `run()`.
  */
 
@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Tensor as TfTensor } from "@tensorflow/tfjs-core";
-import type { FrameworkId, SyntheticData, Workload } from "./workloads.js";
+import type { WorkloadData } from "./data.js";
+import type { FrameworkId, Workload } from "./workloads.js";
 import { CLASSES, INPUT_FEATURES } from "./workloads.js";
 
 export interface PreparedWorkload {
@@ -21,7 +22,7 @@ export interface PreparedWorkload {
 export interface Runner {
   /** Framework, version and backend details for the report header. */
   readonly description: string;
-  prepare(workload: Workload, data: SyntheticData): PreparedWorkload;
+  prepare(workload: Workload, data: WorkloadData): PreparedWorkload;
 }
 
 const require = createRequire(import.meta.url);

