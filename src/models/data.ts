@@ -1,5 +1,6 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { getBackend } from "../backend/registry.js";
+import { allocateScratch } from "../backend/workspace.js";
 import { type FloatDType, allocate } from "../tensor/dtype.js";
 import { Tensor, type TensorLike, cast, toTensor } from "../tensor/tensor.js";
 import { sizeOf } from "../tensor/shape.js";
@@ -37,11 +38,11 @@ export function sliceRows(t: Tensor, start: number, end: number): Tensor {
   return new Tensor(t.data.subarray(start * rowSize, end * rowSize), [end - start, ...t.shape.slice(1)]);
 }
 
-/** The rows of `t` at `indices`, copied into a new tensor. */
+/** Copies the rows of `t` at `indices` into a new tensor (from the active workspace, if any). */
 export function gatherRows(t: Tensor, indices: Int32Array): Tensor {
   const rowShape = t.shape.slice(1);
   const rowSize = sizeOf(rowShape);
-  const out = allocate(t.dtype, indices.length * rowSize);
+  const out = t.dtype === "int32" ? allocate(t.dtype, indices.length * rowSize) : allocateScratch(t.dtype, indices.length * rowSize);
   getBackend().gatherRows(t.data, rowSize, indices, out);
   return new Tensor(out, [indices.length, ...rowShape]);
 }

@@ -10,6 +10,7 @@ import * as optimizers from "../optimizers/index.js";
 import { globalRandom } from "../random.js";
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
+import { Workspace } from "../backend/workspace.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import {
   checkPositiveInteger,
@@ -84,6 +85,9 @@ export abstract class Model extends Layer {
   stopTraining = false;
   history: History | null = null;
   private compiled: CompiledState | null = null;
+  /** Buffers reused across training steps, and separately across test steps, which have other shapes. */
+  private readonly trainWorkspace = new Workspace();
+  private readonly testWorkspace = new Workspace();
 
   /** The layers, in order (without the input layer). */
   abstract get layers(): Layer[];
@@ -180,8 +184,7 @@ export abstract class Model extends Layer {
     return Object.fromEntries(entries);
   }
 
-  // NOTE: every op allocates its output, so a step allocates new typed arrays that the
-  // garbage collector reclaims. A per-model workspace reused between batches is not built yet.
+  /** Runs one training step; call it inside `trainWorkspace.run`, since its buffers are reused by the next step. */
   private trainStep(state: CompiledState, x: Tensor, y: Tensor): void {
     const variables = this.trainableWeights;
     let yPred: Tensor | null = null;
@@ -252,9 +255,11 @@ export abstract class Model extends Layer {
         await callHook(callbacks, "onTrainBatchBegin", step);
         const start = step * batchSize;
         const end = Math.min(n, start + batchSize);
-        const xb = order ? gatherRows(xAll, order.subarray(start, end)) : sliceRows(xAll, start, end);
-        const yb = order ? gatherRows(yAll, order.subarray(start, end)) : sliceRows(yAll, start, end);
-        this.trainStep(state, xb, yb);
+        this.trainWorkspace.run(() => {
+          const xb = order ? gatherRows(xAll, order.subarray(start, end)) : sliceRows(xAll, start, end);
+          const yb = order ? gatherRows(yAll, order.subarray(start, end)) : sliceRows(yAll, start, end);
+          this.trainStep(state, xb, yb);
+        });
         logs = this.currentLogs(state);
         await callHook(callbacks, "onTrainBatchEnd", step, logs);
         if (this.stopTraining) break;
@@ -279,7 +284,7 @@ export abstract class Model extends Layer {
     for (let step = 0; step < steps; step++) {
       await callHook(callbacks, "onTestBatchBegin", step);
       const end = Math.min(n, (step + 1) * batchSize);
-      this.testStep(state, sliceRows(x, step * batchSize, end), sliceRows(y, step * batchSize, end));
+      this.testWorkspace.run(() => this.testStep(state, sliceRows(x, step * batchSize, end), sliceRows(y, step * batchSize, end)));
       logs = this.currentLogs(state);
       await callHook(callbacks, "onTestBatchEnd", step, logs);
     }
@@ -343,7 +348,7 @@ export abstract class Model extends Layer {
     const yb = toBatchTensor(y, "y", this.dtype);
     checkSampleCounts(xb, yb);
     this.resetMetrics(state);
-    this.trainStep(state, xb, yb);
+    this.trainWorkspace.run(() => this.trainStep(state, xb, yb));
     return this.resultsInCompileOrder(state);
   }
 
@@ -354,7 +359,7 @@ export abstract class Model extends Layer {
     const yb = toBatchTensor(y, "y", this.dtype);
     checkSampleCounts(xb, yb);
     this.resetMetrics(state);
-    this.testStep(state, xb, yb);
+    this.testWorkspace.run(() => this.testStep(state, xb, yb));
     return this.resultsInCompileOrder(state);
   }
 

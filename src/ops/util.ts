@@ -1,6 +1,7 @@
 import { ValueError, formatShape } from "../errors.js";
 import { getBackend } from "../backend/registry.js";
-import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype.js";
+import { allocateScratch } from "../backend/workspace.js";
+import type { FloatArray, FloatDType } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sizeOf } from "../tensor/shape.js";
 
@@ -17,9 +18,9 @@ export function floatDType(t: Tensor, op: string): FloatDType {
   return t.dtype as FloatDType;
 }
 
-/** A new float tensor of the given shape, filled with zeros. */
+/** A float tensor of the given shape, filled with zeros (from the active workspace, if any). */
 export function emptyLike(dtype: FloatDType, shape: readonly number[]): Tensor {
-  return new Tensor(allocateFloat(dtype, sizeOf(shape)), shape);
+  return new Tensor(allocateScratch(dtype, sizeOf(shape)), shape);
 }
 
 /** Checks that two float tensors share a dtype, which every binary kernel requires. */

@@ -1,0 +1,59 @@
+import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype.js";
+
+/**
+ * Buffers reused from one training step to the next.
+ *
+ * A training step runs the same ops in the same order every time. So the
+ * n-th buffer it requests has the size of the n-th buffer of the step before,
+ * except around the short last batch of an epoch. While a workspace is
+ * active, op outputs come from its slots instead of new allocations, and a
+ * step of an unchanged shape allocates no typed arrays.
+ *
+ * Only code that uses nothing of a step after the step ends may run inside
+ * `run`: the next step overwrites every buffer.
+ */
+export class Workspace {
+  private readonly slots: FloatArray[] = [];
+  private cursor = 0;
+
+  /** Runs `fn` with this workspace active, handing out its slots from the first one. */
+  run<T>(fn: () => T): T {
+    const previous = active;
+    active = this;
+    this.cursor = 0;
+    try {
+      return fn();
+    } finally {
+      active = previous;
+    }
+  }
+
+  /** Returns the next slot as a zero-filled buffer, replacing it when the dtype or size differs. */
+  take(dtype: FloatDType, size: number): FloatArray {
+    const index = this.cursor++;
+    const existing = this.slots[index];
+    const matches =
+      existing !== undefined &&
+      existing.length === size &&
+      (dtype === "float64" ? existing instanceof Float64Array : existing instanceof Float32Array);
+    if (matches) {
+      existing.fill(0);
+      return existing;
+    }
+    const buffer = allocateFloat(dtype, size);
+    this.slots[index] = buffer;
+    return buffer;
+  }
+
+  /** Total bytes held in the slots. */
+  get byteLength(): number {
+    return this.slots.reduce((total, buffer) => total + buffer.byteLength, 0);
+  }
+}
+
+let active: Workspace | null = null;
+
+/** Returns a zero-filled float buffer from the active workspace if there is one, else a new one. */
+export function allocateScratch(dtype: FloatDType, size: number): FloatArray {
+  return active ? active.take(dtype, size) : allocateFloat(dtype, size);
+}
