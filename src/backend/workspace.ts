@@ -6,8 +6,9 @@ import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype
  * A training step runs the same ops in the same order every time. So the
  * n-th buffer it requests has the size of the n-th buffer of the step before,
  * except around the short last batch of an epoch. While a workspace is
- * active, op outputs come from its slots instead of new allocations, and a
- * step of an unchanged shape allocates no typed arrays.
+ * active, op outputs and gradients come from its slots instead of new
+ * allocations. A few small arrays, such as metric scratch and the seed
+ * gradient, are still allocated per step.
  *
  * Only code that uses nothing of a step after the step ends may run inside
  * `run`: the next step overwrites every buffer.
