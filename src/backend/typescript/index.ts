@@ -2,6 +2,7 @@ import type {
   AdamUpdateArgs,
   Backend,
   BinaryCrossentropyArgs,
+  BinaryOp,
   BinaryCrossentropyBackwardArgs,
   CrossentropyArgs,
   CrossentropyBackwardArgs,
@@ -9,9 +10,11 @@ import type {
   DenseForwardArgs,
   SgdUpdateArgs,
   SparseCrossentropyArgs,
+  UnaryOp,
 } from "../backend.js";
 import type { DType, FloatArray, TypedArray } from "../../tensor/dtype.js";
-import { binary, broadcastTo, sigmoid, sum, unary, unaryBackward } from "./elementwise.js";
+import * as elementwise from "./elementwise.js";
+import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 
 /**
@@ -20,14 +23,36 @@ import { matmul } from "./matmul.js";
  * other backends are tested against.
  */
 export class TypeScriptBackend implements Backend {
-  readonly name = "typescript";
+  readonly name: string = "typescript";
   readonly dtypes: readonly DType[] = ["float32", "float64", "int32"];
 
-  unary = unary;
-  unaryBackward = unaryBackward;
-  binary = binary;
-  sum = sum;
-  broadcastTo = broadcastTo;
+  unary(op: UnaryOp, x: FloatArray, out: FloatArray): void {
+    elementwise.unary(op, x, out);
+  }
+
+  unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
+    elementwise.unaryBackward(op, x, y, dy, dx);
+  }
+
+  binary(
+    op: BinaryOp,
+    a: FloatArray,
+    aShape: readonly number[],
+    b: FloatArray,
+    bShape: readonly number[],
+    out: FloatArray,
+    outShape: readonly number[],
+  ): void {
+    elementwise.binary(op, a, aShape, b, bShape, out, outShape);
+  }
+
+  sum(x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray): void {
+    elementwise.sum(x, shape, axes, out);
+  }
+
+  broadcastTo(x: FloatArray, shape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
+    elementwise.broadcastTo(x, shape, out, outShape);
+  }
 
   affine(x: FloatArray, scale: number, offset: number, out: FloatArray): void {
     for (let i = 0; i < x.length; i++) out[i] = x[i]! * scale + offset;
@@ -249,4 +274,3 @@ function clamp(value: number, low: number, high: number): number {
   return value < low ? low : value > high ? high : value;
 }
 
-export { sigmoid };

@@ -1,0 +1,503 @@
+/*
+ * Node-API bindings of the native backend. Every function takes typed arrays
+ * and numbers, checks them, and runs a kernel on the arrays' own memory: no
+ * copies, and nothing is allocated on the JavaScript heap. Argument checks
+ * here are a second line of defence; the TypeScript side validates shapes
+ * before calling.
+ */
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "gemm.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+#define MAX_ARGS 14
+
+typedef struct {
+  napi_env env;
+  napi_value values[MAX_ARGS];
+  size_t count;
+  const char *function;
+  int failed;
+} call_args;
+
+static int fail(call_args *args, const char *message) {
+  if (!args->failed) {
+    char text[256];
+    snprintf(text, sizeof text, "stratum native %s: %s", args->function, message);
+    napi_throw_range_error(args->env, NULL, text);
+  }
+  args->failed = 1;
+  return 0;
+}
+
+static int read_args(napi_env env, napi_callback_info info, call_args *args, size_t expected, const char *function) {
+  args->env = env;
+  args->count = MAX_ARGS;
+  args->function = function;
+  args->failed = 0;
+  if (napi_get_cb_info(env, info, &args->count, args->values, NULL, NULL) != napi_ok) return fail(args, "invalid call");
+  if (args->count < expected) {
+    char text[96];
+    snprintf(text, sizeof text, "expected %zu arguments, received %zu", expected, args->count);
+    return fail(args, text);
+  }
+  return 1;
+}
+
+static int is_null(call_args *args, size_t index) {
+  napi_valuetype type;
+  if (napi_typeof(args->env, args->values[index], &type) != napi_ok) return 0;
+  return type == napi_null || type == napi_undefined;
+}
+
+/* The data of a typed array argument of the given type with at least `min_length` elements, or NULL (and an exception). */
+static void *typed_array(call_args *args, size_t index, napi_typedarray_type wanted, size_t min_length, int nullable) {
+  if (args->failed) return NULL;
+  if (nullable && is_null(args, index)) return NULL;
+  bool is_typed = false;
+  napi_is_typedarray(args->env, args->values[index], &is_typed);
+  char text[160];
+  if (!is_typed) {
+    snprintf(text, sizeof text, "argument %zu must be a typed array", index);
+    fail(args, text);
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_get_typedarray_info(args->env, args->values[index], &type, &length, &data, NULL, NULL);
+  if (type != wanted) {
+    snprintf(text, sizeof text, "argument %zu has the wrong element type", index);
+    fail(args, text);
+    return NULL;
+  }
+  if (length < min_length) {
+    snprintf(text, sizeof text, "argument %zu has %zu elements, at least %zu are needed", index, length, min_length);
+    fail(args, text);
+    return NULL;
+  }
+  return data;
+}
+
+static float *f32(call_args *args, size_t index, size_t min_length) {
+  return typed_array(args, index, napi_float32_array, min_length, 0);
+}
+
+static float *f32_or_null(call_args *args, size_t index, size_t min_length) {
+  return typed_array(args, index, napi_float32_array, min_length, 1);
+}
+
+static int32_t *i32(call_args *args, size_t index, size_t min_length) {
+  return typed_array(args, index, napi_int32_array, min_length, 0);
+}
+
+static size_t length_of(call_args *args, size_t index) {
+  if (args->failed) return 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  if (napi_get_typedarray_info(args->env, args->values[index], &type, &length, NULL, NULL, NULL) != napi_ok) {
+    fail(args, "expected a typed array");
+  }
+  return length;
+}
+
+static double number(call_args *args, size_t index) {
+  double value = 0;
+  if (!args->failed && napi_get_value_double(args->env, args->values[index], &value) != napi_ok) {
+    char text[96];
+    snprintf(text, sizeof text, "argument %zu must be a number", index);
+    fail(args, text);
+  }
+  return value;
+}
+
+/* A non-negative integer size argument, capped so that products of two sizes cannot overflow. */
+static size_t size_arg(call_args *args, size_t index) {
+  double value = number(args, index);
+  if (!args->failed && !(value >= 0 && value <= 1e9 && value == (double)(size_t)value)) {
+    char text[96];
+    snprintf(text, sizeof text, "argument %zu must be a non-negative integer size", index);
+    fail(args, text);
+    return 0;
+  }
+  return (size_t)value;
+}
+
+static int flag(call_args *args, size_t index) {
+  bool value = false;
+  if (!args->failed && napi_get_value_bool(args->env, args->values[index], &value) != napi_ok) {
+    char text[96];
+    snprintf(text, sizeof text, "argument %zu must be a boolean", index);
+    fail(args, text);
+  }
+  return value ? 1 : 0;
+}
+
+static int op_code(call_args *args, size_t index, int count) {
+  double value = number(args, index);
+  if (!args->failed && !(value >= 0 && value < count && value == (int)value)) fail(args, "unknown operation code");
+  return (int)value;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value result;
+  napi_get_undefined(env, &result);
+  return result;
+}
+
+#define BEGIN(name, expected)                                   \
+  call_args args;                                               \
+  if (!read_args(env, info, &args, expected, name)) return NULL;
+
+#define END()                     \
+  if (args.failed) return NULL;   \
+  return undefined(env);
+
+/* matmul(a, b, out, m, k, n, transposeA, transposeB, accumulate) */
+static napi_value matmul(napi_env env, napi_callback_info info) {
+  BEGIN("matmul", 9);
+  size_t m = size_arg(&args, 3), k = size_arg(&args, 4), n = size_arg(&args, 5);
+  int ta = flag(&args, 6), tb = flag(&args, 7), acc = flag(&args, 8);
+  float *a = f32(&args, 0, m * k), *b = f32(&args, 1, k * n), *out = f32(&args, 2, m * n);
+  if (args.failed) return NULL;
+  stratum_sgemm(ta, tb, m, n, k, a, b, out, acc);
+  END();
+}
+
+/* unary(op, x, out) */
+static napi_value unary(napi_env env, napi_callback_info info) {
+  BEGIN("unary", 3);
+  int op = op_code(&args, 0, 9);
+  size_t n = length_of(&args, 1);
+  float *x = f32(&args, 1, n), *out = f32(&args, 2, n);
+  if (args.failed) return NULL;
+  k_unary(op, x, out, n);
+  END();
+}
+
+/* unaryBackward(op, x, y, dy, dx) */
+static napi_value unary_backward(napi_env env, napi_callback_info info) {
+  BEGIN("unaryBackward", 5);
+  int op = op_code(&args, 0, 9);
+  size_t n = length_of(&args, 1);
+  float *x = f32(&args, 1, n), *y = f32(&args, 2, n), *dy = f32(&args, 3, n), *dx = f32(&args, 4, n);
+  if (args.failed) return NULL;
+  k_unary_backward(op, x, y, dy, dx, n);
+  END();
+}
+
+/* binary(op, a, b, out, bPeriod, bOnLeft): the operand with a period repeats along `out`. */
+static napi_value binary(napi_env env, napi_callback_info info) {
+  BEGIN("binary", 6);
+  int op = op_code(&args, 0, 6);
+  size_t n = length_of(&args, 3);
+  size_t period = size_arg(&args, 4);
+  int left = flag(&args, 5);
+  if (!args.failed && (period == 0 ? n != 0 : n % period != 0)) fail(&args, "period must divide the output size");
+  float *a = f32(&args, 1, left ? period : n), *b = f32(&args, 2, left ? n : period), *out = f32(&args, 3, n);
+  if (args.failed) return NULL;
+  if (n == 0) return undefined(env);
+  if (left) {
+    k_binary_left(op, a, period, b, out, n);
+  } else {
+    k_binary(op, a, b, period, out, n);
+  }
+  END();
+}
+
+/* affine(x, scale, offset, out) */
+static napi_value affine(napi_env env, napi_callback_info info) {
+  BEGIN("affine", 4);
+  size_t n = length_of(&args, 0);
+  float scale = (float)number(&args, 1), offset = (float)number(&args, 2);
+  float *x = f32(&args, 0, n), *out = f32(&args, 3, n);
+  if (args.failed) return NULL;
+  k_affine(x, scale, offset, out, n);
+  END();
+}
+
+/* clip(x, low, high, out) */
+static napi_value clip(napi_env env, napi_callback_info info) {
+  BEGIN("clip", 4);
+  size_t n = length_of(&args, 0);
+  float low = (float)number(&args, 1), high = (float)number(&args, 2);
+  float *x = f32(&args, 0, n), *out = f32(&args, 3, n);
+  if (args.failed) return NULL;
+  k_clip(x, low, high, out, n);
+  END();
+}
+
+/* sum2d(x, rows, cols, axis, out) */
+static napi_value sum2d(napi_env env, napi_callback_info info) {
+  BEGIN("sum2d", 5);
+  size_t rows = size_arg(&args, 1), cols = size_arg(&args, 2);
+  double axis = number(&args, 3);
+  float *x = f32(&args, 0, rows * cols), *out = f32(&args, 4, axis == 0 ? cols : rows);
+  if (args.failed) return NULL;
+  if (axis == 0) {
+    k_sum_rows(x, rows, cols, out);
+  } else {
+    k_sum_cols(x, rows, cols, out);
+  }
+  END();
+}
+
+/* argmax(x, rows, cols, out) */
+static napi_value argmax(napi_env env, napi_callback_info info) {
+  BEGIN("argmax", 4);
+  size_t rows = size_arg(&args, 1), cols = size_arg(&args, 2);
+  if (!args.failed && cols == 0 && rows > 0) fail(&args, "rows need at least one column");
+  float *x = f32(&args, 0, rows * cols);
+  int32_t *out = i32(&args, 3, rows);
+  if (args.failed) return NULL;
+  k_argmax(x, rows, cols, out);
+  END();
+}
+
+/* gatherRows(x, rowSize, indices, out): copies rows indices[i] of x into consecutive rows of out. */
+static napi_value gather_rows(napi_env env, napi_callback_info info) {
+  BEGIN("gatherRows", 4);
+  size_t row_size = size_arg(&args, 1);
+  size_t count = length_of(&args, 2);
+  size_t rows = row_size == 0 ? 0 : length_of(&args, 0) / row_size;
+  float *x = f32(&args, 0, 0);
+  int32_t *indices = i32(&args, 2, count);
+  float *out = f32(&args, 3, count * row_size);
+  if (args.failed) return NULL;
+  for (size_t i = 0; i < count; i++) {
+    if (indices[i] < 0 || (size_t)indices[i] >= rows) {
+      fail(&args, "row index out of range");
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < count; i++) memcpy(out + i * row_size, x + (size_t)indices[i] * row_size, row_size * sizeof(float));
+  END();
+}
+
+/* softmax(x, out, rows, cols) */
+static napi_value softmax(napi_env env, napi_callback_info info) {
+  BEGIN("softmax", 4);
+  size_t rows = size_arg(&args, 2), cols = size_arg(&args, 3);
+  float *x = f32(&args, 0, rows * cols), *out = f32(&args, 1, rows * cols);
+  if (args.failed) return NULL;
+  k_softmax(x, out, rows, cols);
+  END();
+}
+
+/* softmaxBackward(y, dy, dx, rows, cols) */
+static napi_value softmax_backward(napi_env env, napi_callback_info info) {
+  BEGIN("softmaxBackward", 5);
+  size_t rows = size_arg(&args, 3), cols = size_arg(&args, 4);
+  size_t n = rows * cols;
+  float *y = f32(&args, 0, n), *dy = f32(&args, 1, n), *dx = f32(&args, 2, n);
+  if (args.failed) return NULL;
+  k_softmax_backward(y, dy, dx, rows, cols);
+  END();
+}
+
+static int activation_code(call_args *args, size_t index) { return op_code(args, index, 4); }
+
+/* denseForward(x, kernel, bias | null, out, m, k, n, activation) */
+static napi_value dense_forward(napi_env env, napi_callback_info info) {
+  BEGIN("denseForward", 8);
+  size_t m = size_arg(&args, 4), k = size_arg(&args, 5), n = size_arg(&args, 6);
+  int activation = activation_code(&args, 7);
+  float *x = f32(&args, 0, m * k), *kernel = f32(&args, 1, k * n), *bias = f32_or_null(&args, 2, n);
+  float *out = f32(&args, 3, m * n);
+  if (args.failed) return NULL;
+  k_dense_forward(x, kernel, bias, out, m, k, n, activation);
+  END();
+}
+
+/* denseBackward(x, kernel, y, dy, dPre, dx | null, dKernel | null, dBias | null, m, k, n, activation) */
+static napi_value dense_backward(napi_env env, napi_callback_info info) {
+  BEGIN("denseBackward", 12);
+  size_t m = size_arg(&args, 8), k = size_arg(&args, 9), n = size_arg(&args, 10);
+  int activation = activation_code(&args, 11);
+  float *x = f32(&args, 0, m * k), *kernel = f32(&args, 1, k * n), *y = f32(&args, 2, m * n);
+  float *dy = f32(&args, 3, m * n), *d_pre = f32(&args, 4, m * n);
+  float *dx = f32_or_null(&args, 5, m * k), *d_kernel = f32_or_null(&args, 6, k * n);
+  float *d_bias = f32_or_null(&args, 7, n);
+  if (args.failed) return NULL;
+  k_dense_backward(x, kernel, y, dy, d_pre, dx, d_kernel, d_bias, m, k, n, activation);
+  END();
+}
+
+/* categoricalCrossentropy(probs, labels, loss, rows, classes, epsilon) */
+static napi_value categorical_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("categoricalCrossentropy", 6);
+  size_t rows = size_arg(&args, 3), classes = size_arg(&args, 4);
+  float epsilon = (float)number(&args, 5);
+  float *probs = f32(&args, 0, rows * classes), *labels = f32(&args, 1, rows * classes), *loss = f32(&args, 2, rows);
+  if (args.failed) return NULL;
+  k_categorical_crossentropy(probs, labels, loss, rows, classes, epsilon);
+  END();
+}
+
+static int check_labels(call_args *args, const int32_t *labels, size_t rows, size_t classes) {
+  if (args->failed) return 0;
+  for (size_t r = 0; r < rows; r++) {
+    if (labels[r] < 0 || (size_t)labels[r] >= classes) return fail(args, "class label out of range");
+  }
+  return 1;
+}
+
+/* sparseCategoricalCrossentropy(probs, labels, loss, rows, classes, epsilon) */
+static napi_value sparse_categorical_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("sparseCategoricalCrossentropy", 6);
+  size_t rows = size_arg(&args, 3), classes = size_arg(&args, 4);
+  float epsilon = (float)number(&args, 5);
+  float *probs = f32(&args, 0, rows * classes), *loss = f32(&args, 2, rows);
+  int32_t *labels = i32(&args, 1, rows);
+  if (!check_labels(&args, labels, rows, classes)) return NULL;
+  k_sparse_categorical_crossentropy(probs, labels, loss, rows, classes, epsilon);
+  END();
+}
+
+/* crossentropyBackward(probs, labels, dLoss, grad, rows, classes, epsilon, sparse, throughSoftmax) */
+static napi_value crossentropy_backward(napi_env env, napi_callback_info info) {
+  BEGIN("crossentropyBackward", 9);
+  size_t rows = size_arg(&args, 4), classes = size_arg(&args, 5);
+  float epsilon = (float)number(&args, 6);
+  int sparse = flag(&args, 7), through_softmax = flag(&args, 8);
+  float *probs = f32(&args, 0, rows * classes), *d_loss = f32(&args, 2, rows), *grad = f32(&args, 3, rows * classes);
+  const float *labels = NULL;
+  const int32_t *sparse_labels = NULL;
+  if (sparse) {
+    sparse_labels = i32(&args, 1, rows);
+    if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
+  } else {
+    labels = f32(&args, 1, rows * classes);
+  }
+  if (args.failed) return NULL;
+  k_crossentropy_backward(probs, labels, sparse_labels, d_loss, grad, rows, classes, epsilon, through_softmax);
+  END();
+}
+
+/* binaryCrossentropy(probs, labels, loss, rows, cols, epsilon) */
+static napi_value binary_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("binaryCrossentropy", 6);
+  size_t rows = size_arg(&args, 3), cols = size_arg(&args, 4);
+  float epsilon = (float)number(&args, 5);
+  float *probs = f32(&args, 0, rows * cols), *labels = f32(&args, 1, rows * cols), *loss = f32(&args, 2, rows);
+  if (args.failed) return NULL;
+  k_binary_crossentropy(probs, labels, loss, rows, cols, epsilon);
+  END();
+}
+
+/* binaryCrossentropyBackward(probs, labels, dLoss, grad, rows, cols, epsilon) */
+static napi_value binary_crossentropy_backward(napi_env env, napi_callback_info info) {
+  BEGIN("binaryCrossentropyBackward", 7);
+  size_t rows = size_arg(&args, 4), cols = size_arg(&args, 5);
+  float epsilon = (float)number(&args, 6);
+  float *probs = f32(&args, 0, rows * cols), *labels = f32(&args, 1, rows * cols);
+  float *d_loss = f32(&args, 2, rows), *grad = f32(&args, 3, rows * cols);
+  if (args.failed) return NULL;
+  k_binary_crossentropy_backward(probs, labels, d_loss, grad, rows, cols, epsilon);
+  END();
+}
+
+/* adamUpdate(variable, gradient, momentum, velocity, velocityHat | null, learningRate, beta1, beta2, epsilon, step) */
+static napi_value adam_update(napi_env env, napi_callback_info info) {
+  BEGIN("adamUpdate", 10);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n), *velocity_hat = f32_or_null(&args, 4, n);
+  float learning_rate = (float)number(&args, 5);
+  double beta1 = number(&args, 6), beta2 = number(&args, 7);
+  float epsilon = (float)number(&args, 8);
+  double step = number(&args, 9);
+  if (args.failed) return NULL;
+  k_adam_update(variable, gradient, momentum, velocity, velocity_hat, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* sgdUpdate(variable, gradient, momentum | null, learningRate, momentumFactor, nesterov) */
+static napi_value sgd_update(napi_env env, napi_callback_info info) {
+  BEGIN("sgdUpdate", 6);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32_or_null(&args, 2, n);
+  float learning_rate = (float)number(&args, 3), momentum_factor = (float)number(&args, 4);
+  int nesterov = flag(&args, 5);
+  if (args.failed) return NULL;
+  k_sgd_update(variable, gradient, momentum, n, learning_rate, momentum_factor, nesterov);
+  END();
+}
+
+/* setThreads(count): resizes the pool and returns the thread count in use. */
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  BEGIN("setThreads", 1);
+  double count = number(&args, 0);
+  if (args.failed) return NULL;
+  if (!(count >= 1 && count <= 256)) {
+    fail(&args, "thread count must be between 1 and 256");
+    return NULL;
+  }
+  napi_value result;
+  napi_create_int32(env, stratum_pool_init((int)count), &result);
+  return result;
+}
+
+/* setIsaLimit(level): caps the instruction set (0 portable, 1 AVX2, 2 AVX-512); returns the name in use. */
+static napi_value set_isa_limit(napi_env env, napi_callback_info info) {
+  BEGIN("setIsaLimit", 1);
+  int level = op_code(&args, 0, 3);
+  if (args.failed) return NULL;
+  napi_value result;
+  const char *name = stratum_isa_name(stratum_set_isa_limit((stratum_isa)level));
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+/* info(): { isa, threads } */
+static napi_value info_fn(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, isa, threads;
+  napi_create_object(env, &result);
+  napi_create_string_utf8(env, stratum_isa_name(stratum_cpu_isa()), NAPI_AUTO_LENGTH, &isa);
+  napi_create_int32(env, stratum_pool_threads(), &threads);
+  napi_set_named_property(env, result, "isa", isa);
+  napi_set_named_property(env, result, "threads", threads);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  const struct {
+    const char *name;
+    napi_callback fn;
+  } functions[] = {
+      {"matmul", matmul},
+      {"unary", unary},
+      {"unaryBackward", unary_backward},
+      {"binary", binary},
+      {"affine", affine},
+      {"clip", clip},
+      {"sum2d", sum2d},
+      {"argmax", argmax},
+      {"gatherRows", gather_rows},
+      {"softmax", softmax},
+      {"softmaxBackward", softmax_backward},
+      {"denseForward", dense_forward},
+      {"denseBackward", dense_backward},
+      {"categoricalCrossentropy", categorical_crossentropy},
+      {"sparseCategoricalCrossentropy", sparse_categorical_crossentropy},
+      {"crossentropyBackward", crossentropy_backward},
+      {"binaryCrossentropy", binary_crossentropy},
+      {"binaryCrossentropyBackward", binary_crossentropy_backward},
+      {"adamUpdate", adam_update},
+      {"sgdUpdate", sgd_update},
+      {"setThreads", set_threads},
+      {"setIsaLimit", set_isa_limit},
+      {"info", info_fn},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, functions[i].name, fn);
+  }
+  return exports;
+}

@@ -1,0 +1,615 @@
+/*
+ * Single-precision GEMM: cache-blocked, packed, with register-blocked
+ * microkernels for AVX-512, AVX2+FMA and portable C, picked at run time.
+ *
+ * Every element of c is one multiply-add chain over p = 0, 1, ..., k-1 that
+ * starts from 0 (or from the old c when accumulating). Blocking, packing,
+ * tiling and threads only decide where the running sums live between steps,
+ * never their order, so the result does not depend on the thread count, on
+ * the path taken, or (between AVX-512 and AVX2, which both use fused
+ * multiply-add) on the instruction set. No product is skipped, so NaN and
+ * infinity propagate as IEEE arithmetic says.
+ *
+ * Two paths compute each tile of c:
+ *  - direct: the microkernel reads a and b in place (b only when it is not
+ *    transposed, since the kernel loads rows of op(b) as vectors). Used for
+ *    small problems, where packing would cost as much as the product.
+ *  - packed: for each block of KC steps of k, a KC x tile_n block of op(b) is
+ *    packed into NR-wide micro-panels kept in L2, and each MR-row micro-panel
+ *    of op(a) is packed into a buffer kept in L1 and swept across the block.
+ */
+#define _GNU_SOURCE
+#include "gemm.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "threadpool.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#define AVX512_MR 14
+#define AVX512_NR 32
+#define AVX2_MR 6
+#define AVX2_NR 16
+#define PORTABLE_MR 4
+#define PORTABLE_NR 8
+
+/* The widest micro-panel any kernel uses; sizes the edge and packing buffers. */
+#define MAX_MR 14
+#define MAX_NR 32
+
+/*
+ * Steps of k per packed block. A packed A micro-panel is MR x KC floats
+ * (14 KiB for AVX-512), so it stays in a 32 KiB L1 data cache.
+ */
+#define KC 256
+
+/* Target tile of c per task: a KC x TILE_N block of packed b is 512 KiB, half of a 1 MiB L2. */
+#define TILE_M 256
+#define TILE_N 512
+
+/* Packing a micro-panel of a non-transposed a pays off when it is reused across this many panels of op(b). */
+#define PACK_A_MIN_PANELS 4
+
+/* Problems below this many multiply-adds run as one task on the calling thread. */
+#define PARALLEL_MIN_FMAS ((size_t)2 << 20)
+
+/* Target multiply-adds per task when splitting a problem across threads. */
+#define TASK_FMAS ((size_t)4 << 20)
+
+/*
+ * The direct path reads op(b) in place, so it wins while op(b) stays in L2
+ * (at most DIRECT_MAX_FLOATS floats), or while a has so few rows that op(b)
+ * is swept only a few times. A transposed b is packed whole by the direct
+ * path, which pays off only for a smaller op(b). The limits were measured on
+ * one Zen 4 core with 1 MiB of L2.
+ */
+#define DIRECT_MAX_FLOATS ((size_t)160 << 10)
+#define DIRECT_MAX_TRANSPOSED_B_FLOATS ((size_t)64 << 10)
+#define DIRECT_MAX_ROW_PANELS 4
+
+/* Lets tests force a path; stratum_sgemm itself always uses PATH_AUTO. */
+typedef enum { PATH_AUTO, PATH_DIRECT, PATH_PACKED } gemm_path;
+static gemm_path path_override = PATH_AUTO;
+
+/*
+ * A microkernel updates an mr x nr tile of c (mr <= MR, nr <= NR) with kc
+ * steps of k. Element (i, p) of op(a) is at a[i * rsa + p * csa], element
+ * (p, j) of op(b) at b[p * rsb + j]. When load_c is zero the sums start at 0,
+ * otherwise at the current c. Packed panels are padded with zeros to MR rows
+ * and NR columns; the kernel reads the padding but stores only mr x nr.
+ */
+typedef void (*microkernel_fn)(size_t kc, const float *a, size_t rsa, size_t csa, const float *b, size_t rsb,
+                               float *c, size_t ldc, size_t mr, size_t nr, int load_c);
+
+typedef struct {
+  size_t mr;
+  size_t nr;
+  microkernel_fn packed;  /* a packed (rsa 1, csa MR), b packed (rsb NR) */
+  microkernel_fn strided; /* any rsa, csa and rsb, reads only the mr x nr tile */
+} kernel_set;
+
+/* ------------------------------------------------------------------------ */
+/* Portable C kernel                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void portable_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b, size_t rsb, float *c,
+                            size_t ldc, size_t mr, size_t nr, int load_c) {
+  float acc[PORTABLE_MR][PORTABLE_NR] = {{0}};
+  float brow[PORTABLE_NR] = {0};
+  if (load_c) {
+    for (size_t i = 0; i < mr; i++)
+      for (size_t j = 0; j < nr; j++) acc[i][j] = c[i * ldc + j];
+  }
+  for (size_t p = 0; p < kc; p++) {
+    const float *bp = b + p * rsb;
+    for (size_t j = 0; j < nr; j++) brow[j] = bp[j];
+    for (size_t i = 0; i < mr; i++) {
+      float ai = a[i * rsa + p * csa];
+      for (size_t j = 0; j < PORTABLE_NR; j++) acc[i][j] += ai * brow[j];
+    }
+  }
+  for (size_t i = 0; i < mr; i++)
+    for (size_t j = 0; j < nr; j++) c[i * ldc + j] = acc[i][j];
+}
+
+static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel, portable_kernel};
+
+#if defined(__x86_64__)
+
+/* ------------------------------------------------------------------------ */
+/* AVX-512 kernels: 14 x 32 tile, 28 zmm accumulators                        */
+/* ------------------------------------------------------------------------ */
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx512dq")))
+
+/*
+ * Updates a ROWS x (16 * VECS) tile. Every argument named in capitals is a
+ * compile-time constant at each call, so the loops unroll and the sums stay in
+ * registers. Rows below store_rows are computed but not stored. The last
+ * vector of each row loads and stores only the lanes in last_mask, and so do
+ * the loads of b when MASK_B is set.
+ */
+static inline __attribute__((always_inline)) AVX512_TARGET void avx512_tile(
+    const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
+    const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __mmask16 last_mask, int load_c) {
+  __m512 acc[AVX512_MR][2];
+  __mmask16 masks[2] = {VECS == 1 ? last_mask : (__mmask16)0xFFFF, last_mask};
+#pragma GCC unroll 14
+  for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) {
+      acc[i][v] = (load_c && (size_t)i < store_rows) ? _mm512_maskz_loadu_ps(masks[v], c + i * ldc + 16 * v)
+                                                     : _mm512_setzero_ps();
+    }
+  }
+  for (size_t p = 0; p < kc; p++) {
+    const float *bp = b + p * rsb;
+    const float *ap = a + p * csa;
+    __m512 bv[2];
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) bv[v] = MASK_B ? _mm512_maskz_loadu_ps(masks[v], bp + 16 * v) : _mm512_loadu_ps(bp + 16 * v);
+#pragma GCC unroll 14
+    for (int i = 0; i < ROWS; i++) {
+      __m512 ai = _mm512_set1_ps(ap[i * rsa]);
+#pragma GCC unroll 2
+      for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < ROWS; i++) {
+    if ((size_t)i >= store_rows) break;
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) _mm512_mask_storeu_ps(c + i * ldc + 16 * v, masks[v], acc[i][v]);
+  }
+}
+
+static inline AVX512_TARGET __mmask16 avx512_last_mask(size_t nr) {
+  size_t lanes = nr - (nr > 16 ? 16 : 0);
+  return (__mmask16)((1u << lanes) - 1u);
+}
+
+static AVX512_TARGET void avx512_packed_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
+                                               size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+  (void)rsa;
+  (void)csa;
+  (void)rsb;
+  __mmask16 last = avx512_last_mask(nr);
+  if (nr > 16)
+    avx512_tile(AVX512_MR, 2, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c);
+  else
+    avx512_tile(AVX512_MR, 1, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c);
+}
+
+#define AVX512_STRIDED_CASE(R)                                                          \
+  case R:                                                                               \
+    if (nr == 32)                                                                       \
+      avx512_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);           \
+    else if (nr > 16)                                                                   \
+      avx512_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);           \
+    else                                                                                \
+      avx512_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);           \
+    break;
+
+static AVX512_TARGET void avx512_strided_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
+                                                size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+  __mmask16 last = avx512_last_mask(nr);
+  switch (mr) {
+    AVX512_STRIDED_CASE(1)
+    AVX512_STRIDED_CASE(2)
+    AVX512_STRIDED_CASE(3)
+    AVX512_STRIDED_CASE(4)
+    AVX512_STRIDED_CASE(5)
+    AVX512_STRIDED_CASE(6)
+    AVX512_STRIDED_CASE(7)
+    AVX512_STRIDED_CASE(8)
+    AVX512_STRIDED_CASE(9)
+    AVX512_STRIDED_CASE(10)
+    AVX512_STRIDED_CASE(11)
+    AVX512_STRIDED_CASE(12)
+    AVX512_STRIDED_CASE(13)
+    AVX512_STRIDED_CASE(14)
+    default:
+      break;
+  }
+}
+
+static const kernel_set avx512_kernels = {AVX512_MR, AVX512_NR, avx512_packed_kernel, avx512_strided_kernel};
+
+/* ------------------------------------------------------------------------ */
+/* AVX2 kernels: 6 x 16 tile, 12 ymm accumulators                            */
+/* ------------------------------------------------------------------------ */
+
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
+
+/* The AVX2 counterpart of avx512_tile; last_mask has all bits set in the lanes to load and store. */
+static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
+    const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
+    const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __m256i last_mask, int load_c) {
+  __m256 acc[AVX2_MR][2];
+  __m256i masks[2] = {VECS == 1 ? last_mask : _mm256_set1_epi32(-1), last_mask};
+#pragma GCC unroll 6
+  for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) {
+      acc[i][v] = (load_c && (size_t)i < store_rows) ? _mm256_maskload_ps(c + i * ldc + 8 * v, masks[v])
+                                                     : _mm256_setzero_ps();
+    }
+  }
+  for (size_t p = 0; p < kc; p++) {
+    const float *bp = b + p * rsb;
+    const float *ap = a + p * csa;
+    __m256 bv[2];
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) bv[v] = MASK_B ? _mm256_maskload_ps(bp + 8 * v, masks[v]) : _mm256_loadu_ps(bp + 8 * v);
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++) {
+      __m256 ai = _mm256_broadcast_ss(ap + i * rsa);
+#pragma GCC unroll 2
+      for (int v = 0; v < VECS; v++) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < ROWS; i++) {
+    if ((size_t)i >= store_rows) break;
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) _mm256_maskstore_ps(c + i * ldc + 8 * v, masks[v], acc[i][v]);
+  }
+}
+
+static inline AVX2_TARGET __m256i avx2_last_mask(size_t nr) {
+  int lanes = (int)(nr - (nr > 8 ? 8 : 0));
+  __m256i lane_index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane_index);
+}
+
+static AVX2_TARGET void avx2_packed_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
+                                           size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+  (void)rsa;
+  (void)csa;
+  (void)rsb;
+  __m256i last = avx2_last_mask(nr);
+  if (nr > 8)
+    avx2_tile(AVX2_MR, 2, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c);
+  else
+    avx2_tile(AVX2_MR, 1, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c);
+}
+
+#define AVX2_STRIDED_CASE(R)                                                      \
+  case R:                                                                         \
+    if (nr == 16)                                                                 \
+      avx2_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);       \
+    else if (nr > 8)                                                              \
+      avx2_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);       \
+    else                                                                          \
+      avx2_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);       \
+    break;
+
+static AVX2_TARGET void avx2_strided_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
+                                            size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+  __m256i last = avx2_last_mask(nr);
+  switch (mr) {
+    AVX2_STRIDED_CASE(1)
+    AVX2_STRIDED_CASE(2)
+    AVX2_STRIDED_CASE(3)
+    AVX2_STRIDED_CASE(4)
+    AVX2_STRIDED_CASE(5)
+    AVX2_STRIDED_CASE(6)
+    default:
+      break;
+  }
+}
+
+static const kernel_set avx2_kernels = {AVX2_MR, AVX2_NR, avx2_packed_kernel, avx2_strided_kernel};
+
+#endif /* __x86_64__ */
+
+static const kernel_set *select_kernels(void) {
+#if defined(__x86_64__)
+  switch (stratum_cpu_isa()) {
+    case STRATUM_ISA_AVX512:
+      return &avx512_kernels;
+    case STRATUM_ISA_AVX2:
+      return &avx2_kernels;
+    default:
+      break;
+  }
+#endif
+  return &portable_kernels;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Packing buffers                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each thread keeps one packing buffer, allocated on first use, grown when a
+ * larger problem needs it and freed when the thread exits. The calling
+ * thread's buffer lives until the process ends.
+ */
+typedef struct {
+  float *data;
+  size_t capacity; /* in floats */
+} pack_buffer;
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_key_once = PTHREAD_ONCE_INIT;
+
+static void free_pack_buffer(void *pointer) {
+  pack_buffer *buffer = pointer;
+  free(buffer->data);
+  free(buffer);
+}
+
+static void create_buffer_key(void) { pthread_key_create(&buffer_key, free_pack_buffer); }
+
+/* Returns a 64-byte-aligned buffer of at least `floats` floats for this thread, or NULL when out of memory. */
+static float *thread_pack_buffer(size_t floats) {
+  pthread_once(&buffer_key_once, create_buffer_key);
+  pack_buffer *buffer = pthread_getspecific(buffer_key);
+  if (buffer == NULL) {
+    buffer = calloc(1, sizeof *buffer);
+    if (buffer == NULL) return NULL;
+    if (pthread_setspecific(buffer_key, buffer) != 0) {
+      free(buffer);
+      return NULL;
+    }
+  }
+  if (buffer->capacity < floats) {
+    void *grown = NULL;
+    if (posix_memalign(&grown, 64, floats * sizeof(float)) != 0) return NULL;
+    free(buffer->data);
+    buffer->data = grown;
+    buffer->capacity = floats;
+  }
+  return buffer->data;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Problem description and packing                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  const kernel_set *kernels;
+  size_t m, n, k;
+  /* op(a)(i, p) = a[i * a_rs + p * a_cs]; op(b)(p, j) = b[p * b_rs + j * b_cs]. */
+  const float *a;
+  size_t a_rs, a_cs;
+  const float *b;
+  size_t b_rs, b_cs;
+  float *c;
+  int accumulate;
+  int direct;
+  size_t tile_m, tile_n, tiles_n;
+} gemm_problem;
+
+/*
+ * Packs rows [p0, p0 + kc) and columns [j0, j0 + cols) of op(b) into NR-wide
+ * micro-panels, each kc x NR row-major with the columns past `cols` set to 0.
+ */
+static void pack_b(const gemm_problem *g, size_t p0, size_t kc, size_t j0, size_t cols, float *dst) {
+  const size_t nr = g->kernels->nr;
+  for (size_t jp = 0; jp < cols; jp += nr) {
+    size_t width = cols - jp < nr ? cols - jp : nr;
+    const float *src = g->b + p0 * g->b_rs + (j0 + jp) * g->b_cs;
+    if (g->b_cs == 1) {
+      for (size_t p = 0; p < kc; p++) {
+        const float *row = src + p * g->b_rs;
+        float *out = dst + p * nr;
+        for (size_t j = 0; j < width; j++) out[j] = row[j];
+        for (size_t j = width; j < nr; j++) out[j] = 0.0f;
+      }
+    } else {
+      /* Transposed b: column j of op(b) is contiguous, so read each column once. */
+      for (size_t j = 0; j < width; j++) {
+        const float *column = src + j * g->b_cs;
+        for (size_t p = 0; p < kc; p++) dst[p * nr + j] = column[p];
+      }
+      for (size_t j = width; j < nr; j++)
+        for (size_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+    }
+    dst += kc * nr;
+  }
+}
+
+/*
+ * Packs rows [i0, i0 + rows) and steps [p0, p0 + kc) of a non-transposed a as
+ * kc columns of MR, with the rows past `rows` set to 0.
+ */
+static void pack_a(const gemm_problem *g, size_t i0, size_t rows, size_t p0, size_t kc, float *dst) {
+  const size_t mr = g->kernels->mr;
+  const float *src = g->a + i0 * g->a_rs + p0;
+  for (size_t i = 0; i < rows; i++) {
+    const float *row = src + i * g->a_rs;
+    for (size_t p = 0; p < kc; p++) dst[p * mr + i] = row[p];
+  }
+  for (size_t i = rows; i < mr; i++)
+    for (size_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tile computation                                                          */
+/* ------------------------------------------------------------------------ */
+
+static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
+
+static size_t round_up(size_t x, size_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+/*
+ * Computes rows [i0, i1) and columns [j0, j1) of c without packing a. op(b)
+ * is read in place when its rows are contiguous, and otherwise packed once
+ * for the whole tile, since the kernels load rows of op(b) as vectors.
+ * Returns 0 on success and -1 when the packing buffer could not be allocated.
+ */
+static int compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
+  const kernel_set *ks = g->kernels;
+  const float *b = g->b + j0 * g->b_cs;
+  size_t b_rs = g->b_rs;
+  size_t panel_stride = ks->nr;
+  if (g->b_cs != 1) {
+    size_t cols = j1 - j0;
+    float *packed = thread_pack_buffer(g->k * round_up(cols, ks->nr));
+    if (packed == NULL) return -1;
+    pack_b(g, 0, g->k, j0, cols, packed);
+    b = packed;
+    b_rs = ks->nr;
+    panel_stride = g->k * ks->nr;
+  }
+  for (size_t i = i0; i < i1; i += ks->mr) {
+    size_t rows = min_size(ks->mr, i1 - i);
+    const float *a = g->a + i * g->a_rs;
+    for (size_t j = j0, panel = 0; j < j1; j += ks->nr, panel++) {
+      size_t cols = min_size(ks->nr, j1 - j);
+      ks->strided(g->k, a, g->a_rs, g->a_cs, b + panel * panel_stride, b_rs, g->c + i * g->n + j, g->n, rows, cols,
+                  g->accumulate);
+    }
+  }
+  return 0;
+}
+
+/*
+ * Computes rows [i0, i1) and columns [j0, j1) of c from packed blocks of
+ * op(b). Micro-panels of op(a) are packed only when a is not transposed and
+ * each one is reused across at least PACK_A_MIN_PANELS panels of op(b): its
+ * rows are then lda apart, and with a power-of-two lda they all fall in the
+ * same L1 set. A transposed a has the MR values of one step contiguous, so
+ * the kernel reads it in place. Returns -1 when out of memory.
+ */
+static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
+  const kernel_set *ks = g->kernels;
+  const size_t mr = ks->mr;
+  const size_t nr = ks->nr;
+  size_t cols = j1 - j0;
+  int pack_a_panels = g->a_cs == 1 && cols >= PACK_A_MIN_PANELS * nr;
+  size_t b_floats = KC * round_up(cols, nr);
+  float *buffer = thread_pack_buffer(b_floats + KC * mr);
+  if (buffer == NULL) return -1;
+  float *packed_b = buffer;
+  float *packed_a = buffer + b_floats;
+
+  for (size_t p0 = 0; p0 < g->k; p0 += KC) {
+    size_t kc = min_size(KC, g->k - p0);
+    int load_c = g->accumulate || p0 > 0;
+    pack_b(g, p0, kc, j0, cols, packed_b);
+    for (size_t i = i0; i < i1; i += mr) {
+      size_t rows = min_size(mr, i1 - i);
+      float *c_row = g->c + i * g->n;
+      const float *panel = packed_b;
+      if (pack_a_panels) {
+        pack_a(g, i, rows, p0, kc, packed_a);
+        for (size_t j = j0; j < j1; j += nr) {
+          ks->packed(kc, packed_a, 1, mr, panel, nr, c_row + j, g->n, rows, min_size(nr, j1 - j), load_c);
+          panel += kc * nr;
+        }
+      } else {
+        const float *a_panel = g->a + i * g->a_rs + p0 * g->a_cs;
+        for (size_t j = j0; j < j1; j += nr) {
+          ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, min_size(nr, j1 - j), load_c);
+          panel += kc * nr;
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+/* Computes the tile with the portable kernel straight from a and b; the fallback when packing memory runs out. */
+static void compute_tile_unbuffered(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
+  for (size_t i = i0; i < i1; i++) {
+    for (size_t j = j0; j < j1; j++) {
+      float sum = g->accumulate ? g->c[i * g->n + j] : 0.0f;
+      for (size_t p = 0; p < g->k; p++) sum += g->a[i * g->a_rs + p * g->a_cs] * g->b[p * g->b_rs + j * g->b_cs];
+      g->c[i * g->n + j] = sum;
+    }
+  }
+}
+
+static void run_task(void *context, size_t task) {
+  const gemm_problem *g = context;
+  size_t i0 = (task / g->tiles_n) * g->tile_m;
+  size_t j0 = (task % g->tiles_n) * g->tile_n;
+  size_t i1 = min_size(i0 + g->tile_m, g->m);
+  size_t j1 = min_size(j0 + g->tile_n, g->n);
+  int status = g->direct ? compute_tile_direct(g, i0, i1, j0, j1) : compute_tile_packed(g, i0, i1, j0, j1);
+  /*
+   * NOTE: without memory for packing, the tile falls back to plain loops.
+   * Those round differently from the kernels, so results then depend on
+   * which tiles found memory.
+   */
+  if (status != 0) compute_tile_unbuffered(g, i0, i1, j0, j1);
+}
+
+/*
+ * Splits c into tiles, one task each. The tile shape depends only on m, n, k
+ * and the kernel shape, never on the thread count.
+ */
+static void plan_tiles(gemm_problem *g) {
+  const size_t mr = g->kernels->mr;
+  const size_t nr = g->kernels->nr;
+  size_t fmas = g->m * g->n * g->k;
+  size_t tiles_m = 1;
+  size_t tiles_n = 1;
+  if (fmas >= PARALLEL_MIN_FMAS) {
+    size_t row_blocks = (g->m + mr - 1) / mr;
+    size_t col_blocks = (g->n + nr - 1) / nr;
+    tiles_m = min_size((g->m + TILE_M - 1) / TILE_M, row_blocks);
+    tiles_n = min_size((g->n + TILE_N - 1) / TILE_N, col_blocks);
+    size_t wanted = min_size(fmas / TASK_FMAS, 16);
+    /* Split further along whichever dimension has the larger tiles, counted in micro-panels. */
+    while (tiles_m * tiles_n < wanted) {
+      size_t rows_per_tile = row_blocks / tiles_m;
+      size_t cols_per_tile = col_blocks / tiles_n;
+      if (rows_per_tile >= cols_per_tile && rows_per_tile >= 2)
+        tiles_m++;
+      else if (cols_per_tile >= 2)
+        tiles_n++;
+      else
+        break;
+    }
+  }
+  size_t row_blocks = (g->m + mr - 1) / mr;
+  size_t col_blocks = (g->n + nr - 1) / nr;
+  g->tile_m = (row_blocks + tiles_m - 1) / tiles_m * mr;
+  g->tile_n = (col_blocks + tiles_n - 1) / tiles_n * nr;
+  g->tiles_n = (g->n + g->tile_n - 1) / g->tile_n;
+}
+
+static int use_direct_path(const gemm_problem *g) {
+  size_t b_floats = g->k * g->n;
+  if (path_override != PATH_AUTO) return path_override == PATH_DIRECT;
+  if (g->b_cs != 1) return b_floats <= DIRECT_MAX_TRANSPOSED_B_FLOATS;
+  return b_floats <= DIRECT_MAX_FLOATS || g->m <= DIRECT_MAX_ROW_PANELS * g->kernels->mr;
+}
+
+void stratum_sgemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a, const float *b,
+                   float *c, int accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate) memset(c, 0, m * n * sizeof(float));
+    return;
+  }
+  gemm_problem g = {
+      .kernels = select_kernels(),
+      .m = m,
+      .n = n,
+      .k = k,
+      .a = a,
+      .a_rs = transpose_a ? 1 : k,
+      .a_cs = transpose_a ? m : 1,
+      .b = b,
+      .b_rs = transpose_b ? 1 : n,
+      .b_cs = transpose_b ? k : 1,
+      .c = c,
+      .accumulate = accumulate != 0,
+  };
+  g.direct = use_direct_path(&g);
+  plan_tiles(&g);
+  size_t tiles_m = (m + g.tile_m - 1) / g.tile_m;
+  stratum_pool_run(tiles_m * g.tiles_n, run_task, &g);
+}

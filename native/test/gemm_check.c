@@ -1,0 +1,213 @@
+/*
+ * Checks stratum_sgemm against a double-precision reference for many sizes,
+ * all four transpose combinations, with and without accumulate, on every
+ * instruction set this CPU supports and on both the direct and the packed
+ * path. Also checks that 1 and 2 threads give bit-identical results, that
+ * AVX2 and AVX-512 (both fused multiply-add chains) agree bit for bit, that
+ * nothing is written past c, and that NaN and infinity propagate.
+ *
+ * Includes gemm.c itself so that it can force the path through
+ * path_override. Exits with status 1 when any check fails.
+ */
+#include "../src/gemm.c"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+
+#define GUARD 16
+#define GUARD_VALUE 12345.0f
+
+static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
+
+static unsigned long long next_random(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+static size_t random_below(size_t bound) { return bound == 0 ? 0 : (size_t)(next_random() % bound); }
+
+static float random_float(void) { return (float)((double)(next_random() >> 11) / 9007199254740992.0 * 2.0 - 1.0); }
+
+static size_t failures = 0;
+static size_t checks = 0;
+
+static void fail(const char *what, size_t m, size_t n, size_t k, int ta, int tb, int acc, const char *isa,
+                 const char *path) {
+  failures++;
+  if (failures <= 20)
+    fprintf(stderr, "FAIL %s: m=%zu n=%zu k=%zu transpose_a=%d transpose_b=%d accumulate=%d isa=%s path=%s\n", what, m,
+            n, k, ta, tb, acc, isa, path);
+}
+
+typedef struct {
+  size_t m, n, k;
+  int ta, tb, acc;
+  float *a, *b, *c0;
+  double *ref;
+  double *bound;
+} test_case;
+
+/* Computes the reference in double precision and an error bound per element. */
+static void compute_reference(test_case *t) {
+  for (size_t i = 0; i < t->m; i++) {
+    for (size_t j = 0; j < t->n; j++) {
+      double c0 = t->acc ? t->c0[i * t->n + j] : 0.0;
+      double sum = c0;
+      double magnitude = fabs(c0);
+      for (size_t p = 0; p < t->k; p++) {
+        double x = t->ta ? t->a[p * t->m + i] : t->a[i * t->k + p];
+        double y = t->tb ? t->b[j * t->k + p] : t->b[p * t->n + j];
+        sum += x * y;
+        magnitude += fabs(x * y);
+      }
+      t->ref[i * t->n + j] = sum;
+      t->bound[i * t->n + j] = (double)(t->k + 2) * FLT_EPSILON * magnitude + 1e-30;
+    }
+  }
+}
+
+/* Runs stratum_sgemm into a fresh copy of c0 followed by guard values. Returns the output (caller frees). */
+static float *run_gemm(const test_case *t, int threads) {
+  size_t count = t->m * t->n;
+  float *c = malloc((count + GUARD) * sizeof(float));
+  if (count > 0) memcpy(c, t->c0, count * sizeof(float));
+  for (size_t g = 0; g < GUARD; g++) c[count + g] = GUARD_VALUE;
+  stratum_pool_init(threads);
+  stratum_sgemm(t->ta, t->tb, t->m, t->n, t->k, t->a, t->b, c, t->acc);
+  return c;
+}
+
+static int same_class(double expected, float actual) {
+  if (isnan(expected)) return isnan(actual);
+  if (isinf(expected)) return isinf(actual) && (expected > 0) == (actual > 0);
+  return isfinite(actual);
+}
+
+static int within_bound(const test_case *t, const float *c) {
+  for (size_t e = 0; e < t->m * t->n; e++) {
+    double expected = t->ref[e];
+    if (!isfinite(expected) || !isfinite(c[e])) {
+      if (!same_class(expected, c[e])) return 0;
+      continue;
+    }
+    if (fabs((double)c[e] - expected) > t->bound[e]) return 0;
+  }
+  return 1;
+}
+
+static int guard_intact(const test_case *t, const float *c) {
+  for (size_t g = 0; g < GUARD; g++)
+    if (c[t->m * t->n + g] != GUARD_VALUE) return 0;
+  return 1;
+}
+
+/* Runs one test case on every instruction set and path. */
+static void check_case(test_case *t) {
+  static const char *path_names[2] = {"direct", "packed"};
+  compute_reference(t);
+  float *fma_result = NULL;
+  for (int isa = STRATUM_ISA_PORTABLE; isa <= STRATUM_ISA_AVX512; isa++) {
+    if ((int)stratum_set_isa_limit((stratum_isa)isa) != isa) continue;
+    const char *isa_name = stratum_isa_name((stratum_isa)isa);
+    for (int path = 0; path < 2; path++) {
+      path_override = path == 0 ? PATH_DIRECT : PATH_PACKED;
+      float *one = run_gemm(t, 1);
+      float *two = run_gemm(t, 2);
+      size_t bytes = t->m * t->n * sizeof(float);
+      checks++;
+      if (!within_bound(t, one)) fail("result differs from reference", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
+      if (!guard_intact(t, one) || !guard_intact(t, two))
+        fail("wrote past the end of c", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
+      if (bytes > 0 && memcmp(one, two, bytes) != 0)
+        fail("1 and 2 threads differ", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
+      if (isa != STRATUM_ISA_PORTABLE) {
+        if (fma_result == NULL) {
+          fma_result = one;
+          one = NULL;
+        } else if (bytes > 0 && memcmp(fma_result, one, bytes) != 0) {
+          fail("fused multiply-add paths differ", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
+        }
+      }
+      free(one);
+      free(two);
+    }
+  }
+  free(fma_result);
+  stratum_set_isa_limit(STRATUM_ISA_AVX512);
+  path_override = PATH_AUTO;
+}
+
+static void fill(float *x, size_t count) {
+  for (size_t e = 0; e < count; e++) x[e] = random_float();
+}
+
+/* Checks one size in all transpose and accumulate combinations. special: 0 plain, 1 NaN/Inf inputs. */
+static void check_size(size_t m, size_t n, size_t k, int special) {
+  for (int combo = 0; combo < 8; combo++) {
+    test_case t = {.m = m, .n = n, .k = k, .ta = combo & 1, .tb = (combo >> 1) & 1, .acc = (combo >> 2) & 1};
+    t.a = malloc((m * k + 1) * sizeof(float));
+    t.b = malloc((k * n + 1) * sizeof(float));
+    t.c0 = malloc((m * n + 1) * sizeof(float));
+    t.ref = malloc((m * n + 1) * sizeof(double));
+    t.bound = malloc((m * n + 1) * sizeof(double));
+    fill(t.a, m * k);
+    fill(t.b, k * n);
+    fill(t.c0, m * n);
+    if (special && m > 0 && n > 0 && k > 0) {
+      /* A NaN in a and a zero row of op(b) at the same step: 0 * NaN must still give NaN. */
+      size_t p = random_below(k);
+      size_t i = random_below(m);
+      if (t.ta)
+        t.a[p * m + i] = NAN;
+      else
+        t.a[i * k + p] = NAN;
+      for (size_t j = 0; j < n; j++) {
+        if (t.tb)
+          t.b[j * k + p] = 0.0f;
+        else
+          t.b[p * n + j] = 0.0f;
+      }
+      /* An infinity in op(b) meeting a zero in op(a): 0 * infinity must give NaN, so zeros cannot be skipped. */
+      size_t q = random_below(k);
+      size_t j = random_below(n);
+      if (t.tb)
+        t.b[j * k + q] = INFINITY;
+      else
+        t.b[q * n + j] = INFINITY;
+      size_t zero_row = random_below(m);
+      if (t.ta)
+        t.a[q * m + zero_row] = 0.0f;
+      else
+        t.a[zero_row * k + q] = 0.0f;
+      if (t.acc) t.c0[random_below(m * n)] = -INFINITY;
+    }
+    check_case(&t);
+    free(t.a);
+    free(t.b);
+    free(t.c0);
+    free(t.ref);
+    free(t.bound);
+  }
+}
+
+int main(void) {
+  static const size_t edges[][3] = {
+      {0, 0, 0},    {0, 5, 3},    {5, 0, 3},    {5, 3, 0},    {1, 1, 1},     {1, 1, 7},    {1, 64, 784},
+      {1, 10, 64},  {32, 64, 784}, {32, 10, 64}, {784, 64, 32}, {32, 64, 10}, {13, 31, 5},  {14, 32, 256},
+      {15, 33, 257}, {29, 65, 513}, {2, 1000, 3}, {1000, 2, 3}, {3, 2, 1000}, {97, 97, 97}, {300, 200, 100},
+      {256, 256, 256}, {250, 530, 260},
+  };
+  size_t edge_count = sizeof edges / sizeof edges[0];
+  for (size_t e = 0; e < edge_count; e++) check_size(edges[e][0], edges[e][1], edges[e][2], 0);
+  for (int r = 0; r < 150; r++) check_size(random_below(48), random_below(48), random_below(48), 0);
+  for (int r = 0; r < 20; r++) check_size(1 + random_below(300), 1 + random_below(300), 1 + random_below(600), 0);
+  for (int r = 0; r < 30; r++) check_size(1 + random_below(40), 1 + random_below(70), 1 + random_below(40), 1);
+  check_size(64, 96, 300, 1);
+
+  printf("gemm_check: %zu configurations, %zu failures: %s\n", checks, failures, failures == 0 ? "PASS" : "FAIL");
+  stratum_pool_init(1);
+  return failures == 0 ? 0 : 1;
+}

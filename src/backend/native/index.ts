@@ -1,0 +1,334 @@
+/**
+ * The native backend: C kernels in a Node-API addon (built by node-gyp when
+ * the package installs) that read and write the tensors' typed arrays in
+ * place. It computes float32. Float64 and int32 calls, and broadcasting
+ * patterns the addon does not cover, run on the TypeScript backend it extends.
+ */
+
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type {
+  AdamUpdateArgs,
+  BinaryCrossentropyArgs,
+  BinaryCrossentropyBackwardArgs,
+  BinaryOp,
+  CrossentropyArgs,
+  CrossentropyBackwardArgs,
+  DenseBackwardArgs,
+  DenseForwardArgs,
+  FusedActivation,
+  SgdUpdateArgs,
+  SparseCrossentropyArgs,
+  UnaryOp,
+} from "../backend.js";
+import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
+import { TypeScriptBackend } from "../typescript/index.js";
+
+/** The functions the addon exports (see native/src/addon.c). */
+export interface NativeAddon {
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, ta: boolean, tb: boolean, acc: boolean): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  unaryBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, period: number, periodOnLeft: boolean): void;
+  affine(x: Float32Array, scale: number, offset: number, out: Float32Array): void;
+  clip(x: Float32Array, low: number, high: number, out: Float32Array): void;
+  sum2d(x: Float32Array, rows: number, cols: number, axis: number, out: Float32Array): void;
+  argmax(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+  gatherRows(x: Float32Array, rowSize: number, indices: Int32Array, out: Float32Array): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  denseForward(x: Float32Array, kernel: Float32Array, bias: Float32Array | null, out: Float32Array, m: number, k: number, n: number, act: number): void;
+  denseBackward(
+    x: Float32Array,
+    kernel: Float32Array,
+    y: Float32Array,
+    dy: Float32Array,
+    dPre: Float32Array,
+    dx: Float32Array | null,
+    dKernel: Float32Array | null,
+    dBias: Float32Array | null,
+    m: number,
+    k: number,
+    n: number,
+    act: number,
+  ): void;
+  categoricalCrossentropy(p: Float32Array, y: Float32Array, loss: Float32Array, rows: number, classes: number, eps: number): void;
+  sparseCategoricalCrossentropy(p: Float32Array, y: Int32Array, loss: Float32Array, rows: number, classes: number, eps: number): void;
+  crossentropyBackward(
+    p: Float32Array,
+    y: Float32Array | Int32Array,
+    dLoss: Float32Array,
+    grad: Float32Array,
+    rows: number,
+    classes: number,
+    eps: number,
+    sparse: boolean,
+    throughSoftmax: boolean,
+  ): void;
+  binaryCrossentropy(p: Float32Array, y: Float32Array, loss: Float32Array, rows: number, cols: number, eps: number): void;
+  binaryCrossentropyBackward(p: Float32Array, y: Float32Array, dLoss: Float32Array, grad: Float32Array, rows: number, cols: number, eps: number): void;
+  adamUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    vHat: Float32Array | null,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    step: number,
+  ): void;
+  sgdUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, lr: number, momentum: number, nesterov: boolean): void;
+  setThreads(count: number): number;
+  setIsaLimit(level: number): string;
+  info(): { isa: string; threads: number };
+}
+
+const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
+const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+
+const isF32 = (...arrays: (TypedArray | null)[]): boolean => arrays.every((a) => a === null || a instanceof Float32Array);
+
+/**
+ * Loads the addon from build/Release of the package, or from the file that
+ * STRATUM_NATIVE_ADDON names. Returns the addon, or the reason it could not be loaded.
+ */
+export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
+  const packageRoot = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
+  const path = process.env["STRATUM_NATIVE_ADDON"] || join(packageRoot, "build", "Release", "stratum_native.node");
+  if (!existsSync(path)) return { error: `${path} was not built` };
+  try {
+    return { addon: createRequire(import.meta.url)(path) as NativeAddon };
+  } catch (error) {
+    return { error: `loading ${path} failed: ${(error as Error).message}` };
+  }
+}
+
+export class NativeBackend extends TypeScriptBackend {
+  override readonly name: string = "native";
+  readonly addon: NativeAddon;
+
+  constructor(addon: NativeAddon) {
+    super();
+    this.addon = addon;
+  }
+
+  override unary(op: UnaryOp, x: FloatArray, out: FloatArray): void {
+    if (isF32(x, out)) this.addon.unary(UNARY_CODES[op], x as Float32Array, out as Float32Array);
+    else super.unary(op, x, out);
+  }
+
+  override unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
+    if (isF32(x, y, dy, dx)) {
+      this.addon.unaryBackward(UNARY_CODES[op], x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array);
+    } else {
+      super.unaryBackward(op, x, y, dy, dx);
+    }
+  }
+
+  override binary(
+    op: BinaryOp,
+    a: FloatArray,
+    aShape: readonly number[],
+    b: FloatArray,
+    bShape: readonly number[],
+    out: FloatArray,
+    outShape: readonly number[],
+  ): void {
+    if (isF32(a, b, out)) {
+      const n = out.length;
+      const code = BINARY_CODES[op];
+      const lastAxis = outShape[outShape.length - 1] ?? 1;
+      // Patterns the addon covers: equal sizes, a scalar, or a row repeated along the last axis.
+      if (a.length === n && (b.length === n || b.length === 1 || (b.length === lastAxis && isTrailingRow(bShape, outShape)))) {
+        this.addon.binary(code, a as Float32Array, b as Float32Array, out as Float32Array, b.length === n ? n : b.length, false);
+        return;
+      }
+      if (b.length === n && (a.length === 1 || (a.length === lastAxis && isTrailingRow(aShape, outShape)))) {
+        this.addon.binary(code, a as Float32Array, b as Float32Array, out as Float32Array, a.length, true);
+        return;
+      }
+    }
+    super.binary(op, a, aShape, b, bShape, out, outShape);
+  }
+
+  override affine(x: FloatArray, scale: number, offset: number, out: FloatArray): void {
+    if (isF32(x, out)) this.addon.affine(x as Float32Array, scale, offset, out as Float32Array);
+    else super.affine(x, scale, offset, out);
+  }
+
+  override clip(x: FloatArray, low: number, high: number, out: FloatArray): void {
+    if (isF32(x, out)) this.addon.clip(x as Float32Array, low, high, out as Float32Array);
+    else super.clip(x, low, high, out);
+  }
+
+  override matmul(
+    a: FloatArray,
+    b: FloatArray,
+    out: FloatArray,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    accumulate = false,
+  ): void {
+    if (isF32(a, b, out)) {
+      this.addon.matmul(a as Float32Array, b as Float32Array, out as Float32Array, m, k, n, transposeA, transposeB, accumulate);
+    } else {
+      super.matmul(a, b, out, m, k, n, transposeA, transposeB, accumulate);
+    }
+  }
+
+  override sum(x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray): void {
+    if (isF32(x, out) && shape.length === 2 && axes.length === 1) {
+      this.addon.sum2d(x as Float32Array, shape[0]!, shape[1]!, axes[0]!, out as Float32Array);
+    } else {
+      super.sum(x, shape, axes, out);
+    }
+  }
+
+  override argmax(x: TypedArray, rows: number, cols: number, out: Int32Array): void {
+    if (x instanceof Float32Array && cols > 0) this.addon.argmax(x, rows, cols, out);
+    else super.argmax(x, rows, cols, out);
+  }
+
+  override gatherRows(x: TypedArray, rowSize: number, indices: Int32Array, out: TypedArray): void {
+    if (x instanceof Float32Array && out instanceof Float32Array && rowSize > 0) this.addon.gatherRows(x, rowSize, indices, out);
+    else super.gatherRows(x, rowSize, indices, out);
+  }
+
+  override softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (isF32(x, out)) this.addon.softmax(x as Float32Array, out as Float32Array, rows, cols);
+    else super.softmax(x, out, rows, cols);
+  }
+
+  override softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    if (isF32(y, dy, dx)) this.addon.softmaxBackward(y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
+    else super.softmaxBackward(y, dy, dx, rows, cols);
+  }
+
+  override denseForward(args: DenseForwardArgs): void {
+    const { x, kernel, bias, out, m, k, n, activation } = args;
+    if (!isF32(x, kernel, bias, out)) return super.denseForward(args);
+    this.addon.denseForward(
+      x as Float32Array,
+      kernel as Float32Array,
+      bias as Float32Array | null,
+      out as Float32Array,
+      m,
+      k,
+      n,
+      ACTIVATION_CODES[activation],
+    );
+  }
+
+  override denseBackward(args: DenseBackwardArgs): void {
+    const { x, kernel, y, dy, dPre, dx, dKernel, dBias, m, k, n, activation } = args;
+    if (!isF32(x, kernel, y, dy, dPre, dx, dKernel, dBias)) return super.denseBackward(args);
+    this.addon.denseBackward(
+      x as Float32Array,
+      kernel as Float32Array,
+      y as Float32Array,
+      dy as Float32Array,
+      dPre as Float32Array,
+      dx as Float32Array | null,
+      dKernel as Float32Array | null,
+      dBias as Float32Array | null,
+      m,
+      k,
+      n,
+      ACTIVATION_CODES[activation],
+    );
+  }
+
+  override categoricalCrossentropy(args: CrossentropyArgs): void {
+    const { probs, labels, loss, rows, classes, epsilon } = args;
+    if (!isF32(probs, labels, loss)) return super.categoricalCrossentropy(args);
+    this.addon.categoricalCrossentropy(probs as Float32Array, labels as Float32Array, loss as Float32Array, rows, classes, epsilon);
+  }
+
+  override sparseCategoricalCrossentropy(args: SparseCrossentropyArgs): void {
+    const { probs, labels, loss, rows, classes, epsilon } = args;
+    if (!isF32(probs, loss)) return super.sparseCategoricalCrossentropy(args);
+    this.addon.sparseCategoricalCrossentropy(probs as Float32Array, labels, loss as Float32Array, rows, classes, epsilon);
+  }
+
+  override crossentropyBackward(args: CrossentropyBackwardArgs): void {
+    const { probs, labels, dLoss, grad, rows, classes, epsilon, sparse, throughSoftmax } = args;
+    const labelsFit = sparse ? labels instanceof Int32Array : labels instanceof Float32Array;
+    if (!isF32(probs, dLoss, grad) || !labelsFit) return super.crossentropyBackward(args);
+    this.addon.crossentropyBackward(
+      probs as Float32Array,
+      labels as Float32Array | Int32Array,
+      dLoss as Float32Array,
+      grad as Float32Array,
+      rows,
+      classes,
+      epsilon,
+      sparse,
+      throughSoftmax,
+    );
+  }
+
+  override binaryCrossentropy(args: BinaryCrossentropyArgs): void {
+    const { probs, labels, loss, rows, cols, epsilon } = args;
+    if (!isF32(probs, labels, loss)) return super.binaryCrossentropy(args);
+    this.addon.binaryCrossentropy(probs as Float32Array, labels as Float32Array, loss as Float32Array, rows, cols, epsilon);
+  }
+
+  override binaryCrossentropyBackward(args: BinaryCrossentropyBackwardArgs): void {
+    const { probs, labels, dLoss, grad, rows, cols, epsilon } = args;
+    if (!isF32(probs, labels, dLoss, grad)) return super.binaryCrossentropyBackward(args);
+    this.addon.binaryCrossentropyBackward(
+      probs as Float32Array,
+      labels as Float32Array,
+      dLoss as Float32Array,
+      grad as Float32Array,
+      rows,
+      cols,
+      epsilon,
+    );
+  }
+
+  override adamUpdate(args: AdamUpdateArgs): void {
+    const { variable, gradient, momentum, velocity, velocityHat, learningRate, beta1, beta2, epsilon, step } = args;
+    if (!isF32(variable, gradient, momentum, velocity, velocityHat)) return super.adamUpdate(args);
+    this.addon.adamUpdate(
+      variable as Float32Array,
+      gradient as Float32Array,
+      momentum as Float32Array,
+      velocity as Float32Array,
+      velocityHat as Float32Array | null,
+      learningRate,
+      beta1,
+      beta2,
+      epsilon,
+      step,
+    );
+  }
+
+  override sgdUpdate(args: SgdUpdateArgs): void {
+    const { variable, gradient, momentum, learningRate, momentumFactor, nesterov } = args;
+    if (!isF32(variable, gradient, momentum)) return super.sgdUpdate(args);
+    this.addon.sgdUpdate(
+      variable as Float32Array,
+      gradient as Float32Array,
+      momentum as Float32Array | null,
+      learningRate,
+      momentumFactor,
+      nesterov,
+    );
+  }
+}
+
+/** True when `shape` is a single row along the last axis of `outShape` (like a bias of shape (n,) against (m, n)). */
+function isTrailingRow(shape: readonly number[], outShape: readonly number[]): boolean {
+  const last = outShape[outShape.length - 1];
+  const leading = shape.slice(0, -1);
+  return shape[shape.length - 1] === last && leading.every((d) => d === 1);
+}

@@ -1,0 +1,400 @@
+// Runs every kernel on the native backend and on the TypeScript reference with
+// the same float32 inputs, and requires the results to agree to float32 tolerance.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Backend, BinaryOp, FusedActivation, UnaryOp } from "../../src/backend/backend.js";
+import { listBackends, nativeBackendError, setBackend, getBackend } from "../../src/backend/registry.js";
+import { TypeScriptBackend } from "../../src/backend/typescript/index.js";
+import { assertClose } from "../helpers/close.js";
+import { sampleArray } from "../helpers/values.js";
+
+const reference = new TypeScriptBackend();
+
+function nativeBackend(): Backend | null {
+  if (!listBackends().includes("native")) return null;
+  const previous = getBackend().name;
+  setBackend("native");
+  const backend = getBackend();
+  setBackend(previous);
+  return backend;
+}
+
+const f32 = (count: number, seed: number, low = -1, high = 1): Float32Array =>
+  sampleArray("float32", count, seed, low, high) as Float32Array;
+
+interface ParityCase {
+  name: string;
+  kernel: keyof Backend;
+  /** Runs the kernel on `backend` with fresh copies of the inputs and returns the arrays it wrote. */
+  run: (backend: Backend) => (Float32Array | Int32Array)[];
+  rtol?: number;
+  atol?: number;
+}
+
+const cases: ParityCase[] = [];
+
+const UNARY: UnaryOp[] = ["neg", "abs", "exp", "log", "sqrt", "square", "relu", "sigmoid", "tanh"];
+for (const op of UNARY) {
+  const positive = op === "log" || op === "sqrt";
+  cases.push({
+    name: `unary ${op}`,
+    kernel: "unary",
+    run: (backend) => {
+      const x = f32(37, 1, positive ? 0.1 : -4, 4);
+      const out = new Float32Array(37);
+      backend.unary(op, x, out);
+      return [out];
+    },
+  });
+  cases.push({
+    name: `unaryBackward ${op}`,
+    kernel: "unaryBackward",
+    run: (backend) => {
+      const x = f32(37, 2, positive ? 0.1 : -4, 4);
+      const y = new Float32Array(37);
+      reference.unary(op, x, y);
+      const dx = new Float32Array(37);
+      backend.unaryBackward(op, x, y, f32(37, 3), dx);
+      return [dx];
+    },
+  });
+}
+
+const BINARY: BinaryOp[] = ["add", "sub", "mul", "div", "maximum", "minimum"];
+const BROADCASTS: [string, number[], number[]][] = [
+  ["same shape", [4, 5], [4, 5]],
+  ["scalar right", [4, 5], []],
+  ["scalar left", [], [4, 5]],
+  ["row right", [4, 5], [5]],
+  ["row left", [1, 5], [4, 5]],
+  ["column", [4, 1], [4, 5]],
+  ["outer", [4, 1], [1, 5]],
+];
+for (const op of BINARY) {
+  for (const [label, aShape, bShape] of BROADCASTS) {
+    cases.push({
+      name: `binary ${op} ${label}`,
+      kernel: "binary",
+      run: (backend) => {
+        const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+        const outShape = [4, 5];
+        const a = f32(size(aShape), 4, 0.5, 2);
+        const b = f32(size(bShape), 5, 0.5, 2);
+        const out = new Float32Array(20);
+        backend.binary(op, a, aShape, b, bShape, out, outShape);
+        return [out];
+      },
+    });
+  }
+}
+
+cases.push({
+  name: "affine",
+  kernel: "affine",
+  run: (backend) => {
+    const out = new Float32Array(50);
+    backend.affine(f32(50, 6), 0.37, -1.5, out);
+    return [out];
+  },
+});
+cases.push({
+  name: "clip",
+  kernel: "clip",
+  run: (backend) => {
+    const out = new Float32Array(50);
+    backend.clip(f32(50, 7, -2, 2), -0.5, 0.75, out);
+    return [out];
+  },
+});
+
+const MATMUL_SIZES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 4],
+  [17, 33, 9],
+  [32, 784, 64],
+  [32, 64, 10],
+  [1, 784, 64],
+  [70, 70, 70],
+  [0, 3, 2],
+];
+for (const transposeA of [false, true]) {
+  for (const transposeB of [false, true]) {
+    for (const [m, k, n] of MATMUL_SIZES) {
+      for (const accumulate of [false, true]) {
+        cases.push({
+          name: `matmul ${transposeA ? "aT" : "a"}·${transposeB ? "bT" : "b"} [${m}, ${k}, ${n}]${accumulate ? " accumulate" : ""}`,
+          kernel: "matmul",
+          // The TypeScript kernel rounds its float32 output after every four products, so over
+          // k = 784 terms its own error reaches about 1e-5; the native kernel sums in registers.
+          rtol: 1e-4,
+          atol: 5e-5,
+          run: (backend) => {
+            const out = f32(m * n, 10);
+            backend.matmul(f32(m * k, 8), f32(k * n, 9), out, m, k, n, transposeA, transposeB, accumulate);
+            return [out];
+          },
+        });
+      }
+    }
+  }
+}
+
+for (const [label, shape, axes] of [
+  ["rows", [6, 7], [0]],
+  ["columns", [6, 7], [1]],
+  ["all", [6, 7], [0, 1]],
+  ["rank 3", [3, 4, 5], [1]],
+] as [string, number[], number[]][]) {
+  cases.push({
+    name: `sum ${label}`,
+    kernel: "sum",
+    run: (backend) => {
+      const outSize = shape.filter((_, i) => !axes.includes(i)).reduce((p, d) => p * d, 1);
+      const out = new Float32Array(outSize);
+      backend.sum(f32(shape.reduce((p, d) => p * d, 1), 11), shape, axes, out);
+      return [out];
+    },
+  });
+}
+
+cases.push({
+  name: "broadcastTo",
+  kernel: "broadcastTo",
+  run: (backend) => {
+    const out = new Float32Array(12);
+    backend.broadcastTo(f32(4, 12), [1, 4], out, [3, 4]);
+    return [out];
+  },
+});
+cases.push({
+  name: "argmax",
+  kernel: "argmax",
+  run: (backend) => {
+    const x = f32(60, 13);
+    x[3] = x[7] = 5; // a tie in row 0: the first index wins
+    const out = new Int32Array(6);
+    backend.argmax(x, 6, 10, out);
+    return [out];
+  },
+});
+cases.push({
+  name: "gatherRows",
+  kernel: "gatherRows",
+  run: (backend) => {
+    const out = new Float32Array(3 * 4);
+    backend.gatherRows(f32(5 * 4, 14), 4, Int32Array.from([4, 0, 2]), out);
+    return [out];
+  },
+});
+cases.push({
+  name: "softmax",
+  kernel: "softmax",
+  run: (backend) => {
+    const out = new Float32Array(30);
+    const x = f32(30, 15, -20, 20);
+    x[0] = 1000;
+    backend.softmax(x, out, 3, 10);
+    return [out];
+  },
+});
+cases.push({
+  name: "softmaxBackward",
+  kernel: "softmaxBackward",
+  run: (backend) => {
+    const y = new Float32Array(30);
+    reference.softmax(f32(30, 16, -3, 3), y, 3, 10);
+    const dx = new Float32Array(30);
+    backend.softmaxBackward(y, f32(30, 17), dx, 3, 10);
+    return [dx];
+  },
+});
+
+const ACTIVATIONS: FusedActivation[] = ["linear", "relu", "sigmoid", "tanh"];
+for (const activation of ACTIVATIONS) {
+  for (const withBias of [true, false]) {
+    const [m, k, n] = [9, 13, 6];
+    const label = `${activation}${withBias ? "" : " without bias"}`;
+    cases.push({
+      name: `denseForward ${label}`,
+      kernel: "denseForward",
+      rtol: 1e-4,
+      atol: 1e-5,
+      run: (backend) => {
+        const out = new Float32Array(m * n);
+        backend.denseForward({ x: f32(m * k, 18), kernel: f32(k * n, 19), bias: withBias ? f32(n, 20) : null, out, m, k, n, activation });
+        return [out];
+      },
+    });
+    cases.push({
+      name: `denseBackward ${label}`,
+      kernel: "denseBackward",
+      rtol: 1e-4,
+      atol: 1e-5,
+      run: (backend) => {
+        const x = f32(m * k, 21);
+        const kernel = f32(k * n, 22);
+        const y = new Float32Array(m * n);
+        reference.denseForward({ x, kernel, bias: null, out: y, m, k, n, activation });
+        const dx = new Float32Array(m * k);
+        const dKernel = new Float32Array(k * n);
+        const dBias = withBias ? new Float32Array(n) : null;
+        backend.denseBackward({ x, kernel, y, dy: f32(m * n, 23), dPre: new Float32Array(m * n), dx, dKernel, dBias, m, k, n, activation });
+        return dBias ? [dx, dKernel, dBias] : [dx, dKernel];
+      },
+    });
+  }
+}
+
+function probabilities(rows: number, classes: number, seed: number): Float32Array {
+  const p = new Float32Array(rows * classes);
+  reference.softmax(f32(rows * classes, seed, -3, 3), p, rows, classes);
+  p[1] = 0; // an exact zero exercises the clip
+  return p;
+}
+const oneHot = (labels: number[], classes: number): Float32Array => {
+  const y = new Float32Array(labels.length * classes);
+  labels.forEach((label, r) => (y[r * classes + label] = 1));
+  return y;
+};
+const LABELS = [1, 0, 3, 2, 3];
+
+cases.push({
+  name: "categoricalCrossentropy",
+  kernel: "categoricalCrossentropy",
+  run: (backend) => {
+    const loss = new Float32Array(5);
+    backend.categoricalCrossentropy({ probs: probabilities(5, 4, 24), labels: oneHot(LABELS, 4), loss, rows: 5, classes: 4, epsilon: 1e-7 });
+    return [loss];
+  },
+});
+cases.push({
+  name: "sparseCategoricalCrossentropy",
+  kernel: "sparseCategoricalCrossentropy",
+  run: (backend) => {
+    const loss = new Float32Array(5);
+    backend.sparseCategoricalCrossentropy({ probs: probabilities(5, 4, 25), labels: Int32Array.from(LABELS), loss, rows: 5, classes: 4, epsilon: 1e-7 });
+    return [loss];
+  },
+});
+for (const sparse of [false, true]) {
+  for (const throughSoftmax of [false, true]) {
+    cases.push({
+      name: `crossentropyBackward${sparse ? " sparse" : ""}${throughSoftmax ? " through softmax" : ""}`,
+      kernel: "crossentropyBackward",
+      run: (backend) => {
+        const grad = new Float32Array(20);
+        backend.crossentropyBackward({
+          probs: probabilities(5, 4, 26),
+          labels: sparse ? Int32Array.from(LABELS) : oneHot(LABELS, 4),
+          dLoss: f32(5, 27, 0.1, 1),
+          grad,
+          rows: 5,
+          classes: 4,
+          epsilon: 1e-7,
+          sparse,
+          throughSoftmax,
+        });
+        return [grad];
+      },
+    });
+  }
+}
+cases.push({
+  name: "binaryCrossentropy",
+  kernel: "binaryCrossentropy",
+  run: (backend) => {
+    const loss = new Float32Array(4);
+    const probs = f32(12, 28, 0, 1);
+    probs[0] = 0;
+    probs[1] = 1;
+    backend.binaryCrossentropy({ probs, labels: Float32Array.from([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 1]), loss, rows: 4, cols: 3, epsilon: 1e-7 });
+    return [loss];
+  },
+});
+cases.push({
+  name: "binaryCrossentropyBackward",
+  kernel: "binaryCrossentropyBackward",
+  run: (backend) => {
+    const grad = new Float32Array(12);
+    backend.binaryCrossentropyBackward({
+      probs: f32(12, 29, 0.05, 0.95),
+      labels: Float32Array.from([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 1]),
+      dLoss: f32(4, 30, 0.1, 1),
+      grad,
+      rows: 4,
+      cols: 3,
+      epsilon: 1e-7,
+    });
+    return [grad];
+  },
+});
+for (const amsgrad of [false, true]) {
+  for (const size of [7, 40000]) {
+    cases.push({
+      name: `adamUpdate${amsgrad ? " amsgrad" : ""} size ${size}`,
+      kernel: "adamUpdate",
+      run: (backend) => {
+        const variable = f32(size, 31);
+        const momentum = f32(size, 32, -0.1, 0.1);
+        const velocity = f32(size, 33, 0, 0.1);
+        const velocityHat = amsgrad ? f32(size, 34, 0, 0.1) : null;
+        for (let step = 1; step <= 3; step++) {
+          backend.adamUpdate({
+            variable,
+            gradient: f32(size, 35 + step),
+            momentum,
+            velocity,
+            velocityHat,
+            learningRate: Math.fround(0.01),
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+            step,
+          });
+        }
+        return velocityHat ? [variable, momentum, velocity, velocityHat] : [variable, momentum, velocity];
+      },
+    });
+  }
+}
+for (const [label, momentumFactor, nesterov] of [
+  ["plain", 0, false],
+  ["momentum", 0.9, false],
+  ["nesterov", 0.9, true],
+] as [string, number, boolean][]) {
+  cases.push({
+    name: `sgdUpdate ${label}`,
+    kernel: "sgdUpdate",
+    run: (backend) => {
+      const variable = f32(33, 40);
+      const momentum = momentumFactor === 0 ? null : f32(33, 41, -0.1, 0.1);
+      backend.sgdUpdate({ variable, gradient: f32(33, 42), momentum, learningRate: Math.fround(0.1), momentumFactor, nesterov });
+      return momentum ? [variable, momentum] : [variable];
+    },
+  });
+}
+
+const native = nativeBackend();
+
+describe(`native backend parity (${cases.length} cases)`, { skip: native === null ? `native backend unavailable: ${nativeBackendError()}` : false }, () => {
+  for (const parityCase of cases) {
+    test(parityCase.name, () => {
+      const expected = parityCase.run(reference);
+      const actual = parityCase.run(native!);
+      assert.equal(actual.length, expected.length);
+      actual.forEach((array, i) => {
+        if (array instanceof Int32Array) {
+          assert.deepEqual(Array.from(array), Array.from(expected[i]!), `output ${i}`);
+        } else {
+          assertClose(array, expected[i], { rtol: parityCase.rtol ?? 1e-5, atol: parityCase.atol ?? 1e-6, message: `output ${i}` });
+        }
+      });
+    });
+  }
+
+  test("every kernel has a parity case", () => {
+    const kernels = Object.getOwnPropertyNames(TypeScriptBackend.prototype).filter((name) => name !== "constructor");
+    const covered = new Set(cases.map((c) => c.kernel));
+    assert.deepEqual(kernels.filter((name) => !covered.has(name as keyof Backend)), []);
+  });
+});
