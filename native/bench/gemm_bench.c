@@ -80,9 +80,17 @@ static double measure(const shape *s, const float *a, const float *b, float *c) 
 int main(int argc, char **argv) {
   /* An optional argument caps the instruction set: portable, avx2 or avx512. */
   if (argc > 1) {
-    stratum_isa limit = STRATUM_ISA_AVX512;
-    if (strcmp(argv[1], "portable") == 0) limit = STRATUM_ISA_PORTABLE;
-    else if (strcmp(argv[1], "avx2") == 0) limit = STRATUM_ISA_AVX2;
+    stratum_isa limit;
+    if (strcmp(argv[1], "portable") == 0) {
+      limit = STRATUM_ISA_PORTABLE;
+    } else if (strcmp(argv[1], "avx2") == 0) {
+      limit = STRATUM_ISA_AVX2;
+    } else if (strcmp(argv[1], "avx512") == 0) {
+      limit = STRATUM_ISA_AVX512;
+    } else {
+      fprintf(stderr, "gemm_bench: invalid instruction set '%s'; expected portable, avx2 or avx512\n", argv[1]);
+      return 2;
+    }
     stratum_set_isa_limit(limit);
   }
   printf("isa: %s\n", stratum_isa_name(stratum_cpu_isa()));
@@ -93,10 +101,10 @@ int main(int argc, char **argv) {
     float *b = random_matrix(s->k * s->n);
     float *c = random_matrix(s->m * s->n);
     stratum_pool_init(1);
-    double one = measure(s, a, b, c);
+    double single_thread = measure(s, a, b, c);
     stratum_pool_init(2);
-    double two = measure(s, a, b, c);
-    printf("%-22s %12.1f %12.1f\n", s->name, one, two);
+    double two_threads = measure(s, a, b, c);
+    printf("%-22s %12.1f %12.1f\n", s->name, single_thread, two_threads);
     fflush(stdout);
     free(a);
     free(b);

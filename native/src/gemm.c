@@ -5,24 +5,32 @@
  * Every element of c is one multiply-add chain over p = 0, 1, ..., k-1 that
  * starts from 0 (or from the old c when accumulating). Blocking, packing,
  * tiling and threads only decide where the running sums live between steps,
- * never their order, so the result does not depend on the thread count, on
- * the path taken, or (between AVX-512 and AVX2, which both use fused
- * multiply-add) on the instruction set. No product is skipped, so NaN and
- * infinity propagate as IEEE arithmetic says.
+ * never their order. So the result does not depend on the thread count or on
+ * the path taken, and AVX-512 and AVX2, which both use fused multiply-add,
+ * give the same bits. No product is skipped, so NaN and infinity propagate
+ * as IEEE arithmetic says.
  *
- * Two paths compute each tile of c:
- *  - direct: the microkernel reads a and b in place (b only when it is not
- *    transposed, since the kernel loads rows of op(b) as vectors). Used for
- *    small problems, where packing would cost as much as the product.
+ * The output is split into tiles, one task each, and one of two paths
+ * computes a tile:
+ *  - direct: the microkernel reads a and b in place, over all of k. A
+ *    transposed b is first packed whole, because the kernels load rows of
+ *    op(b) as vectors. Used while op(b) fits in L2 or a has few rows, where
+ *    packing would cost more than it saves.
  *  - packed: for each block of KC steps of k, a KC x tile_n block of op(b) is
- *    packed into NR-wide micro-panels kept in L2, and each MR-row micro-panel
- *    of op(a) is packed into a buffer kept in L1 and swept across the block.
+ *    packed into NR-wide micro-panels kept in L2. Each MR-row micro-panel of
+ *    a non-transposed a is packed into a buffer kept in L1 and swept across
+ *    the block; a transposed a is read in place.
+ *
+ * NOTE: the portable kernel rounds each product and sum separately unless the
+ * compiler contracts them into fused multiply-adds, so its results differ in
+ * the last bits from the AVX2 and AVX-512 ones.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "gemm.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,10 +47,6 @@
 #define AVX2_NR 16
 #define PORTABLE_MR 4
 #define PORTABLE_NR 8
-
-/* The widest micro-panel any kernel uses; sizes the edge and packing buffers. */
-#define MAX_MR 14
-#define MAX_NR 32
 
 /*
  * Steps of k per packed block. A packed A micro-panel is MR x KC floats
@@ -61,7 +65,7 @@
 #define PARALLEL_MIN_FMAS ((size_t)2 << 20)
 
 /* Target multiply-adds per task when splitting a problem across threads. */
-#define TASK_FMAS ((size_t)4 << 20)
+#define TASK_FMAS ((size_t)2 << 20)
 
 /*
  * The direct path reads op(b) in place, so it wins while op(b) stays in L2
@@ -74,7 +78,7 @@
 #define DIRECT_MAX_TRANSPOSED_B_FLOATS ((size_t)64 << 10)
 #define DIRECT_MAX_ROW_PANELS 4
 
-/* Lets tests force a path; stratum_sgemm itself always uses PATH_AUTO. */
+/* Set only by tests, to force a path. PATH_AUTO picks one from the problem size. */
 typedef enum { PATH_AUTO, PATH_DIRECT, PATH_PACKED } gemm_path;
 static gemm_path path_override = PATH_AUTO;
 
@@ -88,11 +92,21 @@ static gemm_path path_override = PATH_AUTO;
 typedef void (*microkernel_fn)(size_t kc, const float *a, size_t rsa, size_t csa, const float *b, size_t rsb,
                                float *c, size_t ldc, size_t mr, size_t nr, int load_c);
 
+/*
+ * A row kernel updates 1 x cols of c (cols <= row_nr) like a microkernel with
+ * mr = 1. It keeps more independent sums than an MR x NR kernel running one
+ * row, so single-row products are not limited by the multiply-add latency.
+ */
+typedef void (*row_kernel_fn)(size_t kc, const float *a, size_t csa, const float *b, size_t rsb, float *c,
+                              size_t cols, int load_c);
+
 typedef struct {
   size_t mr;
   size_t nr;
   microkernel_fn packed;  /* a packed (rsa 1, csa MR), b packed (rsb NR) */
   microkernel_fn strided; /* any rsa, csa and rsb, reads only the mr x nr tile */
+  size_t row_nr;
+  row_kernel_fn row; /* NULL when the instruction set has none */
 } kernel_set;
 
 /* ------------------------------------------------------------------------ */
@@ -119,7 +133,7 @@ static void portable_kernel(size_t kc, const float *a, size_t rsa, size_t csa, c
     for (size_t j = 0; j < nr; j++) c[i * ldc + j] = acc[i][j];
 }
 
-static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel, portable_kernel};
+static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel, portable_kernel, 0, NULL};
 
 #if defined(__x86_64__)
 
@@ -129,21 +143,25 @@ static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_k
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx512dq")))
 
+/* Vectors of 16 per call of the row kernel. */
+#define AVX512_ROW_VECS 8
+
 /*
- * Updates a ROWS x (16 * VECS) tile. Every argument named in capitals is a
- * compile-time constant at each call, so the loops unroll and the sums stay in
- * registers. Rows below store_rows are computed but not stored. The last
- * vector of each row loads and stores only the lanes in last_mask, and so do
- * the loads of b when MASK_B is set.
+ * Updates a ROWS x (16 * VECS) tile, with ROWS * VECS <= 28. Every argument
+ * named in capitals is a compile-time constant at each call, so the loops
+ * unroll and the sums stay in registers. Rows from store_rows on are computed
+ * but not stored. The last vector of each row loads and stores only the lanes
+ * in last_mask, and so do the loads of b when MASK_B is set.
  */
 static inline __attribute__((always_inline)) AVX512_TARGET void avx512_tile(
     const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
     const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __mmask16 last_mask, int load_c) {
-  __m512 acc[AVX512_MR][2];
-  __mmask16 masks[2] = {VECS == 1 ? last_mask : (__mmask16)0xFFFF, last_mask};
+  __m512 acc[AVX512_MR][AVX512_ROW_VECS];
+  __mmask16 masks[AVX512_ROW_VECS];
+  for (int v = 0; v < AVX512_ROW_VECS; v++) masks[v] = v == VECS - 1 ? last_mask : (__mmask16)0xFFFF;
 #pragma GCC unroll 14
   for (int i = 0; i < ROWS; i++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) {
       acc[i][v] = (load_c && (size_t)i < store_rows) ? _mm512_maskz_loadu_ps(masks[v], c + i * ldc + 16 * v)
                                                      : _mm512_setzero_ps();
@@ -152,26 +170,27 @@ static inline __attribute__((always_inline)) AVX512_TARGET void avx512_tile(
   for (size_t p = 0; p < kc; p++) {
     const float *bp = b + p * rsb;
     const float *ap = a + p * csa;
-    __m512 bv[2];
-#pragma GCC unroll 2
+    __m512 bv[AVX512_ROW_VECS];
+#pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) bv[v] = MASK_B ? _mm512_maskz_loadu_ps(masks[v], bp + 16 * v) : _mm512_loadu_ps(bp + 16 * v);
 #pragma GCC unroll 14
     for (int i = 0; i < ROWS; i++) {
       __m512 ai = _mm512_set1_ps(ap[i * rsa]);
-#pragma GCC unroll 2
+#pragma GCC unroll 8
       for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
   }
 #pragma GCC unroll 14
   for (int i = 0; i < ROWS; i++) {
     if ((size_t)i >= store_rows) break;
-#pragma GCC unroll 2
+#pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) _mm512_mask_storeu_ps(c + i * ldc + 16 * v, masks[v], acc[i][v]);
   }
 }
 
+/* Returns the mask of the lanes to use in the last vector of an nr-wide row. */
 static inline AVX512_TARGET __mmask16 avx512_last_mask(size_t nr) {
-  size_t lanes = nr - (nr > 16 ? 16 : 0);
+  size_t lanes = nr - (nr - 1) / 16 * 16;
   return (__mmask16)((1u << lanes) - 1u);
 }
 
@@ -220,7 +239,29 @@ static AVX512_TARGET void avx512_strided_kernel(size_t kc, const float *a, size_
   }
 }
 
-static const kernel_set avx512_kernels = {AVX512_MR, AVX512_NR, avx512_packed_kernel, avx512_strided_kernel};
+#define AVX512_ROW_CASE(V)                                                                              \
+  case V:                                                                                               \
+    avx512_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, (__mmask16)((1u << (cols - 16 * (V - 1))) - 1u), load_c); \
+    break;
+
+static AVX512_TARGET void avx512_row_kernel(size_t kc, const float *a, size_t csa, const float *b, size_t rsb,
+                                            float *c, size_t cols, int load_c) {
+  switch ((cols + 15) / 16) {
+    AVX512_ROW_CASE(1)
+    AVX512_ROW_CASE(2)
+    AVX512_ROW_CASE(3)
+    AVX512_ROW_CASE(4)
+    AVX512_ROW_CASE(5)
+    AVX512_ROW_CASE(6)
+    AVX512_ROW_CASE(7)
+    AVX512_ROW_CASE(8)
+    default:
+      break;
+  }
+}
+
+static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        avx512_packed_kernel, avx512_strided_kernel,
+                                          16 * AVX512_ROW_VECS, avx512_row_kernel};
 
 /* ------------------------------------------------------------------------ */
 /* AVX2 kernels: 6 x 16 tile, 12 ymm accumulators                            */
@@ -228,15 +269,19 @@ static const kernel_set avx512_kernels = {AVX512_MR, AVX512_NR, avx512_packed_ke
 
 #define AVX2_TARGET __attribute__((target("avx2,fma")))
 
-/* The AVX2 counterpart of avx512_tile; last_mask has all bits set in the lanes to load and store. */
+/* Vectors of 8 per call of the row kernel. */
+#define AVX2_ROW_VECS 8
+
+/* The AVX2 counterpart of avx512_tile, with ROWS * VECS <= 12. last_mask has all bits set in the lanes to use. */
 static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
     const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
     const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __m256i last_mask, int load_c) {
-  __m256 acc[AVX2_MR][2];
-  __m256i masks[2] = {VECS == 1 ? last_mask : _mm256_set1_epi32(-1), last_mask};
+  __m256 acc[AVX2_MR][AVX2_ROW_VECS];
+  __m256i masks[AVX2_ROW_VECS];
+  for (int v = 0; v < AVX2_ROW_VECS; v++) masks[v] = v == VECS - 1 ? last_mask : _mm256_set1_epi32(-1);
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; i++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) {
       acc[i][v] = (load_c && (size_t)i < store_rows) ? _mm256_maskload_ps(c + i * ldc + 8 * v, masks[v])
                                                      : _mm256_setzero_ps();
@@ -245,26 +290,27 @@ static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
   for (size_t p = 0; p < kc; p++) {
     const float *bp = b + p * rsb;
     const float *ap = a + p * csa;
-    __m256 bv[2];
-#pragma GCC unroll 2
+    __m256 bv[AVX2_ROW_VECS];
+#pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) bv[v] = MASK_B ? _mm256_maskload_ps(bp + 8 * v, masks[v]) : _mm256_loadu_ps(bp + 8 * v);
 #pragma GCC unroll 6
     for (int i = 0; i < ROWS; i++) {
       __m256 ai = _mm256_broadcast_ss(ap + i * rsa);
-#pragma GCC unroll 2
+#pragma GCC unroll 8
       for (int v = 0; v < VECS; v++) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
   }
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; i++) {
     if ((size_t)i >= store_rows) break;
-#pragma GCC unroll 2
+#pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) _mm256_maskstore_ps(c + i * ldc + 8 * v, masks[v], acc[i][v]);
   }
 }
 
+/* Returns the mask of the lanes to use in the last vector of an nr-wide row, for nr <= 8 * AVX2_ROW_VECS. */
 static inline AVX2_TARGET __m256i avx2_last_mask(size_t nr) {
-  int lanes = (int)(nr - (nr > 8 ? 8 : 0));
+  int lanes = (int)(nr - (nr - 1) / 8 * 8);
   __m256i lane_index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane_index);
 }
@@ -306,7 +352,29 @@ static AVX2_TARGET void avx2_strided_kernel(size_t kc, const float *a, size_t rs
   }
 }
 
-static const kernel_set avx2_kernels = {AVX2_MR, AVX2_NR, avx2_packed_kernel, avx2_strided_kernel};
+#define AVX2_ROW_CASE(V)                                                                 \
+  case V:                                                                                \
+    avx2_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, avx2_last_mask(cols), load_c);    \
+    break;
+
+static AVX2_TARGET void avx2_row_kernel(size_t kc, const float *a, size_t csa, const float *b, size_t rsb, float *c,
+                                        size_t cols, int load_c) {
+  switch ((cols + 7) / 8) {
+    AVX2_ROW_CASE(1)
+    AVX2_ROW_CASE(2)
+    AVX2_ROW_CASE(3)
+    AVX2_ROW_CASE(4)
+    AVX2_ROW_CASE(5)
+    AVX2_ROW_CASE(6)
+    AVX2_ROW_CASE(7)
+    AVX2_ROW_CASE(8)
+    default:
+      break;
+  }
+}
+
+static const kernel_set avx2_kernels = {AVX2_MR,          AVX2_NR,        avx2_packed_kernel, avx2_strided_kernel,
+                                        8 * AVX2_ROW_VECS, avx2_row_kernel};
 
 #endif /* __x86_64__ */
 
@@ -378,7 +446,7 @@ static float *thread_pack_buffer(size_t floats) {
 typedef struct {
   const kernel_set *kernels;
   size_t m, n, k;
-  /* op(a)(i, p) = a[i * a_rs + p * a_cs]; op(b)(p, j) = b[p * b_rs + j * b_cs]. */
+  /* Strides: op(a)(i, p) = a[i * a_rs + p * a_cs] and op(b)(p, j) = b[p * b_rs + j * b_cs]. */
   const float *a;
   size_t a_rs, a_cs;
   const float *b;
@@ -461,6 +529,13 @@ static int compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, size
     b_rs = ks->nr;
     panel_stride = g->k * ks->nr;
   }
+  if (i1 - i0 == 1 && ks->row != NULL && g->b_cs == 1) {
+    for (size_t j = j0; j < j1; j += ks->row_nr) {
+      ks->row(g->k, g->a + i0 * g->a_rs, g->a_cs, b + (j - j0), b_rs, g->c + i0 * g->n + j, min_size(ks->row_nr, j1 - j),
+              g->accumulate);
+    }
+    return 0;
+  }
   for (size_t i = i0; i < i1; i += ks->mr) {
     size_t rows = min_size(ks->mr, i1 - i);
     const float *a = g->a + i * g->a_rs;
@@ -475,11 +550,11 @@ static int compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, size
 
 /*
  * Computes rows [i0, i1) and columns [j0, j1) of c from packed blocks of
- * op(b). Micro-panels of op(a) are packed only when a is not transposed and
- * each one is reused across at least PACK_A_MIN_PANELS panels of op(b): its
- * rows are then lda apart, and with a power-of-two lda they all fall in the
- * same L1 set. A transposed a has the MR values of one step contiguous, so
- * the kernel reads it in place. Returns -1 when out of memory.
+ * op(b). A micro-panel of a non-transposed a is packed when it is reused
+ * across at least PACK_A_MIN_PANELS panels of op(b), because its rows are lda
+ * apart and with a power-of-two lda they all fall in the same L1 set. A
+ * transposed a has the MR values of one step contiguous, so the kernel reads
+ * it in place. Returns -1 when out of memory.
  */
 static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
   const kernel_set *ks = g->kernels;
@@ -519,7 +594,7 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
   return 0;
 }
 
-/* Computes the tile with the portable kernel straight from a and b; the fallback when packing memory runs out. */
+/* Computes the tile with plain loops straight from a and b. Used only when packing memory runs out. */
 static void compute_tile_unbuffered(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
   for (size_t i = i0; i < i1; i++) {
     for (size_t j = j0; j < j1; j++) {
@@ -560,9 +635,9 @@ static void plan_tiles(gemm_problem *g) {
     size_t col_blocks = (g->n + nr - 1) / nr;
     tiles_m = min_size((g->m + TILE_M - 1) / TILE_M, row_blocks);
     tiles_n = min_size((g->n + TILE_N - 1) / TILE_N, col_blocks);
-    size_t wanted = min_size(fmas / TASK_FMAS, 16);
+    size_t target_tasks = min_size(fmas / TASK_FMAS, 16);
     /* Split further along whichever dimension has the larger tiles, counted in micro-panels. */
-    while (tiles_m * tiles_n < wanted) {
+    while (tiles_m * tiles_n < target_tasks) {
       size_t rows_per_tile = row_blocks / tiles_m;
       size_t cols_per_tile = col_blocks / tiles_n;
       if (rows_per_tile >= cols_per_tile && rows_per_tile >= 2)

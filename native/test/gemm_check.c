@@ -114,25 +114,25 @@ static void check_case(test_case *t) {
     const char *isa_name = stratum_isa_name((stratum_isa)isa);
     for (int path = 0; path < 2; path++) {
       path_override = path == 0 ? PATH_DIRECT : PATH_PACKED;
-      float *one = run_gemm(t, 1);
-      float *two = run_gemm(t, 2);
+      float *single_thread = run_gemm(t, 1);
+      float *two_threads = run_gemm(t, 2);
       size_t bytes = t->m * t->n * sizeof(float);
       checks++;
-      if (!within_bound(t, one)) fail("result differs from reference", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
-      if (!guard_intact(t, one) || !guard_intact(t, two))
+      if (!within_bound(t, single_thread)) fail("result differs from reference", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
+      if (!guard_intact(t, single_thread) || !guard_intact(t, two_threads))
         fail("wrote past the end of c", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
-      if (bytes > 0 && memcmp(one, two, bytes) != 0)
+      if (bytes > 0 && memcmp(single_thread, two_threads, bytes) != 0)
         fail("1 and 2 threads differ", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
       if (isa != STRATUM_ISA_PORTABLE) {
         if (fma_result == NULL) {
-          fma_result = one;
-          one = NULL;
-        } else if (bytes > 0 && memcmp(fma_result, one, bytes) != 0) {
+          fma_result = single_thread;
+          single_thread = NULL;
+        } else if (bytes > 0 && memcmp(fma_result, single_thread, bytes) != 0) {
           fail("fused multiply-add paths differ", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
         }
       }
-      free(one);
-      free(two);
+      free(single_thread);
+      free(two_threads);
     }
   }
   free(fma_result);
@@ -144,8 +144,8 @@ static void fill(float *x, size_t count) {
   for (size_t e = 0; e < count; e++) x[e] = random_float();
 }
 
-/* Checks one size in all transpose and accumulate combinations. special: 0 plain, 1 NaN/Inf inputs. */
-static void check_size(size_t m, size_t n, size_t k, int special) {
+/* Checks one size in all transpose and accumulate combinations, with NaN and infinity in the inputs when with_non_finite is set. */
+static void check_size(size_t m, size_t n, size_t k, int with_non_finite) {
   for (int combo = 0; combo < 8; combo++) {
     test_case t = {.m = m, .n = n, .k = k, .ta = combo & 1, .tb = (combo >> 1) & 1, .acc = (combo >> 2) & 1};
     t.a = malloc((m * k + 1) * sizeof(float));
@@ -156,8 +156,8 @@ static void check_size(size_t m, size_t n, size_t k, int special) {
     fill(t.a, m * k);
     fill(t.b, k * n);
     fill(t.c0, m * n);
-    if (special && m > 0 && n > 0 && k > 0) {
-      /* A NaN in a and a zero row of op(b) at the same step: 0 * NaN must still give NaN. */
+    if (with_non_finite && m > 0 && n > 0 && k > 0) {
+      /* A NaN in a meeting a zero row of op(b) at the same step, where 0 * NaN must still give NaN. */
       size_t p = random_below(k);
       size_t i = random_below(m);
       if (t.ta)
@@ -170,7 +170,7 @@ static void check_size(size_t m, size_t n, size_t k, int special) {
         else
           t.b[p * n + j] = 0.0f;
       }
-      /* An infinity in op(b) meeting a zero in op(a): 0 * infinity must give NaN, so zeros cannot be skipped. */
+      /* An infinity in op(b) meeting a zero in op(a), where 0 * infinity must give NaN, so zeros cannot be skipped. */
       size_t q = random_below(k);
       size_t j = random_below(n);
       if (t.tb)
