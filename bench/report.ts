@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import type { LoadShares } from "./load.js";
 import {
   FRAMEWORK_LABELS,
   GEMM_SHAPES,
@@ -36,8 +37,9 @@ export function summarize(values: readonly number[]): Summary {
 export interface FrameworkResult {
   /** Samples/s per timed pass, or µs per call for "predict-one". */
   values: number[];
-  /** Samples per pass and timed passes that this framework ran. */
+  /** Samples per call, predict calls per pass and timed passes that this framework ran. */
   samples: number;
+  calls: number | undefined;
   repeats: number;
   /** Test accuracy after the warm-up and timed epochs, for workloads that measure it. */
   accuracy?: number;
@@ -46,6 +48,8 @@ export interface FrameworkResult {
 export interface WorkloadResults {
   workload: Workload;
   byFramework: Map<FrameworkId, FrameworkResult>;
+  /** Shares of the machine that other processes and the hypervisor took during the workload, or null off Linux. */
+  load: LoadShares | null;
 }
 
 /** Floating-point peak of the machine as the report computes it. */
@@ -130,22 +134,36 @@ function speedupOverPeer(results: WorkloadResults, peer: FrameworkId): number | 
   return isLatency(results.workload) ? other / native : native / other;
 }
 
+/** Describes the size of one pass, as the workload defines it or as a framework ran it. */
+function describePass(workload: Workload, pass: { samples: number; calls?: number | undefined }): string {
+  if (workload.kind === "predict-one") return `${pass.calls} calls per pass`;
+  if (workload.kind === "predict" && (pass.calls ?? 1) > 1) return `${pass.samples} samples per call, ${pass.calls} calls per pass`;
+  return `${pass.samples} samples per pass`;
+}
+
 function formatThroughputTable(run: RunResults): string[] {
-  const header = ["workload", "unit", ...run.frameworks.map((framework) => FRAMEWORK_LABELS[framework])];
+  const header = ["workload", "unit", ...run.frameworks.map((framework) => FRAMEWORK_LABELS[framework]), "other load / steal"];
   const notes: string[] = [];
-  const rows = run.workloads.map(({ workload, byFramework }) => {
+  const rows = run.workloads.map(({ workload, byFramework, load }) => {
     const cells = run.frameworks.map((framework) => {
       const result = byFramework.get(framework);
       const cell = formatSummary(result?.values);
-      if (result && (result.samples !== workload.samples || result.repeats !== run.repeats)) {
-        notes.push(`${FRAMEWORK_LABELS[framework]}, ${workload.label}: ${result.samples} samples per pass, ${result.repeats} timed passes.`);
+      if (result && (result.samples !== workload.samples || result.calls !== workload.calls || result.repeats !== run.repeats)) {
+        notes.push(`${FRAMEWORK_LABELS[framework]}, ${workload.label}: ${describePass(workload, result)}, ${result.repeats} timed passes.`);
       }
       return cell;
     });
-    const samples = workload.kind === "predict-one" ? `${workload.calls} calls per pass` : `${workload.samples} samples per pass`;
-    return [`${workload.label} (${samples})`, unitOf(workload), ...cells];
+    const loadCell = load ? `${(load.others * 100).toFixed(0)}% / ${(load.steal * 100).toFixed(0)}%` : "n/a";
+    return [`${workload.label} (${describePass(workload, workload)})`, unitOf(workload), ...cells, loadCell];
   });
-  const lines = ["## Training and predict: median (min–max) of the timed passes", "", markdownTable(header, rows)];
+  const lines = [
+    "## Training and predict: median (min–max) of the timed passes",
+    "",
+    "The last column gives the share of the machine's CPU time that processes outside the benchmark used during the workload, " +
+      "and the share the hypervisor gave to other virtual machines (steal), from /proc/stat.",
+    "",
+    markdownTable(header, rows),
+  ];
   if (notes.length > 0) lines.push("", "Shorter passes for slow frameworks:", "", ...notes.map((note) => `- ${note}`));
   return lines;
 }
@@ -254,6 +272,12 @@ interface TargetCheck {
   verdict: Verdict;
 }
 
+/** Returns "not measured" for null, else whether the target was met. */
+function verdictOf(met: boolean | null): Verdict {
+  if (met === null) return "not measured";
+  return met ? "met" : "not met";
+}
+
 /** Returns the fastest peer on a workload by median, among the peers that ran. */
 function fastestPeer(results: WorkloadResults | undefined): { framework: FrameworkId; median: number } | null {
   let best: { framework: FrameworkId; median: number } | null = null;
@@ -273,7 +297,7 @@ function checkSpeedupOverFastestPeer(run: RunResults, workloadId: string, factor
   return {
     target,
     measured: `${formatNumber(native)} vs ${FRAMEWORK_LABELS[peer.framework]} ${formatNumber(peer.median)} samples/s: ${ratio.toFixed(2)}×`,
-    verdict: ratio >= factor ? "met" : "not met",
+    verdict: verdictOf(ratio >= factor),
   };
 }
 
@@ -287,7 +311,7 @@ function checkTargets(run: RunResults): TargetCheck[] {
   checks.push({
     target: "Main job, batch 32: ≥ 20× TF.js wasm",
     measured: wasmRatio === null ? "Stratum native or TF.js wasm missing" : `${wasmRatio.toFixed(2)}×`,
-    verdict: wasmRatio === null ? "not measured" : wasmRatio >= 20 ? "met" : "not met",
+    verdict: verdictOf(wasmRatio === null ? null : wasmRatio >= 20),
   });
   checks.push(checkSpeedupOverFastestPeer(run, "mnist-b256", 1.2, "Main job, batch 256: ≥ 1.2× the fastest peer"));
   checks.push(checkSpeedupOverFastestPeer(run, "large-mlp-b256", 1.2, "Large MLP, batch 256: ≥ 1.2× the fastest peer"));
@@ -299,7 +323,7 @@ function checkTargets(run: RunResults): TargetCheck[] {
     checks.push({
       target: `GEMM ${shape.m}²: ≥ 80% of peak (${(run.peak.gflops * 0.8).toFixed(0)} GFLOP/s)`,
       measured: share === null ? "not run" : `${formatNumber(summarize(values!).median)} GFLOP/s, ${(share * 100).toFixed(0)}% of peak`,
-      verdict: share === null ? "not measured" : share >= 0.8 ? "met" : "not met",
+      verdict: verdictOf(share === null ? null : share >= 0.8),
     });
   }
 
@@ -308,7 +332,7 @@ function checkTargets(run: RunResults): TargetCheck[] {
   checks.push({
     target: "One-sample predict: < 10 µs",
     measured: latency === null ? "not run" : `${formatNumber(latency)} µs`,
-    verdict: latency === null ? "not measured" : latency < 10 ? "met" : "not met",
+    verdict: verdictOf(latency === null ? null : latency < 10),
   });
 
   const nativeRss = mainJobPeakRss(run, REFERENCE_FRAMEWORK);
@@ -322,7 +346,7 @@ function checkTargets(run: RunResults): TargetCheck[] {
       nativeRss === undefined || smallestPeer === null
         ? "Stratum native or every peer missing"
         : `${formatMegabytes(nativeRss)} MB vs smallest peer ${FRAMEWORK_LABELS[smallestPeer.framework]} ${formatMegabytes(smallestPeer.bytes)} MB`,
-    verdict: nativeRss === undefined || smallestPeer === null ? "not measured" : nativeRss < smallestPeer.bytes ? "met" : "not met",
+    verdict: verdictOf(nativeRss === undefined || smallestPeer === null ? null : nativeRss < smallestPeer.bytes),
   });
   return checks;
 }

@@ -23,6 +23,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, writeMnistFiles } from "./data.js";
+import { formatLoad, loadBetween, sampleCpu } from "./load.js";
 import { describeMachine, formatReport, machinePeak, summarize, type FrameworkResult, type RunResults } from "./report.js";
 import { WorkerHandle, type WorkerCommand } from "./workers.js";
 import {
@@ -41,6 +42,19 @@ const DEFAULT_KERAS_PYTHON = "/tmp/ref/bin/python";
 /** Maximum wait in seconds for one reply of a worker. The slowest pass of a default run takes about 10 s. */
 const REQUEST_TIMEOUT_SECONDS = 600;
 
+/**
+ * Idle time before each timed request. Thread pools such as OpenBLAS's (in
+ * the PyTorch worker) and Stratum's own spin for a while after a computation
+ * before they sleep. On a 2-core machine a spinning thread of the previous
+ * worker would take a core from the next worker's pass, which lasts only
+ * about 50 ms in the main job.
+ */
+const PAUSE_BEFORE_PASS_MS = 200;
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, PAUSE_BEFORE_PASS_MS));
+}
+
 const HELP = `Usage: npm run bench -- [options]
 
 Measures training and predict speed of Stratum (native and js backends),
@@ -49,7 +63,7 @@ matrix-multiply GFLOP/s and peak memory, and prints a Markdown report.
 
 Options:
   --repeats N          timed passes per workload and framework, after one
-                       warm-up pass (default 5; 3 with --quick). Slow
+                       warm-up pass (default 7; 3 with --quick). Slow
                        frameworks run fewer passes on the large MLP.
   --quick              3 repeats, a quarter of the samples per pass, 200
                        one-sample predict calls per pass and shorter
@@ -133,7 +147,7 @@ function parseOptions(): Options {
   }
 
   const quick = values.quick ?? false;
-  const defaultRepeats = quick ? 3 : 5;
+  const defaultRepeats = quick ? 3 : 7;
   const repeats = values.repeats === undefined ? defaultRepeats : Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) fail(`Invalid --repeats "${values.repeats}": expected a positive integer.`);
 
@@ -166,6 +180,11 @@ function workerCommand(framework: FrameworkId, options: Options): WorkerCommand 
     case "keras-jax":
       return { kind: "python", python: options.kerasPython, script: path.join(peers, "keras_worker.py"), env: { KERAS_BACKEND: "jax" } };
   }
+}
+
+/** Returns the samples that one pass of a "fit" or "predict" workload processes. */
+function samplesPerPass(workload: Workload): number {
+  return workload.kind === "predict" ? workload.samples * (workload.calls ?? 1) : workload.samples;
 }
 
 /** Returns the most telling line of a worker's error: the last line of a Python traceback, else the first line. */
@@ -240,14 +259,20 @@ class Benchmark {
   private planFor(workload: Workload, framework: FrameworkId): { workload: Workload; repeats: number } {
     const override = workload.overrides?.[framework];
     return {
-      workload: { ...workload, samples: override?.samples ?? workload.samples },
+      workload: { ...workload, samples: override?.samples ?? workload.samples, calls: override?.calls ?? workload.calls },
       repeats: Math.min(this.options.repeats, override?.repeats ?? this.options.repeats),
     };
+  }
+
+  /** Process ids of the live workers, for the CPU-time counters. */
+  workerPids(): number[] {
+    return this.workers.map((worker) => worker.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   /** Runs the warm-up, the timed rounds, the accuracy check and the release of one workload on every live worker. */
   async measureWorkload(workload: Workload): Promise<void> {
     const byFramework = new Map<FrameworkId, FrameworkResult>();
+    const cpuAtStart = sampleCpu(this.workerPids());
     const plans = new Map<WorkerHandle, { workload: Workload; repeats: number }>();
     for (const worker of [...this.workers]) {
       const plan = this.planFor(workload, worker.framework);
@@ -255,7 +280,7 @@ class Benchmark {
         const prepared = await worker.request({ type: "prepare", workload: plan.workload }, "prepared", REQUEST_TIMEOUT_SECONDS);
         if (this.options.verbose) progress(`  ${worker.framework} warm-up: ${prepared.warmupSeconds.toFixed(2)} s`);
         plans.set(worker, plan);
-        byFramework.set(worker.framework, { values: [], samples: plan.workload.samples, repeats: plan.repeats });
+        byFramework.set(worker.framework, { values: [], samples: plan.workload.samples, calls: plan.workload.calls, repeats: plan.repeats });
       } catch (error) {
         this.dropWorker(worker, `${workload.id} (warm-up)`, error);
       }
@@ -269,8 +294,9 @@ class Benchmark {
         const plan = plans.get(worker);
         if (!plan || round >= plan.repeats) continue;
         try {
+          await pause();
           const { seconds } = await worker.request({ type: "measure" }, "measured", REQUEST_TIMEOUT_SECONDS);
-          const value = workload.kind === "predict-one" ? seconds * 1e6 : plan.workload.samples / seconds;
+          const value = workload.kind === "predict-one" ? seconds * 1e6 : samplesPerPass(plan.workload) / seconds;
           byFramework.get(worker.framework)!.values.push(value);
           if (this.options.verbose) progress(`  ${worker.framework} pass ${round + 1}: ${seconds.toFixed(6)} s`);
         } catch (error) {
@@ -293,7 +319,9 @@ class Benchmark {
         this.dropWorker(worker, `${workload.id} (accuracy or release)`, error);
       }
     }
-    this.results.workloads.push({ workload, byFramework });
+    const cpuAtEnd = sampleCpu(this.workerPids());
+    const load = cpuAtStart && cpuAtEnd ? loadBetween(cpuAtStart, cpuAtEnd) : null;
+    this.results.workloads.push({ workload, byFramework, load });
   }
 
   /** Measures the matrix-multiply shapes on the workers of the frameworks that GEMM_FRAMEWORKS lists. */
@@ -305,6 +333,7 @@ class Benchmark {
       for (const worker of [...this.workers]) {
         if (!GEMM_FRAMEWORKS[worker.framework]?.includes(shape.id)) continue;
         try {
+          await pause();
           const { gflops } = await worker.request({ type: "gemm", shape, runs, minRunSeconds }, "gemm-result", REQUEST_TIMEOUT_SECONDS);
           byFramework.set(worker.framework, gflops);
         } catch (error) {
@@ -348,13 +377,17 @@ async function main(): Promise<void> {
   const uptimeAtStart = uptimeText();
   const loadAtStart = os.loadavg()[0]!;
   const dataFolder = mkdtempSync(path.join(os.tmpdir(), "stratum-bench-"));
+  let cpuAtStart = sampleCpu([]);
+  let cpuAtEnd = cpuAtStart;
 
   try {
     writeMnistFiles(loadMnistDigits(), dataFolder);
     progress(`Starting ${options.frameworks.length} workers`);
     await benchmark.startWorkers(dataFolder);
+    // The whole-run load starts after the workers have loaded their frameworks.
+    cpuAtStart = sampleCpu(benchmark.workerPids());
     for (const [index, workload] of options.workloads.entries()) {
-      const count = workload.kind === "predict-one" ? `${workload.calls} calls` : `${workload.samples} samples`;
+      const count = workload.kind === "predict-one" ? `${workload.calls} calls` : `${samplesPerPass(workload)} samples`;
       progress(`[${index + 1}/${options.workloads.length}] ${workload.label}, ${count} per pass`);
       const workloadStarted = performance.now();
       await benchmark.measureWorkload(workload);
@@ -365,6 +398,7 @@ async function main(): Promise<void> {
       progress("Matrix multiply");
       await benchmark.measureGemm();
     }
+    cpuAtEnd = sampleCpu(benchmark.workerPids());
   } finally {
     benchmark.stopWorkers();
     rmSync(dataFolder, { recursive: true, force: true });
@@ -378,6 +412,9 @@ async function main(): Promise<void> {
     `Load: 1-minute load average ${loadAtStart.toFixed(2)} at the start and ${os.loadavg()[0]!.toFixed(2)} at the end` +
       `${uptimeAtStart ? `; \`uptime\` at the start: ${uptimeAtStart}` : ""}`,
   );
+  if (cpuAtStart && cpuAtEnd) {
+    benchmark.results.settings.push(`CPU time taken from the benchmark over the measured part of the run: ${formatLoad(loadBetween(cpuAtStart, cpuAtEnd))} of the machine`);
+  }
   process.stdout.write(formatReport(benchmark.results, describeMachine()));
 }
 

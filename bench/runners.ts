@@ -85,12 +85,18 @@ function workloadRows(workload: Workload, digits: MnistDigits) {
   };
 }
 
+/** Returns the workload's predict calls per pass, 1 when a "predict" workload leaves it out. */
 function requireCalls(workload: Workload): number {
-  const calls = workload.calls;
+  const calls = workload.calls ?? (workload.kind === "predict" ? 1 : undefined);
   if (calls === undefined || !Number.isInteger(calls) || calls < 1) {
-    throw new Error(`Invalid workload ${workload.id}: a "predict-one" workload needs a positive integer \`calls\`, received ${calls}.`);
+    throw new Error(`Invalid workload ${workload.id}: a "${workload.kind}" workload needs a positive integer \`calls\`, received ${calls}.`);
   }
   return calls;
+}
+
+/** Calls `action` `count` times. */
+function repeat(count: number, action: () => void): void {
+  for (let call = 0; call < count; call++) action();
 }
 
 /**
@@ -147,9 +153,7 @@ async function createStratumRunner(expectedBackend: "native" | "typescript"): Pr
             case "fit":
               return timeSeconds(() => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true }).then(() => undefined));
             case "predict":
-              return timeSeconds(() => {
-                model.predict(x, { batchSize, verbose: 0 });
-              });
+              return timeSeconds(() => repeat(requireCalls(workload), () => model.predict(x, { batchSize, verbose: 0 })));
             case "predict-one":
               // Stratum computes eagerly, so the returned tensor already contains its values.
               return medianCallSeconds(requireCalls(workload), () => model.predictOnBatch(x));
@@ -234,9 +238,7 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
             case "fit":
               return timeSeconds(() => model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: true }).then(() => undefined));
             case "predict":
-              return timeSeconds(() => {
-                predictValues(model, x, batchSize);
-              });
+              return timeSeconds(() => repeat(requireCalls(workload), () => predictValues(model, x, batchSize)));
             case "predict-one":
               return medianCallSeconds(requireCalls(workload), () => {
                 predictValues(model, x, 1);
