@@ -29,10 +29,15 @@ static const shape shapes[] = {
     {"1024^3", 0, 0, 1024, 1024, 1024},
     {"2048^3", 0, 0, 2048, 2048, 2048},
     {"1024^3 a^T b^T", 1, 1, 1024, 1024, 1024},
+    {"1024^3 b^T", 0, 1, 1024, 1024, 1024},
+    {"2048^3 b^T", 0, 1, 2048, 2048, 2048},
     {"[32,784]x[784,64]", 0, 0, 32, 64, 784},
     {"[32,64]x[64,10]", 0, 0, 32, 10, 64},
     {"[784,32]^T x[32,64]", 1, 0, 784, 64, 32},
     {"[32,10]x[64,10]^T", 0, 1, 32, 64, 10},
+    {"[32,64]x[784,64]^T", 0, 1, 32, 784, 64},
+    {"[128,256]x[784,256]^T", 0, 1, 128, 784, 256},
+    {"[256,1024]x[1024,1024]^T", 0, 1, 256, 1024, 1024},
     {"[1,784]x[784,64]", 0, 0, 1, 64, 784},
     {"[1,64]x[64,10]", 0, 0, 1, 10, 64},
 };
@@ -94,7 +99,7 @@ int main(int argc, char **argv) {
     stratum_set_isa_limit(limit);
   }
   printf("isa: %s\n", stratum_isa_name(stratum_cpu_isa()));
-  printf("%-22s %12s %12s\n", "shape", "1 thread", "2 threads");
+  printf("%-26s %12s %12s\n", "shape", "1 thread", "2 threads");
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
     const shape *s = &shapes[i];
     float *a = random_matrix(s->m * s->k);
@@ -104,7 +109,7 @@ int main(int argc, char **argv) {
     double single_thread = measure(s, a, b, c);
     stratum_pool_init(2);
     double two_threads = measure(s, a, b, c);
-    printf("%-22s %12.1f %12.1f\n", s->name, single_thread, two_threads);
+    printf("%-26s %12.1f %12.1f\n", s->name, single_thread, two_threads);
     fflush(stdout);
     free(a);
     free(b);

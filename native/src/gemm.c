@@ -13,9 +13,11 @@
  * The output is split into tiles, one task each, and one of two paths
  * computes a tile:
  *  - direct: the microkernel reads a and b in place, over all of k. A
- *    transposed b is first packed whole, because the kernels load rows of
- *    op(b) as vectors. Used while op(b) fits in L2 or a has few rows, where
- *    packing would cost more than it saves.
+ *    transposed b is packed one NR-wide panel at a time, because the kernels
+ *    load rows of op(b) as vectors, and each panel is swept down the tile
+ *    before the next is packed. Used while op(b) fits in L2 or a has few rows
+ *    (a fits in L2 when b is transposed), where packing would cost more than
+ *    it saves.
  *  - packed: for each block of KC steps of k, a KC x tile_n block of op(b) is
  *    packed into NR-wide micro-panels kept in L2. Each MR-row micro-panel of
  *    a non-transposed a is packed into a buffer kept in L1 and swept across
@@ -70,12 +72,13 @@
 /*
  * The direct path reads op(b) in place, so it wins while op(b) stays in L2
  * (at most DIRECT_MAX_FLOATS floats), or while a has so few rows that op(b)
- * is swept only a few times. A transposed b is packed whole by the direct
- * path, which pays off only for a smaller op(b). The limits were measured on
- * one Zen 4 core with 1 MiB of L2.
+ * is swept only a few times. With a transposed b the direct path instead
+ * sweeps all of a once per packed panel of op(b), so it wins while a (at most
+ * DIRECT_MAX_TRANSPOSED_B_A_FLOATS floats) stays in L2. The limits were
+ * measured on one Zen 4 core with 1 MiB of L2.
  */
 #define DIRECT_MAX_FLOATS ((size_t)160 << 10)
-#define DIRECT_MAX_TRANSPOSED_B_FLOATS ((size_t)64 << 10)
+#define DIRECT_MAX_TRANSPOSED_B_A_FLOATS ((size_t)64 << 10)
 #define DIRECT_MAX_ROW_PANELS 4
 
 /* Set only by tests, to force a path. PATH_AUTO picks one from the problem size. */
@@ -100,6 +103,14 @@ typedef void (*microkernel_fn)(size_t kc, const float *a, size_t rsa, size_t csa
 typedef void (*row_kernel_fn)(size_t kc, const float *a, size_t csa, const float *b, size_t rsb, float *c,
                               size_t cols, int load_c);
 
+/*
+ * A transposed-b packer fills one kc x nr row-major micro-panel of op(b) from
+ * `width` columns (width <= nr), where element (p, j) of op(b) is at
+ * src[j * ld + p], and sets the columns past `width` to 0. It only copies, so
+ * every packer gives the same panel.
+ */
+typedef void (*pack_transposed_fn)(const float *src, size_t ld, size_t kc, size_t width, size_t nr, float *dst);
+
 typedef struct {
   size_t mr;
   size_t nr;
@@ -107,6 +118,7 @@ typedef struct {
   microkernel_fn strided; /* any rsa, csa and rsb, reads only the mr x nr tile */
   size_t row_nr;
   row_kernel_fn row; /* NULL when the instruction set has none */
+  pack_transposed_fn pack_b_transposed;
 } kernel_set;
 
 /* ------------------------------------------------------------------------ */
@@ -133,7 +145,18 @@ static void portable_kernel(size_t kc, const float *a, size_t rsa, size_t csa, c
     for (size_t j = 0; j < nr; j++) c[i * ldc + j] = acc[i][j];
 }
 
-static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel, portable_kernel, 0, NULL};
+/* Reads each column of op(b) once, in order, because a transposed b stores the columns contiguously. */
+static void portable_pack_b_transposed(const float *src, size_t ld, size_t kc, size_t width, size_t nr, float *dst) {
+  for (size_t j = 0; j < width; j++) {
+    const float *column = src + j * ld;
+    for (size_t p = 0; p < kc; p++) dst[p * nr + j] = column[p];
+  }
+  for (size_t p = 0; p < kc; p++)
+    for (size_t j = width; j < nr; j++) dst[p * nr + j] = 0.0f;
+}
+
+static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel, portable_kernel,
+                                            0,           NULL,        portable_pack_b_transposed};
 
 #if defined(__x86_64__)
 
@@ -260,8 +283,11 @@ static AVX512_TARGET void avx512_row_kernel(size_t kc, const float *a, size_t cs
   }
 }
 
+static void avx2_pack_b_transposed(const float *src, size_t ld, size_t kc, size_t width, size_t nr, float *dst);
+
+/* The AVX2 transposed-b packer serves AVX-512 too, since every AVX-512 CPU has AVX2. */
 static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        avx512_packed_kernel, avx512_strided_kernel,
-                                          16 * AVX512_ROW_VECS, avx512_row_kernel};
+                                          16 * AVX512_ROW_VECS, avx512_row_kernel, avx2_pack_b_transposed};
 
 /* ------------------------------------------------------------------------ */
 /* AVX2 kernels: 6 x 16 tile, 12 ymm accumulators                            */
@@ -373,8 +399,71 @@ static AVX2_TARGET void avx2_row_kernel(size_t kc, const float *a, size_t csa, c
   }
 }
 
+/*
+ * Transposes 8 columns x 8 steps of op(b) in registers, so that each load
+ * and store moves 8 floats. Element (p, j) of op(b) is at src[j * ld + p],
+ * and output row p goes to dst + p * nr.
+ */
+static inline __attribute__((always_inline)) AVX2_TARGET void avx2_transpose_8x8(const float *src, size_t ld,
+                                                                                  float *dst, size_t nr) {
+  __m256 r0 = _mm256_loadu_ps(src);
+  __m256 r1 = _mm256_loadu_ps(src + ld);
+  __m256 r2 = _mm256_loadu_ps(src + 2 * ld);
+  __m256 r3 = _mm256_loadu_ps(src + 3 * ld);
+  __m256 r4 = _mm256_loadu_ps(src + 4 * ld);
+  __m256 r5 = _mm256_loadu_ps(src + 5 * ld);
+  __m256 r6 = _mm256_loadu_ps(src + 6 * ld);
+  __m256 r7 = _mm256_loadu_ps(src + 7 * ld);
+  /* Interleave pairs of columns: t0 = (c0[0], c1[0], c0[1], c1[1] | c0[4], c1[4], c0[5], c1[5]) and so on. */
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1);
+  __m256 t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3);
+  __m256 t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5);
+  __m256 t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7);
+  __m256 t7 = _mm256_unpackhi_ps(r6, r7);
+  /* Gather four columns per step within each 128-bit half: u0 contains steps 0 and 4 of columns 0-3. */
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44);
+  __m256 u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44);
+  __m256 u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44);
+  __m256 u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44);
+  __m256 u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  /* Join the halves of columns 0-3 and 4-7 into full rows of op(b). */
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + nr, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * nr, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * nr, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * nr, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * nr, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * nr, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * nr, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* Packs a transposed b in 8 x 8 blocks, with scalar copies for the last kc % 8 steps and width % 8 columns. */
+static AVX2_TARGET void avx2_pack_b_transposed(const float *src, size_t ld, size_t kc, size_t width, size_t nr,
+                                               float *dst) {
+  size_t block_cols = width / 8 * 8;
+  size_t block_steps = kc / 8 * 8;
+  for (size_t j = 0; j < block_cols; j += 8) {
+    const float *columns = src + j * ld;
+    for (size_t p = 0; p < block_steps; p += 8) avx2_transpose_8x8(columns + p, ld, dst + p * nr + j, nr);
+    for (size_t p = block_steps; p < kc; p++)
+      for (size_t t = 0; t < 8; t++) dst[p * nr + j + t] = columns[t * ld + p];
+  }
+  for (size_t j = block_cols; j < width; j++) {
+    const float *column = src + j * ld;
+    for (size_t p = 0; p < kc; p++) dst[p * nr + j] = column[p];
+  }
+  for (size_t p = 0; p < kc; p++)
+    for (size_t j = width; j < nr; j++) dst[p * nr + j] = 0.0f;
+}
+
 static const kernel_set avx2_kernels = {AVX2_MR,          AVX2_NR,        avx2_packed_kernel, avx2_strided_kernel,
-                                        8 * AVX2_ROW_VECS, avx2_row_kernel};
+                                        8 * AVX2_ROW_VECS, avx2_row_kernel, avx2_pack_b_transposed};
 
 #endif /* __x86_64__ */
 
@@ -474,13 +563,7 @@ static void pack_b(const gemm_problem *g, size_t p0, size_t kc, size_t j0, size_
         for (size_t j = width; j < nr; j++) out[j] = 0.0f;
       }
     } else {
-      /* Transposed b: column j of op(b) is contiguous, so read each column once. */
-      for (size_t j = 0; j < width; j++) {
-        const float *column = src + j * g->b_cs;
-        for (size_t p = 0; p < kc; p++) dst[p * nr + j] = column[p];
-      }
-      for (size_t j = width; j < nr; j++)
-        for (size_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+      g->kernels->pack_b_transposed(src, g->b_cs, kc, width, nr, dst);
     }
     dst += kc * nr;
   }
@@ -510,42 +593,51 @@ static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
 static size_t round_up(size_t x, size_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
 /*
- * Computes rows [i0, i1) and columns [j0, j1) of c without packing a. op(b)
- * is read in place when its rows are contiguous, and otherwise packed once
- * for the whole tile, since the kernels load rows of op(b) as vectors.
- * Returns 0 on success and -1 when the packing buffer could not be allocated.
+ * Computes rows [i0, i1) and columns [j0, j1) of c without packing a, for a
+ * transposed b. The kernels load rows of op(b) as vectors, so each NR-wide
+ * panel of op(b) is packed over all of k and then swept down the tile while
+ * it is still in cache. Returns 0 on success and -1 when the packing buffer
+ * could not be allocated.
  */
-static int compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
+static int compute_tile_direct_transposed_b(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
   const kernel_set *ks = g->kernels;
-  const float *b = g->b + j0 * g->b_cs;
-  size_t b_rs = g->b_rs;
-  size_t panel_stride = ks->nr;
-  if (g->b_cs != 1) {
-    size_t cols = j1 - j0;
-    float *packed = thread_pack_buffer(g->k * round_up(cols, ks->nr));
-    if (packed == NULL) return -1;
-    pack_b(g, 0, g->k, j0, cols, packed);
-    b = packed;
-    b_rs = ks->nr;
-    panel_stride = g->k * ks->nr;
-  }
-  if (i1 - i0 == 1 && ks->row != NULL && g->b_cs == 1) {
-    for (size_t j = j0; j < j1; j += ks->row_nr) {
-      ks->row(g->k, g->a + i0 * g->a_rs, g->a_cs, b + (j - j0), b_rs, g->c + i0 * g->n + j, min_size(ks->row_nr, j1 - j),
-              g->accumulate);
-    }
-    return 0;
-  }
-  for (size_t i = i0; i < i1; i += ks->mr) {
-    size_t rows = min_size(ks->mr, i1 - i);
-    const float *a = g->a + i * g->a_rs;
-    for (size_t j = j0, panel = 0; j < j1; j += ks->nr, panel++) {
-      size_t cols = min_size(ks->nr, j1 - j);
-      ks->strided(g->k, a, g->a_rs, g->a_cs, b + panel * panel_stride, b_rs, g->c + i * g->n + j, g->n, rows, cols,
+  float *panel = thread_pack_buffer(g->k * ks->nr);
+  if (panel == NULL) return -1;
+  for (size_t j = j0; j < j1; j += ks->nr) {
+    size_t cols = min_size(ks->nr, j1 - j);
+    ks->pack_b_transposed(g->b + j * g->b_cs, g->b_cs, g->k, cols, ks->nr, panel);
+    for (size_t i = i0; i < i1; i += ks->mr) {
+      size_t rows = min_size(ks->mr, i1 - i);
+      ks->strided(g->k, g->a + i * g->a_rs, g->a_rs, g->a_cs, panel, ks->nr, g->c + i * g->n + j, g->n, rows, cols,
                   g->accumulate);
     }
   }
   return 0;
+}
+
+/*
+ * Computes rows [i0, i1) and columns [j0, j1) of c without packing a or b,
+ * reading both in place. b must not be transposed.
+ */
+static void compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
+  const kernel_set *ks = g->kernels;
+  const float *b = g->b + j0;
+  if (i1 - i0 == 1 && ks->row != NULL) {
+    for (size_t j = j0; j < j1; j += ks->row_nr) {
+      ks->row(g->k, g->a + i0 * g->a_rs, g->a_cs, b + (j - j0), g->b_rs, g->c + i0 * g->n + j,
+              min_size(ks->row_nr, j1 - j), g->accumulate);
+    }
+    return;
+  }
+  for (size_t i = i0; i < i1; i += ks->mr) {
+    size_t rows = min_size(ks->mr, i1 - i);
+    const float *a = g->a + i * g->a_rs;
+    for (size_t j = j0; j < j1; j += ks->nr) {
+      size_t cols = min_size(ks->nr, j1 - j);
+      ks->strided(g->k, a, g->a_rs, g->a_cs, b + (j - j0), g->b_rs, g->c + i * g->n + j, g->n, rows, cols,
+                  g->accumulate);
+    }
+  }
 }
 
 /*
@@ -611,7 +703,15 @@ static void run_task(void *context, size_t task) {
   size_t j0 = (task % g->tiles_n) * g->tile_n;
   size_t i1 = min_size(i0 + g->tile_m, g->m);
   size_t j1 = min_size(j0 + g->tile_n, g->n);
-  int status = g->direct ? compute_tile_direct(g, i0, i1, j0, j1) : compute_tile_packed(g, i0, i1, j0, j1);
+  int status;
+  if (!g->direct) {
+    status = compute_tile_packed(g, i0, i1, j0, j1);
+  } else if (g->b_cs != 1) {
+    status = compute_tile_direct_transposed_b(g, i0, i1, j0, j1);
+  } else {
+    compute_tile_direct(g, i0, i1, j0, j1);
+    status = 0;
+  }
   /*
    * NOTE: without memory for packing, the tile falls back to plain loops.
    * Those round differently from the kernels, so results then depend on
@@ -658,7 +758,7 @@ static void plan_tiles(gemm_problem *g) {
 static int use_direct_path(const gemm_problem *g) {
   size_t b_floats = g->k * g->n;
   if (path_override != PATH_AUTO) return path_override == PATH_DIRECT;
-  if (g->b_cs != 1) return b_floats <= DIRECT_MAX_TRANSPOSED_B_FLOATS;
+  if (g->b_cs != 1) return g->m * g->k <= DIRECT_MAX_TRANSPOSED_B_A_FLOATS;
   return b_floats <= DIRECT_MAX_FLOATS || g->m <= DIRECT_MAX_ROW_PANELS * g->kernels->mr;
 }
 
