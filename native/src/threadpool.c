@@ -97,12 +97,12 @@ int stratum_pool_init(int threads) {
   if (threads < 1) threads = 1;
   pthread_mutex_lock(&region_mutex);
   if (pool.worker_count > 0) stop_workers();
-  int wanted = threads - 1;
+  int worker_target = threads - 1;
   int started = 0;
-  if (wanted > 0) {
-    pool.workers = calloc((size_t)wanted, sizeof(pthread_t));
+  if (worker_target > 0) {
+    pool.workers = calloc((size_t)worker_target, sizeof(pthread_t));
     if (pool.workers != NULL) {
-      for (; started < wanted; started++) {
+      for (; started < worker_target; started++) {
         void *start = (void *)(uintptr_t)atomic_load_explicit(&pool.generation, memory_order_acquire);
         if (pthread_create(&pool.workers[started], NULL, worker_main, start) != 0) break;
       }

@@ -69,9 +69,9 @@ abstract class AccuracyMetric extends Mean {
     return this.scratchMatches;
   }
 
-  protected indexBuffer(which: 0 | 1, rows: number): Int32Array {
-    if (this.scratchIndices[which].length !== rows) this.scratchIndices[which] = new Int32Array(rows);
-    return this.scratchIndices[which];
+  protected indexBuffer(slot: 0 | 1, rows: number): Int32Array {
+    if (this.scratchIndices[slot].length !== rows) this.scratchIndices[slot] = new Int32Array(rows);
+    return this.scratchIndices[slot];
   }
 
   /** One match value (0 or 1) per sample. */
