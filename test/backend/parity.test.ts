@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Backend, BinaryOp, FusedActivation, UnaryOp } from "../../src/backend/backend.js";
 import { listBackends, nativeBackendError, setBackend, getBackend } from "../../src/backend/registry.js";
+import type { NativeBackend } from "../../src/backend/native/index.js";
 import { TypeScriptBackend } from "../../src/backend/typescript/index.js";
 import { assertClose } from "../helpers/close.js";
 import { sampleArray } from "../helpers/values.js";
@@ -389,6 +390,31 @@ describe(`native backend parity (${cases.length} cases)`, { skip: native === nul
           assertClose(array, expected[i], { rtol: parityCase.rtol ?? 1e-5, atol: parityCase.atol ?? 1e-6, message: `output ${i}` });
         }
       });
+    });
+  }
+
+  // The matrix multiply has a code path per instruction set; cap the level to run the lower ones here too.
+  for (const [level, isa] of [
+    [1, "avx2"],
+    [0, "portable"],
+  ] as const) {
+    test(`matmul and dense on the ${isa} path`, () => {
+      const addon = (native as NativeBackend).addon;
+      const best = addon.info().isa;
+      const inUse = addon.setIsaLimit(level);
+      try {
+        if (best === "portable" || (best === "avx2" && level === 1)) assert.equal(inUse, best);
+        else assert.equal(inUse, isa);
+        for (const parityCase of cases.filter((c) => c.kernel === "matmul" || c.kernel.startsWith("dense"))) {
+          const expected = parityCase.run(reference);
+          const actual = parityCase.run(native!);
+          actual.forEach((array, i) => {
+            assertClose(array, expected[i], { rtol: parityCase.rtol ?? 1e-5, atol: parityCase.atol ?? 1e-6, message: `${parityCase.name}, output ${i}` });
+          });
+        }
+      } finally {
+        addon.setIsaLimit(2);
+      }
     });
   }
 
