@@ -29,8 +29,12 @@ export class Workspace {
     }
   }
 
-  /** Returns the next slot as a zero-filled buffer, replacing it when the dtype or size differs. */
-  take(dtype: FloatDType, size: number): FloatArray {
+  /**
+   * Returns the next slot, replacing it when the dtype or size differs. A
+   * reused slot is zero-filled unless `zeroed` is false, which callers that
+   * overwrite every element pass to skip the fill.
+   */
+  take(dtype: FloatDType, size: number, zeroed = true): FloatArray {
     const index = this.cursor++;
     const existing = this.slots[index];
     const matches =
@@ -38,7 +42,7 @@ export class Workspace {
       existing.length === size &&
       (dtype === "float64" ? existing instanceof Float64Array : existing instanceof Float32Array);
     if (matches) {
-      existing.fill(0);
+      if (zeroed) existing.fill(0);
       return existing;
     }
     const buffer = allocateFloat(dtype, size);
@@ -54,7 +58,10 @@ export class Workspace {
 
 let active: Workspace | null = null;
 
-/** Returns a zero-filled float buffer from the active workspace if there is one, else a new one. */
-export function allocateScratch(dtype: FloatDType, size: number): FloatArray {
-  return active ? active.take(dtype, size) : allocateFloat(dtype, size);
+/**
+ * Returns a float buffer from the active workspace if there is one, else a new
+ * one. It is zero-filled unless `zeroed` is false and the buffer is reused.
+ */
+export function allocateScratch(dtype: FloatDType, size: number, zeroed = true): FloatArray {
+  return active ? active.take(dtype, size, zeroed) : allocateFloat(dtype, size);
 }

@@ -42,7 +42,9 @@ export function sliceRows(t: Tensor, start: number, end: number): Tensor {
 export function gatherRows(t: Tensor, indices: Int32Array): Tensor {
   const rowShape = t.shape.slice(1);
   const rowSize = sizeOf(rowShape);
-  const out = t.dtype === "int32" ? allocate(t.dtype, indices.length * rowSize) : allocateScratch(t.dtype, indices.length * rowSize);
+  // The gather writes every element, so a reused buffer needs no zero fill.
+  const out =
+    t.dtype === "int32" ? allocate(t.dtype, indices.length * rowSize) : allocateScratch(t.dtype, indices.length * rowSize, false);
   getBackend().gatherRows(t.data, rowSize, indices, out);
   return new Tensor(out, [indices.length, ...rowShape]);
 }

@@ -44,3 +44,14 @@ describe("Workspace", () => {
     assert.equal(inner.byteLength, 40);
   });
 });
+
+describe("Workspace without zero fill", () => {
+  test("keeps old contents when asked", () => {
+    const workspace = new Workspace();
+    const first = workspace.run(() => allocateScratch("float32", 3, false));
+    first.set([1, 2, 3]);
+    const second = workspace.run(() => allocateScratch("float32", 3, false));
+    assert.equal(second, first);
+    assert.deepEqual(Array.from(second), [1, 2, 3]);
+  });
+});
