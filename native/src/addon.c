@@ -55,7 +55,7 @@ static int is_null(call_args *args, size_t index) {
 }
 
 /* The data of a typed array argument of the given type with at least `min_length` elements, or NULL (and an exception). */
-static void *typed_array(call_args *args, size_t index, napi_typedarray_type wanted, size_t min_length, int nullable) {
+static void *typed_array(call_args *args, size_t index, napi_typedarray_type expected_type, size_t min_length, int nullable) {
   if (args->failed) return NULL;
   if (nullable && is_null(args, index)) return NULL;
   bool is_typed = false;
@@ -70,7 +70,7 @@ static void *typed_array(call_args *args, size_t index, napi_typedarray_type wan
   size_t length;
   void *data;
   napi_get_typedarray_info(args->env, args->values[index], &type, &length, &data, NULL, NULL);
-  if (type != wanted) {
+  if (type != expected_type) {
     snprintf(text, sizeof text, "argument %zu has the wrong element type", index);
     fail(args, text);
     return NULL;
