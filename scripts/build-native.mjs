@@ -1,6 +1,6 @@
 // Builds the native backend with node-gyp during `npm install` and `npm ci`.
-// A failed build never fails the install: it prints one line and Stratum uses
-// its TypeScript backend instead.
+// A failed build does not fail the install (the script exits 0 on every path):
+// it prints one line and Stratum uses its TypeScript backend instead.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";

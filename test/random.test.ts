@@ -84,10 +84,14 @@ describe("random", () => {
     for (let i = 0; i < 3000; i++) {
       const value = generator.integer(3);
       assert.ok(Number.isInteger(value), `value ${value} is an integer`);
-      assert.ok(value >= 0 && value < 3, `value ${value} is in [0, 3)`);
+      assert.ok(value >= 0, `value ${value} is at least 0`);
+      assert.ok(value < 3, `value ${value} is below 3`);
       counts[value]!++;
     }
-    for (const count of counts) assert.ok(count > 900 && count < 1100, `counts ${counts}`);
+    for (const count of counts) {
+      assert.ok(count > 900, `counts ${counts}`);
+      assert.ok(count < 1100, `counts ${counts}`);
+    }
   });
 
   test("normal has unit variance", () => {

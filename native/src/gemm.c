@@ -8,7 +8,7 @@
  * never their order. So the result does not depend on the thread count or on
  * the path taken, and AVX-512 and AVX2, which both use fused multiply-add,
  * give the same bits. No product is skipped, so NaN and infinity propagate
- * as IEEE arithmetic says.
+ * as IEEE 754 arithmetic requires.
  *
  * The output is split into tiles, one task each, and one of two paths
  * computes a tile:
@@ -21,7 +21,7 @@
  *  - packed: for each block of KC steps of k, a KC x tile_n block of op(b) is
  *    packed into NR-wide micro-panels kept in L2. Each MR-row micro-panel of
  *    a non-transposed a is packed into a buffer kept in L1 and swept across
- *    the block; a transposed a is read in place.
+ *    the block. A transposed a is read in place.
  *
  * NOTE: the portable kernel rounds each product and sum separately unless the
  * compiler contracts them into fused multiply-adds, so its results differ in

@@ -11,7 +11,7 @@
  * n × k when `transpose_b` is set. `c` is m × n.
  *
  * The result is bit-identical whatever the thread count, and NaN or infinity
- * in either input propagates as IEEE arithmetic says.
+ * in either input propagates as IEEE 754 arithmetic requires.
  */
 void stratum_sgemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a, const float *b,
                    float *c, int accumulate);

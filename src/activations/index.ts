@@ -50,7 +50,7 @@ export function get(identifier: ActivationIdentifier, argument = "activation"): 
   return found;
 }
 
-/** The Keras identifier of an activation, as it appears in `getConfig()`. */
+/** Returns the Keras identifier of an activation, as it appears in `getConfig()`. */
 export function serialize(fn: ActivationFunction): string {
   return fn.activationName;
 }

@@ -8,9 +8,9 @@
  * the type); a backend lists the dtypes it supports in `dtypes`.
  *
  * Besides the primitives, the interface has fused kernels for the hot path of
- * training (a dense layer forward and backward, softmax with crossentropy, one
- * optimizer update over a whole variable), so a faster backend speeds up
- * layers, losses and optimizers without any change to them.
+ * training: a dense layer forward and backward, softmax with crossentropy, and
+ * one optimizer update over a whole variable. A faster backend therefore
+ * speeds up layers, losses and optimizers without any change to them.
  */
 
 import type { DType, FloatArray, TypedArray } from "../tensor/dtype.js";

@@ -54,8 +54,9 @@ export interface DropoutOptions extends LayerOptions {
 }
 
 /**
- * Inverted dropout: in training, zeroes a random fraction `rate` of the inputs
- * and scales the rest by 1 / (1 − rate); outside training it passes inputs through.
+ * Inverted dropout. In training it zeroes a random fraction `rate` of the
+ * inputs and scales the rest by 1 / (1 − rate). Outside training it passes
+ * inputs through.
  */
 export class Dropout extends Layer {
   readonly rate: number;

@@ -10,8 +10,8 @@ import {
   type LayerOptions,
   type SymbolicShape,
   baseOptionsFromConfig,
-  checkPositiveInteger,
 } from "./layer.js";
+import { checkPositiveInteger } from "../utils/validate.js";
 import type { Variable } from "./variable.js";
 
 export interface DenseOptions extends LayerOptions {
@@ -56,7 +56,7 @@ export class Dense extends Layer {
       throw new ValueError("Dense needs an options object such as { units: 64 }.");
     }
     super(options, DENSE_OPTIONS);
-    checkPositiveInteger(options.units, "units", this.name);
+    checkPositiveInteger(options.units, "units", `"${this.name}"`);
     this.units = options.units;
     this.activation = activations.get(options.activation);
     this.useBias = options.useBias ?? true;

@@ -6,6 +6,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { toSnakeCase, uniqueName } from "../utils/naming.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { userCallSite } from "../utils/callsite.js";
+import { checkPositiveInteger } from "../utils/validate.js";
 import { Variable } from "./variable.js";
 
 /** A shape with the batch axis (and possibly others) unknown. */
@@ -71,7 +72,7 @@ export abstract class Layer {
     }
     let inputShape: SymbolicShape | null = null;
     if (options.inputDim !== undefined) {
-      checkPositiveInteger(options.inputDim, "inputDim", this.name);
+      checkPositiveInteger(options.inputDim, "inputDim", `"${this.name}"`);
       inputShape = [options.inputDim];
     } else if (options.inputShape !== undefined) {
       if (!Array.isArray(options.inputShape)) {
@@ -104,7 +105,7 @@ export abstract class Layer {
   /** Computes the layer's output. */
   abstract call(inputs: Tensor, options: CallOptions): Tensor;
 
-  /** The output shape for inputs of `inputShape`, without computing anything. */
+  /** Returns the output shape for inputs of `inputShape`, without computing anything. */
   computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
     return [...inputShape];
   }
@@ -183,15 +184,9 @@ export abstract class Layer {
     weights.forEach((w, i) => w.assign(values[i]!));
   }
 
-  /** The layer's configuration with Keras's snake_case keys. */
+  /** Returns the layer's configuration with Keras's snake_case keys. */
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: this.trainable, dtype: serializeDTypePolicy(this.dtype) };
-  }
-}
-
-export function checkPositiveInteger(value: unknown, argument: string, owner: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new ValueError(`Invalid \`${argument}\` for "${owner}": expected a positive integer, received ${JSON.stringify(value)}.`);
   }
 }
 

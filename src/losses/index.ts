@@ -7,6 +7,7 @@
 
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
 import * as ops from "../ops/index.js";
+import { allocate } from "../tensor/dtype.js";
 import { Tensor, cast } from "../tensor/tensor.js";
 import { checkOptionKeys, didYouMean } from "../utils/suggest.js";
 
@@ -40,7 +41,7 @@ export abstract class Loss {
   /** Per-sample loss values: the predictions' shape without the last axis. */
   abstract perSample(yTrue: Tensor, yPred: Tensor): Tensor;
 
-  /** The reduced loss; `sampleWeight` has one weight per sample. */
+  /** Computes the reduced loss. `sampleWeight` has one weight per sample. */
   compute(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): Tensor {
     let values = this.perSample(yTrue, yPred);
     if (sampleWeight) {
@@ -54,7 +55,8 @@ export abstract class Loss {
         return ops.sum(values);
       default:
         // "mean" and "sum_over_batch_size" both divide by the number of values, not by the weight sum.
-        return values.size === 0 ? new Tensor(values.dtype === "float64" ? new Float64Array([0]) : new Float32Array([0]), []) : ops.mean(values);
+        if (values.size === 0) return new Tensor(allocate(values.dtype, 1), []);
+        return ops.mean(values);
     }
   }
 

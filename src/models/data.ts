@@ -49,14 +49,6 @@ export function gatherRows(t: Tensor, indices: Int32Array): Tensor {
   return new Tensor(out, [indices.length, ...rowShape]);
 }
 
-/** Checks a positive integer option such as `batchSize` or `epochs`. */
-export function checkPositiveInteger(value: unknown, argument: string, method: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new ValueError(`Invalid \`${argument}\` for ${method}: expected a positive integer, received ${JSON.stringify(value)}.`);
-  }
-  return value;
-}
-
 /** Resolves `verbose` ("auto" means 1, as in Keras). */
 export function resolveVerbose(value: unknown, method: string): number {
   if (value === undefined || value === "auto") return 1;

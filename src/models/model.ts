@@ -12,8 +12,8 @@ import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { Workspace } from "../backend/workspace.js";
 import { checkOptionKeys } from "../utils/suggest.js";
+import { checkPositiveInteger } from "../utils/validate.js";
 import {
-  checkPositiveInteger,
   checkSampleCounts,
   gatherRows,
   resolveVerbose,
@@ -172,7 +172,7 @@ export abstract class Model extends Layer {
     state.metricObjects?.forEach((m) => m.resetState());
   }
 
-  /** The running values with Keras's key order: metric and loss keys sorted alphabetically. */
+  /** Returns the running values in Keras's key order: metric and loss keys sorted alphabetically. */
   private currentLogs(state: CompiledState): Logs {
     const entries: [string, number][] = [[state.lossTracker.name, state.lossTracker.result()]];
     for (const m of state.metricObjects ?? []) entries.push([m.name, m.result()]);
@@ -374,7 +374,7 @@ export abstract class Model extends Layer {
     printSummary(this, options);
   }
 
-  /** Every layer's weights, layer by layer (trainable then non-trainable within each layer), as Keras orders them. */
+  /** Returns every layer's weights, layer by layer (trainable then non-trainable within each layer), as Keras orders them. */
   override get weights(): Variable[] {
     return this.layers.flatMap((l) => l.weights);
   }

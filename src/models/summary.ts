@@ -99,7 +99,7 @@ interface SummaryRow {
   outputShape: SymbolicShape | null;
 }
 
-/** Each layer with its output shape, or null where the model is not built yet. */
+/** Lists each layer with its output shape, or null where the model is not built yet. */
 function layerRows(model: Model): SummaryRow[] {
   let shape = model.inputShape;
   return model.layers.map((layer) => {

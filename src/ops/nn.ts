@@ -9,7 +9,7 @@ import { mul } from "./elementwise.js";
 
 /**
  * Softmax outputs mapped to the logits they came from. Crossentropy on such an
- * output differentiates straight to the logits in one fused kernel; the value
+ * output differentiates straight to the logits in one fused kernel. The value
  * it computes is unchanged (still clipped), so this is an optimization only.
  */
 const softmaxInputs = new WeakMap<Tensor, Tensor>();
@@ -61,7 +61,10 @@ export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, epsilon: n
   return recordCrossentropy(yTrue, yPred, out, rows, classes, epsilon, false);
 }
 
-/** Per-sample sparse categorical crossentropy; `labels` holds class indices with the predictions' shape minus the last axis. */
+/**
+ * Per-sample sparse categorical crossentropy. `labels` contains one class
+ * index per prediction row (the predictions' shape minus the last axis).
+ */
 export function sparseCategoricalCrossentropy(labels: Int32Array, yPred: Tensor, epsilon: number): Tensor {
   const dtype = floatDType(yPred, "sparse_categorical_crossentropy");
   const classes = yPred.shape[yPred.rank - 1]!;

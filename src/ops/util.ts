@@ -5,7 +5,7 @@ import type { FloatArray, FloatDType } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sizeOf } from "../tensor/shape.js";
 
-/** The float data of `t`, or a ValueError naming the op when `t` is an integer tensor. */
+/** Returns the float data of `t`, or throws a ValueError naming the op when `t` is an integer tensor. */
 export function floatData(t: Tensor, op: string): FloatArray {
   if (t.dtype === "int32") {
     throw new ValueError(`${op} needs a float32 or float64 tensor, received int32 with shape ${formatShape(t.shape)}. Cast it first.`);
@@ -18,7 +18,7 @@ export function floatDType(t: Tensor, op: string): FloatDType {
   return t.dtype as FloatDType;
 }
 
-/** A float tensor of the given shape, filled with zeros (from the active workspace, if any). */
+/** Returns a float tensor of the given shape, filled with zeros (from the active workspace, if any). */
 export function emptyLike(dtype: FloatDType, shape: readonly number[]): Tensor {
   return new Tensor(allocateScratch(dtype, sizeOf(shape)), shape);
 }

@@ -102,7 +102,7 @@ export abstract class Optimizer {
     };
   }
 
-  /** The number of scalars in the optimizer's state, as `summary()` reports it. */
+  /** Counts the scalars in the optimizer's state, as `summary()` reports them. */
   countParams(): number {
     return this.variables.reduce((total, v) => total + v.value.size, 0);
   }

@@ -29,10 +29,10 @@ export function checkGradients(
 
   const { gradients } = valueAndGradients(() => reduce(fn(...inputs)), inputs);
   const checked = options.only ?? inputs.map((_, i) => i);
-  for (const which of checked) {
-    const input = inputs[which]!;
-    const analytic = gradients[which]!;
-    assert.deepEqual([...analytic.shape], [...input.shape], `gradient ${which} has the input's shape`);
+  for (const inputIndex of checked) {
+    const input = inputs[inputIndex]!;
+    const analytic = gradients[inputIndex]!;
+    assert.deepEqual([...analytic.shape], [...input.shape], `gradient ${inputIndex} has the input's shape`);
     for (let i = 0; i < input.size; i++) {
       const original = input.data[i]!;
       input.data[i] = original + step;
@@ -45,7 +45,7 @@ export function checkGradients(
       const scale = Math.max(1, Math.abs(numeric));
       assert.ok(
         Math.abs(numeric - got) <= tolerance * scale,
-        `input ${which}, element ${i}: tape gradient ${got}, finite difference ${numeric}`,
+        `input ${inputIndex}, element ${i}: tape gradient ${got}, finite difference ${numeric}`,
       );
     }
   }

@@ -11,7 +11,7 @@ import { Tensor, tensor } from "../../src/tensor/tensor.js";
 import { ShapeError, ValueError } from "../../src/errors.js";
 import { assertClose } from "../helpers/close.js";
 
-/** A model whose output is x · kernel + bias with the given constant weights. */
+/** Builds a model whose output is x · kernel + bias with the given constant weights. */
 function linearModel(inputDim: number, kernel: number[][], bias: number[]): Sequential {
   const model = new Sequential([Input({ shape: [inputDim] }), new Dense({ units: bias.length })]);
   model.setWeights([tensor(kernel), tensor(bias)]);

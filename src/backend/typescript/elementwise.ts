@@ -3,7 +3,7 @@ import type { FloatArray } from "../../tensor/dtype.js";
 import { sizeOf, stridesOf } from "../../tensor/shape.js";
 
 export function sigmoid(x: number): number {
-  // Split by sign so that exp never overflows.
+  // Split by sign so that exp only gets non-positive arguments and cannot overflow.
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);
@@ -50,7 +50,11 @@ export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: Flo
       for (let i = 0; i < n; i++) dx[i] = -dy[i]!;
       return;
     case "abs":
-      for (let i = 0; i < n; i++) dx[i] = x[i]! > 0 ? dy[i]! : x[i]! < 0 ? -dy[i]! : 0;
+      for (let i = 0; i < n; i++) {
+        if (x[i]! > 0) dx[i] = dy[i]!;
+        else if (x[i]! < 0) dx[i] = -dy[i]!;
+        else dx[i] = 0;
+      }
       return;
     case "exp":
       for (let i = 0; i < n; i++) dx[i] = dy[i]! * y[i]!;

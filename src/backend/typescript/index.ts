@@ -59,10 +59,7 @@ export class TypeScriptBackend implements Backend {
   }
 
   clip(x: FloatArray, low: number, high: number, out: FloatArray): void {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      out[i] = v < low ? low : v > high ? high : v;
-    }
+    for (let i = 0; i < x.length; i++) out[i] = clamp(x[i]!, low, high);
   }
 
   matmul(
@@ -186,7 +183,9 @@ export class TypeScriptBackend implements Backend {
       // g_c = ∂loss/∂q_c for the renormalized, clipped q = p / total; zero where the clip is active.
       let weighted = 0;
       for (let c = 0; c < classes; c++) {
-        const label = sparse ? (labels[r] === c ? 1 : 0) : labels[row + c]!;
+        let label: number;
+        if (sparse) label = labels[r] === c ? 1 : 0;
+        else label = labels[row + c]!;
         const q = probs[row + c]! / total;
         const g = label !== 0 && q > epsilon && q < 1 - epsilon ? (-label / q) * upstream : 0;
         grad[row + c] = g;
@@ -271,6 +270,8 @@ export class TypeScriptBackend implements Backend {
 }
 
 function clamp(value: number, low: number, high: number): number {
-  return value < low ? low : value > high ? high : value;
+  if (value < low) return low;
+  if (value > high) return high;
+  return value;
 }
 
