@@ -19,6 +19,18 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   InputLayer: InputLayer.fromConfig,
 };
 
+/**
+ * Registers a layer class under its Keras class name so that `deserialize`
+ * (and with it model configs and files) can rebuild it. Custom layers that
+ * write `getConfig` register a function that builds them from that config.
+ */
+export function registerLayer(className: string, fromConfig: (config: Record<string, unknown>) => Layer): void {
+  if (typeof className !== "string" || className === "" || typeof fromConfig !== "function") {
+    throw new ValueError("registerLayer needs a class name and a function that builds the layer from its config.");
+  }
+  layerClasses[className] = fromConfig;
+}
+
 /** Rebuilds a layer from Keras's serialized form `{ class_name, config }`. */
 export function deserialize(serialized: { class_name: string; config: Record<string, unknown> }): Layer {
   const fromConfig = layerClasses[serialized.class_name];

@@ -2,6 +2,7 @@ import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { noGrad, valueAndGradients } from "../autodiff/tape.js";
 import { Callback, History, type Logs, callHook } from "../callbacks/callback.js";
 import { Progbar, ProgbarLogger } from "../callbacks/progbar.js";
+import { registerLayer } from "../layers/index.js";
 import { type CallOptions, Layer, type LayerShape, type SymbolicShape, isShapeList } from "../layers/layer.js";
 import type { Variable } from "../layers/variable.js";
 import * as metrics from "../metrics/index.js";
@@ -17,6 +18,7 @@ import { checkPositiveInteger } from "../utils/validate.js";
 import { type LossSpec, type LossWeightsSpec, type MetricsSpec, type OutputTarget, resolveTargets, validateCompileSpecs } from "./compile.js";
 import { checkListSampleCounts, gatherRows, type ModelData, resolveVerbose, sliceRows, toTensorList } from "./data.js";
 import { FunctionalGraph, type TensorStructure } from "./functional.js";
+import { functionalConfig, rebuildGraph } from "./functional-config.js";
 import { printSummary, type SummaryOptions } from "./summary.js";
 
 export interface CompileOptions {
@@ -236,6 +238,27 @@ export class Model extends Layer {
       return this.graph.outputs.single ? shapes[0]! : shapes;
     }
     return super.computeOutputShape(inputShape);
+  }
+
+  /**
+   * Returns the model's config with Keras's keys. A functional model lists
+   * its layers with the calls that connect them; a subclassed model returns
+   * the base layer keys only unless it overrides this.
+   */
+  override getConfig(): Record<string, unknown> {
+    if (!this.graph) return super.getConfig();
+    return { name: this.name, trainable: this.trainable, ...functionalConfig(this.graph) };
+  }
+
+  /** Rebuilds a functional model (without its weights) from the output of `getConfig()`. */
+  static fromConfig(config: Record<string, unknown>): Model {
+    const { inputs, outputs } = rebuildGraph(config);
+    return new Model({
+      inputs: inputs as TensorStructure,
+      outputs: outputs as TensorStructure,
+      name: typeof config["name"] === "string" ? config["name"] : undefined,
+      trainable: typeof config["trainable"] === "boolean" ? config["trainable"] : undefined,
+    });
   }
 
   get optimizer(): optimizers.Optimizer | null {
@@ -665,6 +688,8 @@ export class Model extends Layer {
     return unique([...super.nonTrainableWeights, ...this.layers.flatMap((l) => l.nonTrainableWeights)]);
   }
 }
+
+registerLayer("Functional", (config) => Model.fromConfig(config));
 
 function unique<T>(values: T[]): T[] {
   return values.length < 2 ? values : [...new Set(values)];

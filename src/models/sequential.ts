@@ -1,5 +1,5 @@
 import { ValueError } from "../errors.js";
-import { deserialize } from "../layers/index.js";
+import { deserialize, registerLayer } from "../layers/index.js";
 import { InputLayer, SymbolicTensor } from "../layers/input.js";
 import { type CallOptions, Layer, type LayerShape, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -183,3 +183,5 @@ function describe(value: unknown): string {
   if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
   return typeof value;
 }
+
+registerLayer("Sequential", (config) => sequentialFromConfig(config));

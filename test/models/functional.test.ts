@@ -16,6 +16,7 @@ type Nested = number | Nested[];
 
 interface ReferenceCase {
   initial_weights: Nested[];
+  config?: Record<string, unknown>;
   summary?: Record<string, string>;
   history: Record<string, number[]>;
   evaluate_list: number[] | number;
@@ -94,6 +95,7 @@ describe("functional model against Keras", () => {
         "layers in Keras's graph order",
       );
       for (const width of ["76", "108"]) assert.equal(captureSummary(model, Number(width)), ref.summary![width], `summary at ${width}`);
+      assert.deepEqual(JSON.parse(JSON.stringify(model.getConfig())), ref.config, "getConfig matches Keras");
       setInitialWeights(model, ref.initial_weights);
       model.compile({
         optimizer: new SGD({ learningRate: 0.1 }),
@@ -122,6 +124,7 @@ describe("functional model against Keras", () => {
       const model = dictModel();
       assert.deepEqual(model.layers.map((l) => l.name), ["features", "h", "label", "score"], "records flatten in sorted key order");
       for (const width of ["76", "108"]) assert.equal(captureSummary(model, Number(width)), ref.summary![width], `summary at ${width}`);
+      assert.deepEqual(JSON.parse(JSON.stringify(model.getConfig())), ref.config, "getConfig matches Keras");
       setInitialWeights(model, ref.initial_weights);
       model.compile({
         optimizer: new SGD({ learningRate: 0.1 }),

@@ -14,8 +14,8 @@ uses SGD(0.1), batch_size=4, shuffle=False, 10 samples, 2 epochs):
       mean squared error.
 
 For each case the script stores the history, evaluate() as a list and as
-a dict, predict() and the final weights; for the functional cases also the
-summary text at line lengths 76 and 108.
+a dict, predict() and the final weights; for the functional cases also
+get_config() and the summary text at line lengths 76 and 108.
 
 Regenerate with:
     KERAS_BACKEND=jax /tmp/ref/bin/python test/reference/functional.py
@@ -23,6 +23,7 @@ Regenerate with:
 
 import contextlib
 import io
+import json
 import os
 
 # rich sizes its console from COLUMNS; make it wide enough for line_length=108.
@@ -55,6 +56,8 @@ def summary_text(model, line_length):
 def record(model, x, y, rng, summaries):
     initial = seeded(rng, model)
     result = {"initial_weights": [to_list(w) for w in initial]}
+    if summaries:
+        result["config"] = json.loads(json.dumps(model.get_config()))
     if summaries:
         result["summary"] = {str(n): summary_text(model, n) for n in (76, 108)}
     history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=False, verbose=0)
