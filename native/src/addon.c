@@ -478,7 +478,7 @@ static napi_value info_fn(napi_env env, napi_callback_info info) {
 /*
  * Reads a window geometry from an int32 array of STRATUM_WINDOW_FIELDS entries
  * and checks it: sizes non-negative, window, stride and dilation at least 1,
- * the channel slice inside the channels, and element counts that fit size_t.
+ * and the channel slice inside the channels.
  */
 static int window_arg(call_args *args, size_t index, stratum_window *g) {
   const int32_t *dims = i32(args, index, STRATUM_WINDOW_FIELDS);

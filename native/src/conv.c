@@ -4,9 +4,9 @@
  * src/backend/typescript/conv.ts element for element.
  *
  * Threads: kernels that gather (im2col, pooling forward) split the work by
- * output row, and kernels that scatter (col2im, pooling backward) by image,
- * so every task writes memory no other task touches and each output is
- * summed in the same order whatever the thread count.
+ * output row, and kernels that scatter (col2im, pooling backward) split it by
+ * image. So every task writes memory that no other task touches, and each
+ * output is summed in the same order whatever the thread count.
  */
 #include "conv.h"
 

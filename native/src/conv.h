@@ -8,7 +8,7 @@
  * A sliding window over images [batch, height, width, channels]; the fields
  * match WindowGeometry in src/backend/backend.ts. Window element (kh, kw) of
  * output position (oh, ow) reads input row oh * stride_h - pad_top + kh * dilation_h
- * and the matching column; positions outside the image are padding.
+ * and the matching column. Positions outside the image are padding.
  * `channel_offset` and `group_channels` select the channel slice that im2col
  * and col2im use; the pooling kernels ignore them.
  */

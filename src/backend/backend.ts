@@ -156,8 +156,8 @@ export interface SgdUpdateArgs {
  * A sliding window over a batch of channels-last images, [batch, height,
  * width, channels] in row-major order. One-dimensional inputs use height 1.
  * The window's element (kh, kw) for output position (oh, ow) reads input row
- * oh · strideHeight − padTop + kh · dilationHeight and the matching column;
- * positions outside the image count as padding.
+ * oh · strideHeight − padTop + kh · dilationHeight and the matching column.
+ * Positions outside the image count as padding.
  */
 export interface WindowGeometry {
   batch: number;

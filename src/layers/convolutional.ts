@@ -340,9 +340,11 @@ export class Conv2D extends Conv {
 /**
  * The transpose of a convolution (sometimes called a deconvolution), the
  * shared base of Conv1DTranspose and Conv2DTranspose. The kernel has shape
- * (...kernelSize, filters, inputChannels), and the output length per axis is
- * Keras's: input · stride (+ max(kernel − stride, 0) for "valid") without
- * outputPadding, else (input − 1) · stride + kernel − 2 · padding + outputPadding.
+ * (...kernelSize, filters, inputChannels). Without outputPadding, the output
+ * length per axis is input · stride, plus max(kernel − stride, 0) for "valid".
+ * With it, the length is (input − 1) · stride + kernel − 2 · padding + outputPadding,
+ * where kernel is the dilated extent and padding is floor(kernel / 2) for "same"
+ * and 0 for "valid", as in Keras.
  */
 abstract class ConvTranspose extends BaseConv {
   readonly padding: "valid" | "same";

@@ -225,7 +225,7 @@ abstract class GlobalPooling extends Layer {
     return this.keepdims ? [inputShape[0] ?? null, ...new Array<number>(this.rank).fill(1), channels] : [inputShape[0] ?? null, channels];
   }
 
-  /** The pooled result has consumed the steps, so no mask goes on. */
+  /** Returns null: pooling consumes the steps that a mask describes. */
   override computeMask(_inputs: Tensor | Tensor[], _mask: Tensor | null): Tensor | null {
     return null;
   }
@@ -245,7 +245,7 @@ abstract class GlobalPooling extends Layer {
     return ops.reshape(pooled, outShape);
   }
 
-  /** The mean over the spatial axes, or for 1-D inputs with a mask, over the unmasked steps only. */
+  /** Averages over the spatial axes (GlobalAveragePooling1D overrides it to skip masked steps). */
   protected average(inputs: Tensor, _mask: Tensor | null): Tensor {
     const axes = this.rank === 2 ? [1, 2] : [1];
     return ops.mean(inputs, axes);
@@ -279,7 +279,7 @@ export class GlobalMaxPooling1D extends GlobalPooling {
 
 /**
  * Mean over the steps of (batch, steps, channels) inputs. With a mask
- * [batch, steps] (1 keeps a step), it averages only the kept steps; a row
+ * [batch, steps] (1 keeps a step), it averages only the kept steps. A row
  * with every step masked gives NaN, as 0 / 0 does in Keras.
  */
 export class GlobalAveragePooling1D extends GlobalPooling {
