@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ShapeError, ValueError } from "../../src/errors.js";
-import { Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Dense, Flatten, Input, MaxPooling2D } from "../../src/layers/index.js";
+import { Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Dense, Flatten, Input, type Layer, MaxPooling2D } from "../../src/layers/index.js";
 import { Sequential } from "../../src/models/sequential.js";
 import { affine } from "../../src/ops/index.js";
 import { setRandomSeed } from "../../src/random.js";
@@ -15,24 +15,34 @@ const kernelAndBias = (kernel: number[], filters: number) => [
   { name: "bias", shape: [filters] },
 ];
 
-describe("Conv2D", () => {
-  const cases: [string, () => Conv2D, number[], (number | null)[], number[]][] = [
-    ["3x3 valid", () => new Conv2D({ filters: 4, kernelSize: 3 }), [2, 6, 5, 3], [null, 4, 3, 4], [3, 3, 3, 4]],
-    ["strided same relu", () => new Conv2D({ filters: 2, kernelSize: [3, 2], strides: 2, padding: "same", activation: "relu" }), [2, 7, 6, 2], [null, 4, 3, 2], [3, 2, 2, 2]],
-    ["dilated tanh", () => new Conv2D({ filters: 3, kernelSize: 2, dilationRate: 2, activation: "tanh" }), [2, 6, 6, 1], [null, 4, 4, 3], [2, 2, 1, 3]],
-    ["grouped", () => new Conv2D({ filters: 6, kernelSize: 2, groups: 3, padding: "same" }), [2, 4, 4, 3], [null, 4, 4, 6], [2, 2, 1, 6]],
-  ];
+/** A layer test case: label, factory, input shape, expected output shape and kernel shape. */
+type ConvCase = [string, () => Layer, number[], (number | null)[], number[]];
+
+/** Runs the shared layer test for each case; `filterAxis` is the kernel axis that has the bias's length. */
+function runConvCases(cases: ConvCase[], filterAxis: number): void {
   for (const [label, create, inputShape, outputShape, kernel] of cases) {
     test(`passes the layer test: ${label}`, () => {
       runLayerTest({
         create,
         inputShape,
         expectedOutputShape: outputShape,
-        expectedTrainableWeights: kernelAndBias(kernel, kernel[3]!),
-        expectedParams: kernel.reduce((a, b) => a * b, 1) + kernel[3]!,
+        expectedTrainableWeights: kernelAndBias(kernel, kernel[filterAxis]!),
+        expectedParams: kernel.reduce((a, b) => a * b, 1) + kernel[filterAxis]!,
       });
     });
   }
+}
+
+describe("Conv2D", () => {
+  runConvCases(
+    [
+      ["3x3 valid", () => new Conv2D({ filters: 4, kernelSize: 3 }), [2, 6, 5, 3], [null, 4, 3, 4], [3, 3, 3, 4]],
+      ["strided same relu", () => new Conv2D({ filters: 2, kernelSize: [3, 2], strides: 2, padding: "same", activation: "relu" }), [2, 7, 6, 2], [null, 4, 3, 2], [3, 2, 2, 2]],
+      ["dilated tanh", () => new Conv2D({ filters: 3, kernelSize: 2, dilationRate: 2, activation: "tanh" }), [2, 6, 6, 1], [null, 4, 4, 3], [2, 2, 1, 3]],
+      ["grouped", () => new Conv2D({ filters: 6, kernelSize: 2, groups: 3, padding: "same" }), [2, 4, 4, 3], [null, 4, 4, 6], [2, 2, 1, 6]],
+    ],
+    3,
+  );
 
   test("without bias has only a kernel", () => {
     runLayerTest({
@@ -84,23 +94,15 @@ describe("Conv2D", () => {
 });
 
 describe("Conv1D", () => {
-  const cases: [string, () => Conv1D, number[], (number | null)[], number[]][] = [
-    ["valid", () => new Conv1D({ filters: 3, kernelSize: 3 }), [2, 7, 2], [null, 5, 3], [3, 2, 3]],
-    ["causal dilated", () => new Conv1D({ filters: 2, kernelSize: 3, padding: "causal", dilationRate: 2 }), [2, 8, 3], [null, 8, 2], [3, 3, 2]],
-    ["strided same sigmoid", () => new Conv1D({ filters: 4, kernelSize: 4, strides: 3, padding: "same", activation: "sigmoid" }), [2, 10, 2], [null, 4, 4], [4, 2, 4]],
-    ["grouped", () => new Conv1D({ filters: 4, kernelSize: 2, groups: 2 }), [2, 5, 4], [null, 4, 4], [2, 2, 4]],
-  ];
-  for (const [label, create, inputShape, outputShape, kernel] of cases) {
-    test(`passes the layer test: ${label}`, () => {
-      runLayerTest({
-        create,
-        inputShape,
-        expectedOutputShape: outputShape,
-        expectedTrainableWeights: kernelAndBias(kernel, kernel[2]!),
-        expectedParams: kernel.reduce((a, b) => a * b, 1) + kernel[2]!,
-      });
-    });
-  }
+  runConvCases(
+    [
+      ["valid", () => new Conv1D({ filters: 3, kernelSize: 3 }), [2, 7, 2], [null, 5, 3], [3, 2, 3]],
+      ["causal dilated", () => new Conv1D({ filters: 2, kernelSize: 3, padding: "causal", dilationRate: 2 }), [2, 8, 3], [null, 8, 2], [3, 3, 2]],
+      ["strided same sigmoid", () => new Conv1D({ filters: 4, kernelSize: 4, strides: 3, padding: "same", activation: "sigmoid" }), [2, 10, 2], [null, 4, 4], [4, 2, 4]],
+      ["grouped", () => new Conv1D({ filters: 4, kernelSize: 2, groups: 2 }), [2, 5, 4], [null, 4, 4], [2, 2, 4]],
+    ],
+    2,
+  );
 
   test(
     "causal output depends only on earlier steps",
@@ -124,23 +126,15 @@ describe("Conv1D", () => {
 });
 
 describe("Conv2DTranspose", () => {
-  const cases: [string, () => Conv2DTranspose, number[], (number | null)[], number[]][] = [
-    ["valid", () => new Conv2DTranspose({ filters: 3, kernelSize: 3 }), [2, 4, 3, 2], [null, 6, 5, 3], [3, 3, 3, 2]],
-    ["strided same", () => new Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: "same" }), [2, 3, 4, 3], [null, 6, 8, 2], [3, 3, 2, 3]],
-    ["output padding", () => new Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 1, activation: "relu" }), [1, 3, 3, 2], [null, 8, 8, 2], [3, 3, 2, 2]],
-    ["dilated", () => new Conv2DTranspose({ filters: 2, kernelSize: 2, dilationRate: 2, padding: "same" }), [2, 3, 3, 1], [null, 3, 3, 2], [2, 2, 2, 1]],
-  ];
-  for (const [label, create, inputShape, outputShape, kernel] of cases) {
-    test(`passes the layer test: ${label}`, () => {
-      runLayerTest({
-        create,
-        inputShape,
-        expectedOutputShape: outputShape,
-        expectedTrainableWeights: kernelAndBias(kernel, kernel[2]!),
-        expectedParams: kernel.reduce((a, b) => a * b, 1) + kernel[2]!,
-      });
-    });
-  }
+  runConvCases(
+    [
+      ["valid", () => new Conv2DTranspose({ filters: 3, kernelSize: 3 }), [2, 4, 3, 2], [null, 6, 5, 3], [3, 3, 3, 2]],
+      ["strided same", () => new Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: "same" }), [2, 3, 4, 3], [null, 6, 8, 2], [3, 3, 2, 3]],
+      ["output padding", () => new Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 1, activation: "relu" }), [1, 3, 3, 2], [null, 8, 8, 2], [3, 3, 2, 2]],
+      ["dilated", () => new Conv2DTranspose({ filters: 2, kernelSize: 2, dilationRate: 2, padding: "same" }), [2, 3, 3, 1], [null, 3, 3, 2], [2, 2, 2, 1]],
+    ],
+    2,
+  );
 
   test("output padding must be below the stride", () => {
     assert.match(
@@ -152,21 +146,13 @@ describe("Conv2DTranspose", () => {
 });
 
 describe("Conv1DTranspose", () => {
-  const cases: [string, () => Conv1DTranspose, number[], (number | null)[], number[]][] = [
-    ["strided valid", () => new Conv1DTranspose({ filters: 2, kernelSize: 3, strides: 2 }), [2, 4, 3], [null, 9, 2], [3, 2, 3]],
-    ["same with output padding", () => new Conv1DTranspose({ filters: 3, kernelSize: 3, strides: 3, padding: "same", outputPadding: 2 }), [2, 4, 2], [null, 12, 3], [3, 3, 2]],
-  ];
-  for (const [label, create, inputShape, outputShape, kernel] of cases) {
-    test(`passes the layer test: ${label}`, () => {
-      runLayerTest({
-        create,
-        inputShape,
-        expectedOutputShape: outputShape,
-        expectedTrainableWeights: kernelAndBias(kernel, kernel[1]!),
-        expectedParams: kernel.reduce((a, b) => a * b, 1) + kernel[1]!,
-      });
-    });
-  }
+  runConvCases(
+    [
+      ["strided valid", () => new Conv1DTranspose({ filters: 2, kernelSize: 3, strides: 2 }), [2, 4, 3], [null, 9, 2], [3, 2, 3]],
+      ["same with output padding", () => new Conv1DTranspose({ filters: 3, kernelSize: 3, strides: 3, padding: "same", outputPadding: 2 }), [2, 4, 2], [null, 12, 3], [3, 3, 2]],
+    ],
+    1,
+  );
 });
 
 describe("small CNN", () => {
