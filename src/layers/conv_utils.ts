@@ -1,8 +1,7 @@
 /** Argument checks and shape arithmetic shared by the convolution and pooling layers. */
 
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
-import type { AxisPadding } from "../ops/index.js";
-import { dilatedSize, samePadding, slidingOutputLength } from "../ops/index.js";
+import { type AxisPadding, dilatedSize, samePadding, slidingOutputLength } from "../ops/conv.js";
 import { didYouMean } from "../utils/suggest.js";
 import type { SymbolicShape } from "./layer.js";
 

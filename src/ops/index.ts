@@ -12,8 +12,5 @@ export {
   averagePool2d,
   conv2d,
   conv2dTranspose,
-  dilatedSize,
   maxPool2d,
-  samePadding,
-  slidingOutputLength,
 } from "./conv.js";

@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import type { FusedActivation } from "../../src/backend/backend.js";
 import * as ops from "../../src/ops/index.js";
 import type { AxisPadding, Conv2DOptions, Conv2DTransposeOptions, Pool2DOptions } from "../../src/ops/index.js";
+import { slidingOutputLength } from "../../src/ops/conv.js";
 import { sizeOf } from "../../src/tensor/shape.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { forEachBackend } from "../helpers/backends.js";
@@ -47,8 +48,8 @@ function activate(value: number, activation: FusedActivation): number {
 function directConv(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2DOptions): number[] {
   const [batch, height, width, channels] = x.shape as number[];
   const [kh, kw, groupChannels, filters] = kernel.shape as number[];
-  const outH = ops.slidingOutputLength(height!, kh!, options.strides[0], options.dilationRate[0], options.padding[0]);
-  const outW = ops.slidingOutputLength(width!, kw!, options.strides[1], options.dilationRate[1], options.padding[1]);
+  const outH = slidingOutputLength(height!, kh!, options.strides[0], options.dilationRate[0], options.padding[0]);
+  const outW = slidingOutputLength(width!, kw!, options.strides[1], options.dilationRate[1], options.padding[1]);
   const groupFilters = filters! / options.groups;
   const out: number[] = [];
   for (let n = 0; n < batch!; n++) {
@@ -105,8 +106,8 @@ function directConvTranspose(x: Tensor, kernel: Tensor, options: Conv2DTranspose
 
 function directPool(x: Tensor, options: Pool2DOptions, kind: "max" | "average"): number[] {
   const [batch, height, width, channels] = x.shape as number[];
-  const outH = ops.slidingOutputLength(height!, options.poolSize[0], options.strides[0], 1, options.padding[0]);
-  const outW = ops.slidingOutputLength(width!, options.poolSize[1], options.strides[1], 1, options.padding[1]);
+  const outH = slidingOutputLength(height!, options.poolSize[0], options.strides[0], 1, options.padding[0]);
+  const outW = slidingOutputLength(width!, options.poolSize[1], options.strides[1], 1, options.padding[1]);
   const out: number[] = [];
   for (let n = 0; n < batch!; n++) {
     for (let oh = 0; oh < outH; oh++) {
