@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conv.h"
 #include "cpu.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -474,6 +475,123 @@ static napi_value info_fn(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Reads a window geometry from an int32 array of STRATUM_WINDOW_FIELDS entries
+ * and checks it: sizes non-negative, window, stride and dilation at least 1,
+ * and the channel slice inside the channels.
+ */
+static int window_arg(call_args *args, size_t index, stratum_window *g) {
+  const int32_t *dims = i32(args, index, STRATUM_WINDOW_FIELDS);
+  if (args->failed) return 0;
+  size_t *fields[STRATUM_WINDOW_FIELDS] = {&g->batch,      &g->height,     &g->width,         &g->channels,
+                                           &g->window_h,   &g->window_w,   &g->stride_h,      &g->stride_w,
+                                           &g->dilation_h, &g->dilation_w, &g->pad_top,       &g->pad_left,
+                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels};
+  for (size_t i = 0; i < STRATUM_WINDOW_FIELDS; i++) {
+    if (dims[i] < 0) return fail(args, "window geometry entries must be non-negative");
+    *fields[i] = (size_t)dims[i];
+  }
+  if (g->window_h == 0 || g->window_w == 0 || g->stride_h == 0 || g->stride_w == 0 || g->dilation_h == 0 ||
+      g->dilation_w == 0) {
+    return fail(args, "window size, strides and dilation must be at least 1");
+  }
+  if (g->channel_offset + g->group_channels > g->channels) return fail(args, "channel slice exceeds the channels");
+  return 1;
+}
+
+/* Product of the given sizes, or 0 with an exception when it overflows. */
+static size_t element_count(call_args *args, size_t count, const size_t *sizes) {
+  size_t total = 1;
+  for (size_t i = 0; i < count; i++) {
+    if (__builtin_mul_overflow(total, sizes[i], &total)) {
+      fail(args, "window geometry describes more elements than memory can hold");
+      return 0;
+    }
+  }
+  return total;
+}
+
+static size_t image_elements(call_args *args, const stratum_window *g) {
+  const size_t sizes[] = {g->batch, g->height, g->width, g->channels};
+  return element_count(args, 4, sizes);
+}
+
+static size_t pooled_elements(call_args *args, const stratum_window *g) {
+  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->channels};
+  return element_count(args, 4, sizes);
+}
+
+static size_t patch_elements(call_args *args, const stratum_window *g) {
+  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->window_h, g->window_w, g->group_channels};
+  return element_count(args, 6, sizes);
+}
+
+/* im2col(x, cols, geometry) */
+static napi_value im2col(napi_env env, napi_callback_info info) {
+  BEGIN("im2col", 3);
+  stratum_window g;
+  if (!window_arg(&args, 2, &g)) return NULL;
+  size_t image = image_elements(&args, &g), patches = patch_elements(&args, &g);
+  float *x = f32(&args, 0, image), *cols = f32(&args, 1, patches);
+  if (args.failed) return NULL;
+  k_im2col(&g, x, cols);
+  END();
+}
+
+/* col2im(cols, dx, geometry) */
+static napi_value col2im(napi_env env, napi_callback_info info) {
+  BEGIN("col2im", 3);
+  stratum_window g;
+  if (!window_arg(&args, 2, &g)) return NULL;
+  size_t image = image_elements(&args, &g), patches = patch_elements(&args, &g);
+  float *cols = f32(&args, 0, patches), *dx = f32(&args, 1, image);
+  if (args.failed) return NULL;
+  k_col2im(&g, cols, dx);
+  END();
+}
+
+/* maxPool(x, out, geometry) and avgPool(x, out, geometry) */
+static napi_value pool_forward(napi_env env, napi_callback_info info, const char *name, int average) {
+  BEGIN(name, 3);
+  stratum_window g;
+  if (!window_arg(&args, 2, &g)) return NULL;
+  size_t image = image_elements(&args, &g), pooled = pooled_elements(&args, &g);
+  float *x = f32(&args, 0, image), *out = f32(&args, 1, pooled);
+  if (args.failed) return NULL;
+  if (average) {
+    k_avg_pool(&g, x, out);
+  } else {
+    k_max_pool(&g, x, out);
+  }
+  END();
+}
+
+static napi_value max_pool(napi_env env, napi_callback_info info) { return pool_forward(env, info, "maxPool", 0); }
+static napi_value avg_pool(napi_env env, napi_callback_info info) { return pool_forward(env, info, "avgPool", 1); }
+
+/* maxPoolBackward(x, dy, dx, geometry) and avgPoolBackward(x, dy, dx, geometry) */
+static napi_value pool_backward(napi_env env, napi_callback_info info, const char *name, int average) {
+  BEGIN(name, 4);
+  stratum_window g;
+  if (!window_arg(&args, 3, &g)) return NULL;
+  size_t image = image_elements(&args, &g), pooled = pooled_elements(&args, &g);
+  float *x = f32(&args, 0, image), *dy = f32(&args, 1, pooled), *dx = f32(&args, 2, image);
+  if (args.failed) return NULL;
+  if (average) {
+    k_avg_pool_backward(&g, dy, dx);
+  } else {
+    k_max_pool_backward(&g, x, dy, dx);
+  }
+  END();
+}
+
+static napi_value max_pool_backward(napi_env env, napi_callback_info info) {
+  return pool_backward(env, info, "maxPoolBackward", 0);
+}
+static napi_value avg_pool_backward(napi_env env, napi_callback_info info) {
+  return pool_backward(env, info, "avgPoolBackward", 1);
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -502,6 +620,12 @@ NAPI_MODULE_INIT() {
       {"setThreads", set_threads},
       {"setIsaLimit", set_isa_limit},
       {"info", info_fn},
+      {"im2col", im2col},
+      {"col2im", col2im},
+      {"maxPool", max_pool},
+      {"maxPoolBackward", max_pool_backward},
+      {"avgPool", avg_pool},
+      {"avgPoolBackward", avg_pool_backward},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

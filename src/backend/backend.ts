@@ -152,6 +152,72 @@ export interface SgdUpdateArgs {
   nesterov: boolean;
 }
 
+/**
+ * A sliding window over a batch of channels-last images, [batch, height,
+ * width, channels] in row-major order. One-dimensional inputs use height 1.
+ * The window's element (kh, kw) for output position (oh, ow) reads input row
+ * oh · strideHeight − padTop + kh · dilationHeight and the matching column.
+ * Positions outside the image count as padding.
+ */
+export interface WindowGeometry {
+  batch: number;
+  height: number;
+  width: number;
+  channels: number;
+  windowHeight: number;
+  windowWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+export interface Im2colArgs extends WindowGeometry {
+  /** Images, [batch, height, width, channels]. */
+  x: FloatArray;
+  /**
+   * Output patches, [batch · outHeight · outWidth, windowHeight · windowWidth · groupChannels],
+   * each row ordered (kh, kw, channel); padding positions are written as zeros.
+   */
+  cols: FloatArray;
+  /** First channel of the slice that is copied (the group's offset for grouped convolutions). */
+  channelOffset: number;
+  /** Number of channels in the slice. */
+  groupChannels: number;
+}
+
+export interface Col2imArgs extends WindowGeometry {
+  /** Patches laid out as `Im2colArgs.cols`. */
+  cols: FloatArray;
+  /**
+   * Output images, [batch, height, width, channels]. The channel slice is
+   * overwritten with the sum of every patch entry that reads each position;
+   * other channels are left alone.
+   */
+  dx: FloatArray;
+  channelOffset: number;
+  groupChannels: number;
+}
+
+export interface PoolArgs extends WindowGeometry {
+  /** Images, [batch, height, width, channels]. */
+  x: FloatArray;
+  /** Pooled output, [batch, outHeight, outWidth, channels]. */
+  out: FloatArray;
+}
+
+export interface PoolBackwardArgs extends WindowGeometry {
+  x: FloatArray;
+  /** Gradient with respect to the pooled output, [batch, outHeight, outWidth, channels]. */
+  dy: FloatArray;
+  /** Gradient with respect to `x`, overwritten. */
+  dx: FloatArray;
+}
+
 export interface Backend {
   readonly name: string;
   readonly dtypes: readonly DType[];
@@ -223,4 +289,16 @@ export interface Backend {
   adamUpdate(args: AdamUpdateArgs): void;
   /** One SGD step (optionally with momentum or Nesterov momentum) over a whole variable, in place. */
   sgdUpdate(args: SgdUpdateArgs): void;
+
+  /** Copies every window of the images into one row of patches (image to columns). */
+  im2col(args: Im2colArgs): void;
+  /** The adjoint of `im2col`: sums patch entries back into the positions they were read from. */
+  col2im(args: Col2imArgs): void;
+  /** Maximum over each window, ignoring padding positions (−∞ for a window of padding only). */
+  maxPool(args: PoolArgs): void;
+  /** Routes each output gradient to the first position in the window (row-major) that holds the maximum. */
+  maxPoolBackward(args: PoolBackwardArgs): void;
+  /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
+  avgPool(args: PoolArgs): void;
+  avgPoolBackward(args: PoolBackwardArgs): void;
 }

@@ -3,6 +3,17 @@ import { Activation, Dropout, Flatten } from "./core.js";
 import { Dense } from "./dense.js";
 import { InputLayer } from "./input.js";
 import type { Layer } from "./layer.js";
+import { Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose } from "./convolutional.js";
+import {
+  AveragePooling1D,
+  AveragePooling2D,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  MaxPooling1D,
+  MaxPooling2D,
+} from "./pooling.js";
 
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
@@ -10,6 +21,19 @@ export { Input, InputLayer, type InputOptions, SymbolicTensor } from "./input.js
 export { type CallOptions, Layer, type LayerOptions, type LayerShape, type SymbolicShape, getMask, isShapeList, setMask } from "./layer.js";
 export { Node } from "./symbolic.js";
 export { Variable } from "./variable.js";
+export { Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, type ConvOptions, type ConvTransposeOptions } from "./convolutional.js";
+export {
+  AveragePooling1D,
+  AveragePooling2D,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  type GlobalPoolingOptions,
+  MaxPooling1D,
+  MaxPooling2D,
+  type PoolingOptions,
+} from "./pooling.js";
 
 const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {
   Activation: Activation.fromConfig,
@@ -17,6 +41,18 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   Dropout: Dropout.fromConfig,
   Flatten: Flatten.fromConfig,
   InputLayer: InputLayer.fromConfig,
+  Conv1D: Conv1D.fromConfig,
+  Conv2D: Conv2D.fromConfig,
+  Conv1DTranspose: Conv1DTranspose.fromConfig,
+  Conv2DTranspose: Conv2DTranspose.fromConfig,
+  MaxPooling1D: MaxPooling1D.fromConfig,
+  MaxPooling2D: MaxPooling2D.fromConfig,
+  AveragePooling1D: AveragePooling1D.fromConfig,
+  AveragePooling2D: AveragePooling2D.fromConfig,
+  GlobalMaxPooling1D: GlobalMaxPooling1D.fromConfig,
+  GlobalMaxPooling2D: GlobalMaxPooling2D.fromConfig,
+  GlobalAveragePooling1D: GlobalAveragePooling1D.fromConfig,
+  GlobalAveragePooling2D: GlobalAveragePooling2D.fromConfig,
 };
 
 /**

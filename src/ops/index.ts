@@ -4,3 +4,13 @@ export { mean, sum } from "./reduce.js";
 export { reshape } from "./shape.js";
 export { dense, matmul } from "./linalg.js";
 export { binaryCrossentropy, categoricalCrossentropy, dropout, softmax, sparseCategoricalCrossentropy } from "./nn.js";
+export {
+  type AxisPadding,
+  type Conv2DOptions,
+  type Conv2DTransposeOptions,
+  type Pool2DOptions,
+  averagePool2d,
+  conv2d,
+  conv2dTranspose,
+  maxPool2d,
+} from "./conv.js";

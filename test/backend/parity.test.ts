@@ -2,7 +2,7 @@
 // the same float32 inputs, and requires the results to agree to float32 tolerance.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Backend, BinaryOp, FusedActivation, UnaryOp } from "../../src/backend/backend.js";
+import type { Backend, BinaryOp, FusedActivation, UnaryOp, WindowGeometry } from "../../src/backend/backend.js";
 import { listBackends, nativeBackendError, setBackend, getBackend } from "../../src/backend/registry.js";
 import type { NativeBackend } from "../../src/backend/native/index.js";
 import { TypeScriptBackend } from "../../src/backend/typescript/index.js";
@@ -373,6 +373,93 @@ for (const [label, momentumFactor, nesterov] of [
       return momentum ? [variable, momentum] : [variable];
     },
   });
+}
+
+// Window kernels: strides, dilation, padding on both sides, a channel slice, and one
+// geometry large enough that the native kernels split the work across threads.
+const WINDOWS: [string, WindowGeometry, number, number][] = [
+  ["3x3", window(2, 5, 6, 3, [3, 3], [1, 1], [1, 1], [0, 0], [3, 4]), 0, 3],
+  ["strided, padded", window(2, 7, 7, 4, [3, 2], [2, 3], [1, 1], [1, 0], [4, 3]), 0, 4],
+  ["dilated, padded", window(1, 6, 8, 2, [2, 3], [1, 1], [2, 2], [1, 2], [6, 8]), 0, 2],
+  ["channel slice", window(2, 5, 5, 6, [2, 2], [1, 1], [1, 1], [0, 0], [4, 4]), 2, 3],
+  ["one-dimensional", window(3, 1, 9, 2, [1, 3], [1, 2], [1, 1], [0, 1], [1, 5]), 0, 2],
+  ["threaded", window(4, 32, 32, 8, [3, 3], [1, 1], [1, 1], [1, 1], [32, 32]), 0, 8],
+];
+
+function window(
+  batch: number,
+  height: number,
+  width: number,
+  channels: number,
+  size: [number, number],
+  strides: [number, number],
+  dilation: [number, number],
+  pads: [number, number],
+  out: [number, number],
+): WindowGeometry {
+  return {
+    batch,
+    height,
+    width,
+    channels,
+    windowHeight: size[0],
+    windowWidth: size[1],
+    strideHeight: strides[0],
+    strideWidth: strides[1],
+    dilationHeight: dilation[0],
+    dilationWidth: dilation[1],
+    padTop: pads[0],
+    padLeft: pads[1],
+    outHeight: out[0],
+    outWidth: out[1],
+  };
+}
+
+for (const [label, g, channelOffset, groupChannels] of WINDOWS) {
+  const image = g.batch * g.height * g.width * g.channels;
+  const patches = g.batch * g.outHeight * g.outWidth * g.windowHeight * g.windowWidth * groupChannels;
+  const pooled = g.batch * g.outHeight * g.outWidth * g.channels;
+  cases.push({
+    name: `im2col ${label}`,
+    kernel: "im2col",
+    run: (backend) => {
+      const cols = f32(patches, 50);
+      backend.im2col({ ...g, x: f32(image, 51), cols, channelOffset, groupChannels });
+      return [cols];
+    },
+  });
+  cases.push({
+    name: `col2im ${label}`,
+    kernel: "col2im",
+    run: (backend) => {
+      const dx = f32(image, 52);
+      backend.col2im({ ...g, cols: f32(patches, 53), dx, channelOffset, groupChannels });
+      return [dx];
+    },
+  });
+  // Pooling windows are undilated.
+  const pool = { ...g, dilationHeight: 1, dilationWidth: 1 };
+  for (const kind of ["maxPool", "avgPool"] as const) {
+    cases.push({
+      name: `${kind} ${label}`,
+      kernel: kind,
+      run: (backend) => {
+        const out = f32(pooled, 54);
+        backend[kind]({ ...pool, x: f32(image, 55), out });
+        return [out];
+      },
+    });
+    const backward = kind === "maxPool" ? "maxPoolBackward" : "avgPoolBackward";
+    cases.push({
+      name: `${backward} ${label}`,
+      kernel: backward,
+      run: (backend) => {
+        const dx = f32(image, 56);
+        backend[backward]({ ...pool, x: f32(image, 57), dy: f32(pooled, 58), dx });
+        return [dx];
+      },
+    });
+  }
 }
 
 const native = nativeBackend();

@@ -314,6 +314,32 @@ describe("neural network op gradients", () => {
   });
 });
 
+// test/ops/conv.test.ts checks these ops in more configurations.
+describe("convolution and pooling gradients", () => {
+  const padding: [[number, number], [number, number]] = [
+    [1, 0],
+    [0, 1],
+  ];
+  gradientTest("conv2d", "gradient of conv2d", () => {
+    const options = { strides: [2, 1] as [number, number], dilationRate: [1, 1] as [number, number], padding, groups: 1, activation: "tanh" as const };
+    checkGradients((x, k, b) => ops.conv2d(x!, k!, b!, options), [sample([2, 5, 4, 2], 40), sample([2, 2, 2, 3], 41), sample([3], 42)]);
+  });
+
+  gradientTest("conv2dTranspose", "gradient of conv2dTranspose", () => {
+    const options = { strides: [2, 2] as [number, number], dilationRate: [1, 1] as [number, number], padBefore: [1, 0] as [number, number], outputSize: [5, 6] as [number, number] };
+    checkGradients((x, k) => ops.conv2dTranspose(x!, k!, options), [sample([1, 3, 3, 2], 43), sample([3, 2, 2, 2], 44)]);
+  });
+
+  for (const name of ["maxPool2d", "averagePool2d"] as const) {
+    gradientTest(name, `gradient of ${name}`, () => {
+      // Distinct, well separated values keep every window's maximum clear of a tie.
+      const values = Array.from({ length: 2 * 4 * 5 * 2 }, (_, i) => ((i * 37) % 80) / 80);
+      const x = f64(values, [2, 4, 5, 2]);
+      checkGradients((input) => ops[name](input!, { poolSize: [2, 3], strides: [2, 2], padding }), [x]);
+    });
+  }
+});
+
 test("every exported op has a check", () => {
   const exported = Object.keys(ops).sort();
   assert.deepEqual([...checkedOps].sort(), exported);

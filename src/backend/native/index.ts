@@ -14,17 +14,22 @@ import type {
   BinaryCrossentropyArgs,
   BinaryCrossentropyBackwardArgs,
   BinaryOp,
+  Col2imArgs,
   CrossentropyArgs,
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
   FusedActivation,
+  Im2colArgs,
+  PoolArgs,
+  PoolBackwardArgs,
   SgdUpdateArgs,
   SparseCrossentropyArgs,
   UnaryOp,
 } from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
+import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -85,6 +90,13 @@ export interface NativeAddon {
   setThreads(count: number): number;
   setIsaLimit(level: number): string;
   info(): { isa: string; threads: number };
+  /** The window kernels take their geometry as an int32 array (see `encodeWindow`). */
+  im2col(x: Float32Array, cols: Float32Array, geometry: Int32Array): void;
+  col2im(cols: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  avgPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  avgPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
 }
 
 const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
@@ -324,6 +336,50 @@ export class NativeBackend extends TypeScriptBackend {
       nesterov,
     );
   }
+
+  override im2col(args: Im2colArgs): void {
+    const { x, cols, channelOffset, groupChannels } = args;
+    if (!isF32(x, cols)) return super.im2col(args);
+    const geometry = encodeWindow("im2col", args, channelOffset, groupChannels);
+    checkLength("im2col", "x", x, imageSize(args));
+    checkLength("im2col", "cols", cols, patchSize(args, groupChannels));
+    this.addon.im2col(x as Float32Array, cols as Float32Array, geometry);
+  }
+
+  override col2im(args: Col2imArgs): void {
+    const { cols, dx, channelOffset, groupChannels } = args;
+    if (!isF32(cols, dx)) return super.col2im(args);
+    const geometry = encodeWindow("col2im", args, channelOffset, groupChannels);
+    checkLength("col2im", "cols", cols, patchSize(args, groupChannels));
+    checkLength("col2im", "dx", dx, imageSize(args));
+    this.addon.col2im(cols as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override maxPool(args: PoolArgs): void {
+    if (!isF32(args.x, args.out)) return super.maxPool(args);
+    this.addon.maxPool(args.x as Float32Array, args.out as Float32Array, checkPoolArgs("maxPool", args, "out", args.out));
+  }
+
+  override maxPoolBackward(args: PoolBackwardArgs): void {
+    const { x, dy, dx } = args;
+    if (!isF32(x, dy, dx)) return super.maxPoolBackward(args);
+    const geometry = checkPoolArgs("maxPoolBackward", args, "dy", dy);
+    checkLength("maxPoolBackward", "dx", dx, imageSize(args));
+    this.addon.maxPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override avgPool(args: PoolArgs): void {
+    if (!isF32(args.x, args.out)) return super.avgPool(args);
+    this.addon.avgPool(args.x as Float32Array, args.out as Float32Array, checkPoolArgs("avgPool", args, "out", args.out));
+  }
+
+  override avgPoolBackward(args: PoolBackwardArgs): void {
+    const { x, dy, dx } = args;
+    if (!isF32(x, dy, dx)) return super.avgPoolBackward(args);
+    const geometry = checkPoolArgs("avgPoolBackward", args, "dy", dy);
+    checkLength("avgPoolBackward", "dx", dx, imageSize(args));
+    this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
+  }
 }
 
 /** True when `shape` is a single row along the last axis of `outShape` (like a bias of shape (n,) against (m, n)). */
@@ -331,4 +387,12 @@ function isTrailingRow(shape: readonly number[], outShape: readonly number[]): b
   const last = outShape[outShape.length - 1];
   const leading = shape.slice(0, -1);
   return shape[shape.length - 1] === last && leading.every((d) => d === 1);
+}
+
+/** Checks the input and the pooled array of a pooling call and returns the encoded geometry. */
+function checkPoolArgs(kernel: string, args: PoolArgs | PoolBackwardArgs, pooledName: string, pooled: FloatArray): Int32Array {
+  const geometry = encodeWindow(kernel, args, 0, args.channels);
+  checkLength(kernel, "x", args.x, imageSize(args));
+  checkLength(kernel, pooledName, pooled, pooledSize(args));
+  return geometry;
 }

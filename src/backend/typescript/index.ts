@@ -4,10 +4,14 @@ import type {
   BinaryCrossentropyArgs,
   BinaryOp,
   BinaryCrossentropyBackwardArgs,
+  Col2imArgs,
   CrossentropyArgs,
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  Im2colArgs,
+  PoolArgs,
+  PoolBackwardArgs,
   SgdUpdateArgs,
   SparseCrossentropyArgs,
   UnaryOp,
@@ -16,6 +20,7 @@ import type { DType, FloatArray, TypedArray } from "../../tensor/dtype.js";
 import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
+import * as conv from "./conv.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -266,6 +271,30 @@ export class TypeScriptBackend implements Backend {
       momentum[i] = m;
       variable[i]! += nesterov ? momentumFactor * m - learningRate * g : m;
     }
+  }
+
+  im2col(args: Im2colArgs): void {
+    conv.im2col(args);
+  }
+
+  col2im(args: Col2imArgs): void {
+    conv.col2im(args);
+  }
+
+  maxPool(args: PoolArgs): void {
+    conv.maxPool(args);
+  }
+
+  maxPoolBackward(args: PoolBackwardArgs): void {
+    conv.maxPoolBackward(args);
+  }
+
+  avgPool(args: PoolArgs): void {
+    conv.avgPool(args);
+  }
+
+  avgPoolBackward(args: PoolBackwardArgs): void {
+    conv.avgPoolBackward(args);
   }
 }
 
