@@ -79,6 +79,12 @@ export function alignRank(yTrue: Tensor, yPred: Tensor): Tensor {
   return yTrue;
 }
 
+function sameShape(yTrue: Tensor, yPred: Tensor): boolean {
+  if (yTrue.rank !== yPred.rank) return false;
+  for (let i = 0; i < yTrue.rank; i++) if (yTrue.shape[i] !== yPred.shape[i]) return false;
+  return true;
+}
+
 function requireSameShape(yTrue: Tensor, yPred: Tensor, loss: string, hint: string): void {
   if (yTrue.rank !== yPred.rank || yTrue.shape.some((d, i) => d !== yPred.shape[i])) {
     throw new ShapeError(
@@ -100,6 +106,12 @@ export class CategoricalCrossentropy extends Loss {
     return "CategoricalCrossentropy";
   }
   perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    // The hints below build arrays, so they are worked out only for mismatched shapes.
+    if (!sameShape(yTrue, yPred)) this.rejectShapes(yTrue, yPred);
+    return ops.categoricalCrossentropy(asFloat(yTrue, yPred), yPred, EPSILON);
+  }
+
+  private rejectShapes(yTrue: Tensor, yPred: Tensor): void {
     const classes = yPred.shape[yPred.rank - 1];
     const integerHint =
       yTrue.rank === yPred.rank - 1 || (yTrue.shape[yTrue.rank - 1] === 1 && classes !== 1)
@@ -110,7 +122,6 @@ export class CategoricalCrossentropy extends Loss {
         ? ` The labels have ${yTrue.shape[yTrue.rank - 1]} classes but the model outputs ${classes}: set the last layer's \`units\` to the number of classes.`
         : "";
     requireSameShape(yTrue, yPred, "categorical_crossentropy", integerHint + classHint);
-    return ops.categoricalCrossentropy(asFloat(yTrue, yPred), yPred, EPSILON);
   }
 }
 

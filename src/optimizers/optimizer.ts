@@ -67,19 +67,22 @@ export abstract class Optimizer {
       throw new ValueError(`applyGradients received ${gradients.length} gradients for ${variables.length} variables; pass one gradient per variable.`);
     }
     if (!this.built) this.build(variables);
-    gradients.forEach((g, i) => {
+    // Plain loops, because this runs every training step and closures would allocate.
+    for (let i = 0; i < gradients.length; i++) {
+      const g = gradients[i]!;
       const variable = variables[i]!;
-      if (g.rank !== variable.value.rank || g.shape.some((d, j) => d !== variable.shape[j])) {
+      if (!sameShape(g.shape, variable.shape)) {
         throw new ValueError(
           `Gradient ${i} has shape ${formatShape(g.shape)}, but variable "${variable.path}" has shape ${formatShape(variable.shape)}.`,
         );
       }
-      const index = this.trainableVariables.indexOf(variable);
+      // The variables usually come in build order, so check that position before searching.
+      const index = this.trainableVariables[i] === variable ? i : this.trainableVariables.indexOf(variable);
       if (index < 0) {
         throw new ValueError(`Variable "${variable.path}" was not part of this optimizer's first step; create a new optimizer for a new set of variables.`);
       }
       this.updateStep(g.data as FloatArray, variable, index);
-    });
+    }
     this.iterations++;
   }
 
@@ -106,4 +109,10 @@ export abstract class Optimizer {
   countParams(): number {
     return this.variables.reduce((total, v) => total + v.value.size, 0);
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

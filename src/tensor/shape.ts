@@ -4,7 +4,8 @@ export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
   let size = 1;
-  for (const d of shape) size *= d;
+  // An index loop, because this runs for every op and for-of allocated an iterator here in profiles of training.
+  for (let i = 0; i < shape.length; i++) size *= shape[i]!;
   return size;
 }
 
