@@ -87,14 +87,12 @@ export class Dense extends Layer {
     super.build(inputShape);
   }
 
-  override apply(inputs: Tensor, options: CallOptions = {}): Tensor {
-    // Checked before building, because the build shape hides the size of a rank-1 input's only axis.
-    if (inputs instanceof Tensor && inputs.rank < 2) {
+  protected override checkInputRank(shape: readonly number[]): void {
+    if (shape.length < 2) {
       throw new ShapeError(
-        `Layer "${this.name}" (Dense) needs inputs of rank 2 or more (batch, ..., features), received shape ${formatShape(inputs.shape)}.`,
+        `Layer "${this.name}" (Dense) needs inputs of rank 2 or more (batch, ..., features), received shape ${formatShape(shape)}.`,
       );
     }
-    return super.apply(inputs, options);
   }
 
   protected override checkInputShape(shape: readonly number[]): void {

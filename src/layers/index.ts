@@ -7,7 +7,8 @@ import type { Layer } from "./layer.js";
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
 export { Input, InputLayer, type InputOptions, SymbolicTensor } from "./input.js";
-export { type CallOptions, Layer, type LayerOptions, type SymbolicShape } from "./layer.js";
+export { type CallOptions, Layer, type LayerOptions, type LayerShape, type SymbolicShape, getMask, isShapeList, setMask } from "./layer.js";
+export { Node } from "./symbolic.js";
 export { Variable } from "./variable.js";
 
 const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {

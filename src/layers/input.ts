@@ -3,6 +3,9 @@ import type { FloatDType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { type CallOptions, Layer, type SymbolicShape } from "./layer.js";
+import { Node, SymbolicTensor } from "./symbolic.js";
+
+export { SymbolicTensor } from "./symbolic.js";
 
 export interface InputOptions {
   /** Shape of one sample, without the batch axis; `null` marks an unknown size. */
@@ -45,6 +48,13 @@ export class InputLayer extends Layer {
     this.batchShape = batchShape;
     this.buildInputShape = batchShape;
     this.built = true;
+    const output = new SymbolicTensor(batchShape, this.dtype, this, 0, 0);
+    this.inboundNodes.push(new Node(this, [], false, [output], false));
+  }
+
+  /** The symbolic tensor that stands for this input in a functional model. */
+  get output(): SymbolicTensor {
+    return this.inboundNodes[0]!.outputs[0]!;
   }
 
   override get className(): string {
@@ -81,28 +91,8 @@ export class InputLayer extends Layer {
   }
 }
 
-/**
- * A symbolic tensor: the shape and dtype of a model input, with the layer
- * that produces it. Starting a model with one declares the model's input.
- */
-export class SymbolicTensor {
-  readonly shape: SymbolicShape;
-  readonly dtype: FloatDType;
-  readonly sourceLayer: Layer;
-
-  constructor(shape: SymbolicShape, dtype: FloatDType, sourceLayer: Layer) {
-    this.shape = shape;
-    this.dtype = dtype;
-    this.sourceLayer = sourceLayer;
-  }
-
-  toString(): string {
-    return `SymbolicTensor(shape=[${this.shape.map((d) => (d === null ? "null" : d)).join(", ")}], dtype=${this.dtype}, name=${this.sourceLayer.name})`;
-  }
-}
-
 /** Declares a model input: `Input({ shape: [784] })` stands for a batch of 784-vectors. */
 export function Input(options: InputOptions): SymbolicTensor {
   const layer = new InputLayer(options);
-  return new SymbolicTensor(layer.batchShape, layer.dtype, layer);
+  return layer.output;
 }

@@ -7,10 +7,19 @@ import { toSnakeCase, uniqueName } from "../utils/naming.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { userCallSite } from "../utils/callsite.js";
 import { checkPositiveInteger } from "../utils/validate.js";
+import { Node, SymbolicTensor, isSymbolic } from "./symbolic.js";
 import { Variable } from "./variable.js";
 
 /** A shape with the batch axis (and possibly others) unknown. */
 export type SymbolicShape = (number | null)[];
+
+/** The shape a layer is built for or returns: one shape, or one per input or output. */
+export type LayerShape = SymbolicShape | SymbolicShape[];
+
+/** True when `shape` lists several shapes rather than being one. */
+export function isShapeList(shape: LayerShape): shape is SymbolicShape[] {
+  return shape.length > 0 && Array.isArray(shape[0]);
+}
 
 export interface LayerOptions {
   name?: string;
@@ -27,6 +36,27 @@ export const BASE_LAYER_OPTIONS = ["name", "trainable", "dtype", "inputShape", "
 export interface CallOptions {
   /** True during `fit`; dropout and similar layers act only then. */
   training?: boolean;
+  /**
+   * Mask of the (first) input, shape [batch, steps]: 1 keeps a step, 0 masks
+   * it. `apply` fills it from the input when the caller does not pass one.
+   */
+  mask?: Tensor | null;
+  /** Masks of every input, for layers called on an array of tensors. */
+  masks?: (Tensor | null)[];
+}
+
+/** Masks travel with the tensors they belong to, as Keras attaches them to its tensors. */
+const tensorMasks = new WeakMap<Tensor, Tensor>();
+
+/** Returns the mask attached to `tensor`, or null. */
+export function getMask(tensor: Tensor): Tensor | null {
+  return tensorMasks.get(tensor) ?? null;
+}
+
+/** Attaches `mask` to `tensor` (or removes the attached one when `mask` is null). */
+export function setMask(tensor: Tensor, mask: Tensor | null): void {
+  if (mask === null) tensorMasks.delete(tensor);
+  else tensorMasks.set(tensor, mask);
 }
 
 export interface SerializedDTypePolicy {
@@ -51,11 +81,19 @@ export abstract class Layer {
   trainable: boolean;
   readonly dtype: FloatDType;
   built = false;
-  /** The input shape passed to `build`, batch axis included. */
-  buildInputShape: SymbolicShape | null = null;
+  /** The input shape passed to `build`, batch axis included (one shape per input for multi-input layers). */
+  buildInputShape: LayerShape | null = null;
   /** `inputShape`/`inputDim` from the constructor, with the batch axis prepended. */
   readonly batchInputShape: SymbolicShape | null;
+  /**
+   * True when the layer passes the mask of its input on to its output
+   * unchanged. Layers that make or consume masks override `computeMask`.
+   */
+  supportsMasking = false;
+  /** Every call of this layer on symbolic tensors, in order. */
+  readonly inboundNodes: Node[] = [];
   private readonly ownWeights: Variable[] = [];
+  private readonly sublayers: Layer[] = [];
 
   constructor(options: LayerOptions, allowedOptions: readonly string[]) {
     checkOptionKeys(options, allowedOptions, this.className, (m) => new ValueError(m));
@@ -96,34 +134,131 @@ export abstract class Layer {
     return this.constructor.name;
   }
 
-  /** Creates the layer's weights for inputs of `inputShape` (batch axis included). */
-  build(inputShape: SymbolicShape): void {
-    this.buildInputShape = [...inputShape];
+  /**
+   * Creates the layer's weights for inputs of `inputShape` (batch axis
+   * included; one shape per input for a layer called on an array).
+   */
+  build(inputShape: LayerShape): void {
+    this.buildInputShape = isShapeList(inputShape) ? inputShape.map((s) => [...s]) : [...inputShape];
     this.built = true;
   }
 
-  /** Computes the layer's output. */
-  abstract call(inputs: Tensor, options: CallOptions): Tensor;
+  /**
+   * Computes the layer's output: a tensor, or an array of tensors for layers
+   * with several outputs. Layers called on an array receive an array.
+   */
+  abstract call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[];
 
   /** Returns the output shape for inputs of `inputShape`, without computing anything. */
-  computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
-    return [...inputShape];
+  computeOutputShape(inputShape: LayerShape): LayerShape {
+    return isShapeList(inputShape) ? inputShape.map((s) => [...s]) : [...inputShape];
   }
 
-  /** Checks the input, builds on first use, then calls the layer. */
-  apply(inputs: Tensor, options: CallOptions = {}): Tensor {
-    if (!(inputs instanceof Tensor)) {
-      throw new ValueError(`Layer "${this.name}" must be called on a Tensor, received ${typeof inputs}.`);
-    }
-    if (!this.built) this.build([null, ...inputs.shape.slice(1)]);
-    this.checkInputShape(inputs.shape);
-    return this.call(inputs, options);
+  /**
+   * Returns the mask of the output, given the inputs and their mask. By
+   * default a layer that supports masking passes the mask through and any
+   * other layer drops it.
+   */
+  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+    return this.supportsMasking ? mask : null;
   }
+
+  /**
+   * Calls the layer. On tensors it builds the layer on first use, checks the
+   * input shape, carries masks from the inputs to the outputs and returns the
+   * result of `call`. On symbolic tensors (from `Input` or other layers'
+   * symbolic calls) it builds the layer, records the call in a functional
+   * graph and returns symbolic outputs.
+   */
+  apply(inputs: Tensor, options?: CallOptions): Tensor;
+  apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
+  apply(inputs: Tensor | Tensor[], options?: CallOptions): Tensor | Tensor[];
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
+  apply(
+    inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[],
+    options: CallOptions = {},
+  ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
+    if (isSymbolic(inputs)) return this.applySymbolic(inputs);
+    const isList = Array.isArray(inputs);
+    const list = isList ? inputs : [inputs];
+    list.forEach((input, i) => {
+      if (!(input instanceof Tensor)) {
+        const where = isList ? ` (element ${i} of the input array)` : "";
+        throw new ValueError(
+          `Layer "${this.name}" must be called on a Tensor, an array of Tensors or symbolic tensors from Input, received ${describeValue(input)}${where}.`,
+        );
+      }
+    });
+    const tensors = list as Tensor[];
+    if (!isList) this.checkInputRank(tensors[0]!.shape);
+    if (!this.built) {
+      const shapes = tensors.map((t) => [null, ...t.shape.slice(1)]);
+      this.build(isList ? shapes : shapes[0]!);
+    }
+    if (!isList) this.checkInputShape(tensors[0]!.shape);
+
+    let callOptions = options;
+    if (options.mask === undefined) {
+      const masks = tensors.map(getMask);
+      if (masks.some((m) => m !== null)) {
+        callOptions = { ...options, mask: masks[0] ?? null, ...(isList ? { masks } : {}) };
+      }
+    }
+    const outputs = this.call(isList ? tensors : tensors[0]!, callOptions);
+    const inputMask = callOptions.mask ?? null;
+    const outputMask = this.computeMask(isList ? tensors : tensors[0]!, inputMask);
+    if (inputMask !== null && outputMask === null && !this.supportsMasking && this.computeMask === Layer.prototype.computeMask) {
+      warnOnce(
+        `mask-dropped:${this.name}`,
+        `Layer "${this.name}" (${this.className}) received a masked input but does not support masking, so later layers see no mask.`,
+      );
+    }
+    for (const output of Array.isArray(outputs) ? outputs : [outputs]) setMask(output, outputMask);
+    return outputs;
+  }
+
+  /** Records a call on symbolic tensors and returns symbolic outputs with the shapes `computeOutputShape` gives. */
+  private applySymbolic(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] {
+    const isList = Array.isArray(inputs);
+    const list = isList ? inputs : [inputs];
+    const shapes = list.map((t) => [...t.shape]);
+    const inputShape: LayerShape = isList ? shapes : shapes[0]!;
+    if (!this.built) this.build(inputShape);
+    if (!isList) this.checkSymbolicShape(shapes[0]!);
+    const outputShape = this.computeOutputShape(inputShape);
+    const outputsAreList = isShapeList(outputShape);
+    const nodeIndex = this.inboundNodes.length;
+    const outputShapes = outputsAreList ? outputShape : [outputShape];
+    const outputs = outputShapes.map((shape, i) => new SymbolicTensor(shape, this.dtype, this, nodeIndex, i));
+    this.inboundNodes.push(new Node(this, list, isList, outputs, outputsAreList));
+    return outputsAreList ? outputs : outputs[0]!;
+  }
+
+  /** Throws a ShapeError when symbolic inputs of `shape` cannot fit the shape the layer was built for. */
+  private checkSymbolicShape(shape: SymbolicShape): void {
+    const expected = this.buildInputShape;
+    if (!expected || isShapeList(expected)) return;
+    const mismatch =
+      expected.length !== shape.length ||
+      expected.some((d, i) => i > 0 && d !== null && shape[i] !== null && d !== shape[i]);
+    if (mismatch) {
+      throw new ShapeError(
+        `Layer "${this.name}" (${this.className}) was built for inputs of shape ${formatShape(expected)}, ` +
+          `but is called on a symbolic tensor of shape ${formatShape(shape)}. A shared layer needs inputs of one shape.`,
+      );
+    }
+  }
+
+  /**
+   * Throws a ShapeError when a real input's rank does not suit the layer.
+   * It runs before the first build, which sees only the batch-free shape.
+   */
+  protected checkInputRank(_shape: readonly number[]): void {}
 
   /** Throws a ShapeError when `shape` does not fit the shape the layer was built for. */
   protected checkInputShape(shape: readonly number[]): void {
     const expected = this.buildInputShape;
-    if (!expected) return;
+    if (!expected || isShapeList(expected)) return;
     const mismatch =
       expected.length !== shape.length || expected.some((d, i) => i > 0 && d !== null && d !== shape[i]);
     if (mismatch) {
@@ -146,17 +281,42 @@ export abstract class Layer {
     return variable;
   }
 
-  /** Trainable weights, then non-trainable ones, each in creation order. */
+  /**
+   * Registers a layer that this one owns and calls (an RNN's cell, a
+   * wrapper's inner layer), so its weights count as this layer's. Returns it.
+   */
+  protected trackLayer<T extends Layer>(layer: T): T {
+    if (!this.sublayers.includes(layer)) this.sublayers.push(layer);
+    return layer;
+  }
+
+  /** The layers registered with `trackLayer`, in registration order. */
+  get trackedLayers(): Layer[] {
+    return [...this.sublayers];
+  }
+
+  /**
+   * Own trainable weights, then own non-trainable ones, each in creation
+   * order, then the weights of tracked layers, as Keras 3 orders them.
+   */
   get weights(): Variable[] {
-    return [...this.trainableWeights, ...this.nonTrainableWeights];
+    return [
+      ...this.ownWeights.filter((w) => w.trainable),
+      ...this.ownWeights.filter((w) => !w.trainable),
+      ...this.sublayers.flatMap((l) => l.weights),
+    ];
   }
 
+  /** The trainable weights of `weights`; none when the layer is frozen. */
   get trainableWeights(): Variable[] {
-    return this.trainable ? this.ownWeights.filter((w) => w.trainable) : [];
+    if (!this.trainable) return [];
+    return [...this.ownWeights.filter((w) => w.trainable), ...this.sublayers.flatMap((l) => l.trainableWeights)];
   }
 
+  /** The weights of `weights` that training leaves alone; all of them when the layer is frozen. */
   get nonTrainableWeights(): Variable[] {
-    return this.trainable ? this.ownWeights.filter((w) => !w.trainable) : [...this.ownWeights];
+    if (!this.trainable) return this.weights;
+    return [...this.ownWeights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)];
   }
 
   countParams(): number {
@@ -188,6 +348,13 @@ export abstract class Layer {
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: this.trainable, dtype: serializeDTypePolicy(this.dtype) };
   }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
+  return typeof value;
 }
 
 /**

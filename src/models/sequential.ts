@@ -1,7 +1,7 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { deserialize } from "../layers/index.js";
 import { InputLayer, SymbolicTensor } from "../layers/input.js";
-import { Layer, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
+import { Layer, type LayerShape, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { Model } from "./model.js";
 
@@ -93,7 +93,7 @@ export class Sequential extends Model {
   }
 
   private buildLayers(inputShape: SymbolicShape): void {
-    let shape = inputShape;
+    let shape: LayerShape = inputShape;
     for (const layer of this.stack) {
       if (!layer.built) layer.build(shape);
       shape = layer.computeOutputShape(shape);

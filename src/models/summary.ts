@@ -9,7 +9,7 @@
  */
 
 import { formatShape } from "../errors.js";
-import type { Layer, SymbolicShape } from "../layers/layer.js";
+import { type Layer, type LayerShape, isShapeList } from "../layers/layer.js";
 import { bytesPerElement } from "../tensor/dtype.js";
 import { type TextOutput, getOutput } from "../callbacks/progbar.js";
 import type { Model } from "./model.js";
@@ -81,6 +81,11 @@ function formatCount(count: number): string {
   return count.toLocaleString("en-US");
 }
 
+/** Formats one output shape as `(None, 4)`, and several as a bracketed list of those. */
+function formatLayerShape(shape: LayerShape): string {
+  return isShapeList(shape) ? `[${shape.map((s) => formatShape(s)).join(", ")}]` : formatShape(shape);
+}
+
 function renderRow(cells: string[], widths: number[], vertical: string): string {
   const parts = cells.map((cell, i) => {
     const inner = widths[i]! - 2;
@@ -96,12 +101,12 @@ function renderRule(widths: number[], left: string, fill: string, join: string, 
 
 interface SummaryRow {
   layer: Layer;
-  outputShape: SymbolicShape | null;
+  outputShape: LayerShape | null;
 }
 
 /** Lists each layer with its output shape, or null where the model is not built yet. */
 function layerRows(model: Model): SummaryRow[] {
-  let shape = model.inputShape;
+  let shape: LayerShape | null = model.inputShape;
   return model.layers.map((layer) => {
     if (shape !== null && layer.built) shape = layer.computeOutputShape(shape);
     else shape = null;
@@ -120,7 +125,7 @@ export function printSummary(model: Model, options: SummaryOptions = {}): void {
   const rows = layerRows(model);
   rows.forEach(({ layer, outputShape }, i) => {
     const params = layer.built ? formatCount(layer.countParams()) : "0 (unbuilt)";
-    print(renderRow([`${layer.name} (${layer.className})`, outputShape ? formatShape(outputShape) : "?", params], widths, "│"));
+    print(renderRow([`${layer.name} (${layer.className})`, outputShape ? formatLayerShape(outputShape) : "?", params], widths, "│"));
     if (i < rows.length - 1) print(renderRule(widths, "├", "─", "┼", "┤"));
   });
   print(renderRule(widths, "└", "─", "┴", "┘"));
