@@ -1,5 +1,5 @@
 import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype.js";
-import { sizeOf } from "../tensor/shape.js";
+import { shapesEqual, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 
 /**
@@ -59,7 +59,7 @@ export class Workspace {
     const index = this.cursor;
     const buffer = this.take(dtype, sizeOf(shape), zeroed);
     const cached = this.tensors[index];
-    if (cached !== undefined && cached.data === buffer && sameShape(cached.shape, shape)) return cached;
+    if (cached !== undefined && cached.data === buffer && shapesEqual(cached.shape, shape)) return cached;
     const created = new Tensor(buffer, shape);
     this.tensors[index] = created;
     return created;
@@ -79,12 +79,6 @@ let active: Workspace | null = null;
  */
 export function allocateScratch(dtype: FloatDType, size: number, zeroed = true): FloatArray {
   return active ? active.take(dtype, size, zeroed) : allocateFloat(dtype, size);
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

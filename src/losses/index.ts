@@ -8,6 +8,7 @@
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
 import * as ops from "../ops/index.js";
 import { allocate } from "../tensor/dtype.js";
+import { shapesEqual } from "../tensor/shape.js";
 import { Tensor, cast } from "../tensor/tensor.js";
 import { checkOptionKeys, didYouMean } from "../utils/suggest.js";
 
@@ -79,12 +80,6 @@ export function alignRank(yTrue: Tensor, yPred: Tensor): Tensor {
   return yTrue;
 }
 
-function sameShape(yTrue: Tensor, yPred: Tensor): boolean {
-  if (yTrue.rank !== yPred.rank) return false;
-  for (let i = 0; i < yTrue.rank; i++) if (yTrue.shape[i] !== yPred.shape[i]) return false;
-  return true;
-}
-
 function requireSameShape(yTrue: Tensor, yPred: Tensor, loss: string, hint: string): void {
   if (yTrue.rank !== yPred.rank || yTrue.shape.some((d, i) => d !== yPred.shape[i])) {
     throw new ShapeError(
@@ -107,7 +102,7 @@ export class CategoricalCrossentropy extends Loss {
   }
   perSample(yTrue: Tensor, yPred: Tensor): Tensor {
     // The hints below build arrays, so they are worked out only for mismatched shapes.
-    if (!sameShape(yTrue, yPred)) this.rejectShapes(yTrue, yPred);
+    if (!shapesEqual(yTrue.shape, yPred.shape)) this.rejectShapes(yTrue, yPred);
     return ops.categoricalCrossentropy(asFloat(yTrue, yPred), yPred, EPSILON);
   }
 

@@ -1,6 +1,7 @@
 import { ValueError, formatShape } from "../errors.js";
 import type { Variable } from "../layers/variable.js";
 import type { FloatArray } from "../tensor/dtype.js";
+import { shapesEqual } from "../tensor/shape.js";
 import { Tensor, zeros } from "../tensor/tensor.js";
 import { toSnakeCase, uniqueName } from "../utils/naming.js";
 
@@ -71,7 +72,7 @@ export abstract class Optimizer {
     for (let i = 0; i < gradients.length; i++) {
       const g = gradients[i]!;
       const variable = variables[i]!;
-      if (!sameShape(g.shape, variable.shape)) {
+      if (!shapesEqual(g.shape, variable.shape)) {
         throw new ValueError(
           `Gradient ${i} has shape ${formatShape(g.shape)}, but variable "${variable.path}" has shape ${formatShape(variable.shape)}.`,
         );
@@ -109,10 +110,4 @@ export abstract class Optimizer {
   countParams(): number {
     return this.variables.reduce((total, v) => total + v.value.size, 0);
   }
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -10,7 +10,9 @@ export function sizeOf(shape: Shape): number {
 }
 
 export function shapesEqual(a: readonly (number | null)[], b: readonly (number | null)[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Row-major strides of a shape, in elements. */
