@@ -246,6 +246,22 @@ for (const activation of ACTIVATIONS) {
   }
 }
 
+// Large enough for the packed, multithreaded matrix-multiply path, whose epilogue runs on the last block of k only.
+for (const activation of ACTIVATIONS) {
+  const [m, k, n] = [70, 600, 300];
+  cases.push({
+    name: `denseForward ${activation} on the packed path`,
+    kernel: "denseForward",
+    rtol: 1e-4,
+    atol: 1e-4,
+    run: (backend) => {
+      const out = new Float32Array(m * n);
+      backend.denseForward({ x: f32(m * k, 24), kernel: f32(k * n, 25), bias: f32(n, 26), out, m, k, n, activation });
+      return [out];
+    },
+  });
+}
+
 function probabilities(rows: number, classes: number, seed: number): Float32Array {
   const p = new Float32Array(rows * classes);
   reference.softmax(f32(rows * classes, seed, -3, 3), p, rows, classes);

@@ -103,7 +103,28 @@ const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, s
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
 
-const isF32 = (...arrays: (TypedArray | null)[]): boolean => arrays.every((a) => a === null || a instanceof Float32Array);
+/** True when every argument is a Float32Array or null. Fixed arity, because a rest parameter allocates an array per call. */
+function isF32(
+  a: TypedArray | null,
+  b: TypedArray | null = null,
+  c: TypedArray | null = null,
+  d: TypedArray | null = null,
+  e: TypedArray | null = null,
+  f: TypedArray | null = null,
+  g: TypedArray | null = null,
+  h: TypedArray | null = null,
+): boolean {
+  return (
+    (a === null || a instanceof Float32Array) &&
+    (b === null || b instanceof Float32Array) &&
+    (c === null || c instanceof Float32Array) &&
+    (d === null || d instanceof Float32Array) &&
+    (e === null || e instanceof Float32Array) &&
+    (f === null || f instanceof Float32Array) &&
+    (g === null || g instanceof Float32Array) &&
+    (h === null || h instanceof Float32Array)
+  );
+}
 
 /**
  * Loads the addon from build/Release of the package, or from the file that
