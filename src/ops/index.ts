@@ -4,3 +4,12 @@ export { mean, sum } from "./reduce.js";
 export { reshape } from "./shape.js";
 export { dense, matmul } from "./linalg.js";
 export { binaryCrossentropy, categoricalCrossentropy, dropout, softmax, sparseCategoricalCrossentropy } from "./nn.js";
+export { elu, leakyRelu, maskedSoftmax, prelu, reluWithOptions, softmaxAlong, type ReluOptions } from "./activation.js";
+export { broadcastTo, concatenate, transpose } from "./manipulation.js";
+export {
+  batchNormalization,
+  layerNormalization,
+  type BatchNormalizationOptions,
+  type BatchNormalizationResult,
+  type LayerNormalizationOptions,
+} from "./normalization.js";

@@ -16,6 +16,8 @@ import type { DType, FloatArray, TypedArray } from "../../tensor/dtype.js";
 import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
+import * as normalization from "./normalization.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -266,6 +268,22 @@ export class TypeScriptBackend implements Backend {
       momentum[i] = m;
       variable[i]! += nesterov ? momentumFactor * m - learningRate * g : m;
     }
+  }
+
+  batchNormForward(args: BatchNormForwardArgs): void {
+    normalization.batchNormForward(args);
+  }
+
+  batchNormBackward(args: BatchNormBackwardArgs): void {
+    normalization.batchNormBackward(args);
+  }
+
+  layerNormForward(args: LayerNormForwardArgs): void {
+    normalization.layerNormForward(args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    normalization.layerNormBackward(args);
   }
 }
 
