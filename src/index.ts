@@ -8,7 +8,8 @@
  */
 
 export { Sequential, type SequentialOptions } from "./models/sequential.js";
-export { Model, type CompileOptions, type EvaluateOptions, type FitOptions, type PredictOptions } from "./models/model.js";
+export { Model, type CompileOptions, type EvaluateOptions, type FitOptions, type ModelOptions, type PredictOptions, type PredictOutput } from "./models/model.js";
+export type { ModelData } from "./models/data.js";
 export { Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, SymbolicTensor, Variable } from "./layers/index.js";
 export {
   Add,
