@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ShapeError, ValueError } from "../../src/errors.js";
-import { Add, Concatenate, Input, getMask, setMask } from "../../src/layers/index.js";
+import { Add, Concatenate, Dense, Input, SymbolicTensor, getMask, setMask } from "../../src/layers/index.js";
+import { Model } from "../../src/models/model.js";
 import type { Layer } from "../../src/layers/layer.js";
 import { type Tensor, tensor } from "../../src/tensor/tensor.js";
 import { runMergeLayerTest } from "../helpers/merge-layer-test.js";
@@ -135,5 +136,20 @@ describe("Add", () => {
     assert.deepEqual(getMask(merge(new Add(), [a, b]))?.toArray(), [[1, 0, 1]]);
     const c = tensor([[1, 2, 3]]);
     assert.equal(getMask(merge(new Add(), [a, c])), null);
+  });
+});
+
+describe("merge layers in a functional model", () => {
+  test("Concatenate and Add between two inputs", () => {
+    const a = Input({ shape: [3] });
+    const b = Input({ shape: [3] });
+    const joined = new Concatenate().apply([a, b]) as SymbolicTensor;
+    const summed = new Add().apply([a, b]) as SymbolicTensor;
+    const both = new Concatenate().apply([joined, summed]) as SymbolicTensor;
+    const out = new Dense({ units: 2 }).apply(both);
+    assert.deepEqual(out.shape, [null, 2]);
+    const model = new Model({ inputs: [a, b], outputs: out });
+    const y = model.predict([tensor([[1, 2, 3]]), tensor([[4, 5, 6]])]) as Tensor;
+    assert.deepEqual([...y.shape], [1, 2]);
   });
 });
