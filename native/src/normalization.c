@@ -187,8 +187,11 @@ void k_layer_norm_forward(const float *x, size_t rows, size_t cols, const float 
 int k_layer_norm_backward(const float *x, size_t rows, size_t cols, const float *gamma, const float *mean,
                            const float *inv_std, int rms_scaling, const float *dy, float *dx, float *d_gamma,
                            float *d_beta) {
-  double *sums = (d_gamma || d_beta) ? calloc(2 * (cols > 0 ? cols : 1), sizeof(double)) : NULL;
-  if ((d_gamma || d_beta) && !sums) return 0;
+  double *sums = NULL;
+  if (d_gamma || d_beta) {
+    sums = calloc(2 * (cols > 0 ? cols : 1), sizeof(double));
+    if (!sums) return 0;
+  }
   double *gamma_sums = sums, *beta_sums = sums ? sums + cols : NULL;
   for (size_t r = 0; r < rows; r++) {
     const float *row = x + r * cols, *dy_row = dy + r * cols;

@@ -1,4 +1,4 @@
-/* Float32 batch and layer normalization kernels; see src/backend/backend.ts for the contracts. */
+/* Float32 batch and layer normalization kernels. Their contracts are the matching Backend methods in src/backend/backend.ts. */
 #ifndef STRATUM_NORMALIZATION_H
 #define STRATUM_NORMALIZATION_H
 

@@ -224,18 +224,18 @@ export interface Backend {
   /** One SGD step (optionally with momentum or Nesterov momentum) over a whole variable, in place. */
   sgdUpdate(args: SgdUpdateArgs): void;
 
-  /** Batch normalization over the channel axis of an [outer, channels, inner] array. */
+  /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
   batchNormForward(args: BatchNormForwardArgs): void;
   /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */
   batchNormBackward(args: BatchNormBackwardArgs): void;
-  /** Layer normalization over the columns of a [rows, cols] matrix. */
+  /** Normalizes each row of a [rows, cols] matrix over its columns (layer normalization). */
   layerNormForward(args: LayerNormForwardArgs): void;
   /** Gradients of `layerNormForward` with respect to its input, gamma and beta. */
   layerNormBackward(args: LayerNormBackwardArgs): void;
 }
 
 export interface BatchNormForwardArgs {
-  /** Input, [outer, channels, inner]; statistics are per channel, over the outer and inner axes. */
+  /** Input, [outer, channels, inner]. Statistics are per channel, over the outer and inner axes. */
   x: FloatArray;
   outer: number;
   channels: number;
@@ -280,7 +280,7 @@ export interface BatchNormBackwardArgs {
 }
 
 export interface LayerNormForwardArgs {
-  /** Input, [rows, cols]; each row is normalized over its cols. */
+  /** Input, [rows, cols]. Each row is normalized over its columns. */
   x: FloatArray;
   rows: number;
   cols: number;

@@ -20,7 +20,7 @@ function formatShapes(shapes: readonly SymbolicShape[]): string {
   return shapes.map((s) => formatShape(s)).join(", ");
 }
 
-/** The masks of a merge layer's inputs: those attached to the tensors, else `mask` for the first one. */
+/** Returns the masks of a merge layer's inputs: those attached to the tensors, else `mask` for the first one. */
 function inputMasks(inputs: Tensor | Tensor[], mask: Tensor | null): (Tensor | null)[] {
   const list = Array.isArray(inputs) ? inputs : [inputs];
   const masks = list.map(getMask);
@@ -135,9 +135,9 @@ export class Concatenate extends Merge {
   }
 
   /**
-   * Each input's mask (all ones when it has none) is spread over the input's
-   * last axis, the results are joined along `axis`, and an output step is
-   * kept when any of its elements is.
+   * Joins the input masks: each one (all ones for an input without a mask)
+   * is spread over its input's last axis, the results are joined along
+   * `axis`, and an output step is kept when any of its elements is.
    */
   override computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
     const list = Array.isArray(inputs) ? inputs : [inputs];

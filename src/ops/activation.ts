@@ -8,7 +8,7 @@ import { softmax } from "./nn.js";
 import { reshape } from "./shape.js";
 import { emptyLike, floatData, floatDType } from "./util.js";
 
-/** Applies `f` element-wise; the backward pass multiplies by `df`, which sees the input and the output. */
+/** Applies `f` element-wise. The backward pass multiplies by `df`, which receives the input and the output. */
 function pointwise(
   name: string,
   x: Tensor,
@@ -78,7 +78,10 @@ export function reluWithOptions(x: Tensor, options: ReluOptions): Tensor {
     "relu",
     x,
     (v) => (v > threshold ? Math.min(v, maxValue) : slope * (v - threshold)),
-    (v) => (v > threshold ? (v < maxValue ? 1 : 0) : slope),
+    (v) => {
+      if (v <= threshold) return slope;
+      return v < maxValue ? 1 : 0;
+    },
   );
 }
 
@@ -112,9 +115,10 @@ export function softmaxAlong(x: Tensor, axis: number | readonly number[] = -1): 
 const LARGE_NEGATIVE = -1e9;
 
 /**
- * Softmax where `mask` (broadcast to x with NumPy's rules, 1 keeps and 0
- * masks; values above 0.5 count as 1) removes positions: they are set to a
- * large negative number before the softmax and to 0 after it.
+ * Computes a softmax that leaves out the positions `mask` removes. The mask
+ * broadcasts to x with NumPy's rules, and values above 0.5 keep a position.
+ * Removed positions are set to a large negative number before the softmax
+ * and to 0 after it.
  */
 export function maskedSoftmax(x: Tensor, mask: Tensor, axis: number | readonly number[] = -1): Tensor {
   const dtype = floatDType(x, "softmax");

@@ -30,8 +30,8 @@ function randomInput(shape: readonly number[], generator: RandomGenerator): Tens
 }
 
 /**
- * The checks of `runLayerTest` for weightless layers called on an array of
- * tensors: output shapes (symbolic and real), no weights, a config that
+ * Runs the checks of `runLayerTest` for weightless layers called on an
+ * array of tensors: output shapes (symbolic and real), no weights, a config that
  * survives JSON and `fromConfig` with the same output, and a gradient that
  * reaches every input.
  */

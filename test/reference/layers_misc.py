@@ -1,8 +1,8 @@
 """Compute Keras outputs of the normalization, reshaping, merge and activation layers.
 
 Each case builds one layer, sets fixed weights, calls it on fixed seeded
-inputs (in training mode where the case says so, with a mask where it has
-one) and records the layer's config, its inputs and weights, the output,
+inputs (in training mode where the case sets `training`, with a mask where
+it has one) and records the layer's config, its inputs and weights, the output,
 and the weights after the call. For BatchNormalization in training mode the
 weights after the call hold the updated moving statistics.
 
