@@ -14,6 +14,10 @@ import {
   MaxPooling1D,
   MaxPooling2D,
 } from "./pooling.js";
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from "./activation-layers.js";
+import { Add, Concatenate } from "./merging.js";
+import { BatchNormalization, LayerNormalization } from "./normalization.js";
+import { Permute, RepeatVector, Reshape } from "./reshaping.js";
 
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
@@ -34,6 +38,21 @@ export {
   MaxPooling2D,
   type PoolingOptions,
 } from "./pooling.js";
+export {
+  ELU,
+  type ELUOptions,
+  LeakyReLU,
+  type LeakyReLUOptions,
+  PReLU,
+  type PReLUOptions,
+  ReLU,
+  type ReLUOptions,
+  Softmax,
+  type SoftmaxOptions,
+} from "./activation-layers.js";
+export { Add, Concatenate, type ConcatenateOptions } from "./merging.js";
+export { BatchNormalization, type BatchNormalizationOptions, LayerNormalization, type LayerNormalizationOptions } from "./normalization.js";
+export { Permute, type PermuteOptions, RepeatVector, type RepeatVectorOptions, Reshape, type ReshapeOptions } from "./reshaping.js";
 
 const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {
   Activation: Activation.fromConfig,
@@ -53,6 +72,18 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   GlobalMaxPooling2D: GlobalMaxPooling2D.fromConfig,
   GlobalAveragePooling1D: GlobalAveragePooling1D.fromConfig,
   GlobalAveragePooling2D: GlobalAveragePooling2D.fromConfig,
+  Add: Add.fromConfig,
+  BatchNormalization: BatchNormalization.fromConfig,
+  Concatenate: Concatenate.fromConfig,
+  ELU: ELU.fromConfig,
+  LayerNormalization: LayerNormalization.fromConfig,
+  LeakyReLU: LeakyReLU.fromConfig,
+  PReLU: PReLU.fromConfig,
+  Permute: Permute.fromConfig,
+  ReLU: ReLU.fromConfig,
+  RepeatVector: RepeatVector.fromConfig,
+  Reshape: Reshape.fromConfig,
+  Softmax: Softmax.fromConfig,
 };
 
 /**

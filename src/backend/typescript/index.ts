@@ -21,6 +21,8 @@ import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
+import * as normalization from "./normalization.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -295,6 +297,22 @@ export class TypeScriptBackend implements Backend {
 
   avgPoolBackward(args: PoolBackwardArgs): void {
     conv.avgPoolBackward(args);
+  }
+
+  batchNormForward(args: BatchNormForwardArgs): void {
+    normalization.batchNormForward(args);
+  }
+
+  batchNormBackward(args: BatchNormBackwardArgs): void {
+    normalization.batchNormBackward(args);
+  }
+
+  layerNormForward(args: LayerNormForwardArgs): void {
+    normalization.layerNormForward(args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    normalization.layerNormBackward(args);
   }
 }
 
