@@ -10,6 +10,7 @@
 export { Sequential, type SequentialOptions } from "./models/sequential.js";
 export { Model, type CompileOptions, type EvaluateOptions, type FitOptions, type PredictOptions } from "./models/model.js";
 export { Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, SymbolicTensor, Variable } from "./layers/index.js";
+export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";
 export { setRandomSeed } from "./random.js";

@@ -4,3 +4,5 @@ export { mean, sum } from "./reduce.js";
 export { reshape } from "./shape.js";
 export { dense, matmul } from "./linalg.js";
 export { binaryCrossentropy, categoricalCrossentropy, dropout, softmax, sparseCategoricalCrossentropy } from "./nn.js";
+export { concatLastAxis, gatherTableRows, readIndices, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
+export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";
