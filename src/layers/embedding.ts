@@ -47,7 +47,8 @@ export class Embedding extends Layer {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError("Embedding needs an options object such as { inputDim: 1000, outputDim: 64 }.");
     }
-    super(options, EMBEDDING_OPTIONS);
+    // `inputDim` is the vocabulary size here, not the base layers' shorthand for `inputShape`.
+    super({ ...options, inputDim: undefined }, EMBEDDING_OPTIONS);
     this.inputDim = checkPositiveInteger(options.inputDim, "inputDim", `"${this.name}"`);
     this.outputDim = checkPositiveInteger(options.outputDim, "outputDim", `"${this.name}"`);
     this.embeddingsInitializer = initializers.get(options.embeddingsInitializer ?? "uniform", "embeddingsInitializer");

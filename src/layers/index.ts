@@ -25,7 +25,8 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   Dropout: Dropout.fromConfig,
   Flatten: Flatten.fromConfig,
   InputLayer: InputLayer.fromConfig,
-  Bidirectional: Bidirectional.fromConfig,
+  // A function, because bidirectional.ts imports this module to rebuild its inner layers.
+  Bidirectional: (config) => Bidirectional.fromConfig(config),
   Embedding: Embedding.fromConfig,
   GRU: GRU.fromConfig,
   GRUCell: GRUCell.fromConfig,

@@ -190,11 +190,14 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
         delete cellConfig[key];
       }
     }
-    // Keras puts activity_regularizer between the bias regularizer and the constraints.
+    // Keras's layer configs put activity_regularizer between the bias regularizer and the constraints,
+    // and LSTM's unit_forget_bias after the initializers (the cell writes it before them).
     const ordered: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(cellConfig)) {
+      if (key === "unit_forget_bias") continue;
       if (key === "kernel_constraint") ordered["activity_regularizer"] = null;
       ordered[key] = value;
+      if (key === "bias_initializer" && "unit_forget_bias" in cellConfig) ordered["unit_forget_bias"] = cellConfig["unit_forget_bias"];
     }
     return {
       ...super.getConfig(),
