@@ -134,7 +134,7 @@ export function recurrentScan(
   const out = emptyLike(dtype, [batch, steps + stateTotal, units]);
   scan.forward(
     projected.data as FloatArray,
-    splitGates(recurrentKernel.data as FloatArray, dtype, units, gates),
+    recurrentKernel.data as FloatArray,
     recurrentBias ? (recurrentBias.data as FloatArray) : null,
     initialStates.map((s) => s.data as FloatArray),
     out.data as FloatArray,
@@ -169,16 +169,32 @@ function splitGates(kernel: FloatArray, dtype: FloatDType, units: number, gates:
   return blocks;
 }
 
-/** Forward and backward passes of one `recurrentScan` call, with the values the backward pass reuses. */
+/**
+ * Forward and backward passes of one `recurrentScan` call, with the values
+ * the backward pass reuses.
+ *
+ * Recurrent products are laid out [batch, gates · units]. Without recurrent
+ * dropout (and except for a GRU with resetAfter false) a step takes one
+ * matmul h · recurrentKernel forward and one dz · recurrentKernelᵀ backward,
+ * and the kernel's gradient is one matmul over all steps at the end.
+ * Otherwise each gate multiplies its own input by its own [units, units]
+ * block of the kernel.
+ */
 class Scan {
   private readonly gates: number;
+  private readonly width: number;
   private readonly size: number;
-  /** States before each step and after the last: `states[k][s]` is state k before step s. */
-  private readonly states: FloatArray[][] = [];
+  /** True when all gates share one recurrent matmul per step (see the class comment). */
+  private readonly fused: boolean;
+  /** h before each step and after the last, [steps + 1, batch, units]. */
+  private hHistory: FloatArray;
+  /** c likewise, for LSTM only. */
+  private cHistory: FloatArray | null = null;
   /** Activated gate values per step, [batch, gates · units]. */
   private readonly gateValues: FloatArray[] = [];
   /** Per step: LSTM act(c), GRU (resetAfter) the recurrent h-gate product, GRU (not resetAfter) r ⊙ h. */
   private readonly extra: FloatArray[] = [];
+  private kernel: FloatArray;
   private kernelBlocks: FloatArray[] = [];
 
   constructor(
@@ -193,7 +209,11 @@ class Scan {
     private readonly recurrentMasks: FloatArray[] | null,
   ) {
     this.gates = gateCount(kind);
+    this.width = this.gates * units;
     this.size = batch * units;
+    this.fused = recurrentMasks === null && !(kind === "gru" && !resetAfter);
+    this.hHistory = allocateFloat(dtype, 0);
+    this.kernel = this.hHistory;
   }
 
   private buffer(): FloatArray {
@@ -206,6 +226,10 @@ class Scan {
 
   private keep(b: number, t: number): boolean {
     return this.mask === null || this.mask[b * this.steps + t] !== 0;
+  }
+
+  private stateAt(history: FloatArray, s: number): FloatArray {
+    return history.subarray(s * this.size, (s + 1) * this.size);
   }
 
   /** The previous output as gate `g` sees it: multiplied by its recurrent dropout mask, if any. */
@@ -224,36 +248,59 @@ class Scan {
     return Array.from({ length: this.gates }, (_, g) => g);
   }
 
+  /** Copies a [batch, units] block into columns of gate `g` of a [batch, gates · units] array. */
+  private scatterGate(block: FloatArray, target: FloatArray, g: number): void {
+    const { batch, units, width } = this;
+    for (let b = 0; b < batch; b++) target.set(block.subarray(b * units, (b + 1) * units), b * width + g * units);
+  }
+
+  /** Copies the columns of gate `g` of a [batch, gates · units] array into a [batch, units] block. */
+  private gatherGate(source: FloatArray, block: FloatArray, g: number): void {
+    const { batch, units, width } = this;
+    for (let b = 0; b < batch; b++) block.set(source.subarray(b * width + g * units, b * width + (g + 1) * units), b * units);
+  }
+
   forward(
     projected: FloatArray,
-    kernelBlocks: FloatArray[],
+    kernel: FloatArray,
     recurrentBias: FloatArray | null,
     initialStates: FloatArray[],
     out: FloatArray,
   ): void {
-    const { batch, steps, units, gates, kind } = this;
+    const { batch, steps, units, width, kind, size } = this;
     const backend = getBackend();
     const act = this.options.activation;
     const gateAct = this.options.recurrentActivation;
     const zeroOutput = this.options.zeroOutputForMask ?? false;
-    const width = gates * units;
     const stateTotal = initialStates.length;
     const outSteps = steps + stateTotal;
-    this.kernelBlocks = kernelBlocks;
-    for (let k = 0; k < stateTotal; k++) this.states.push([copyArray(this.dtype, initialStates[k]!)]);
-    const products = Array.from({ length: gates }, () => this.buffer());
+    this.kernel = kernel;
+    if (!this.fused) this.kernelBlocks = splitGates(kernel, this.dtype, units, this.gates);
+    this.hHistory = allocateFloat(this.dtype, (steps + 1) * size);
+    this.hHistory.set(initialStates[0]!);
+    if (kind === "lstm") {
+      this.cHistory = allocateFloat(this.dtype, (steps + 1) * size);
+      this.cHistory.set(initialStates[1]!);
+    }
+    const products = allocateFloat(this.dtype, batch * width);
+    const block = this.buffer();
 
     for (let s = 0; s < steps; s++) {
       const t = this.timeIndex(s);
-      const hPrev = this.states[0]![s]!;
-      const cPrev = kind === "lstm" ? this.states[1]![s]! : null;
-      for (const g of this.standardGates()) {
-        backend.matmul(this.gateInput(hPrev, g), kernelBlocks[g]!, products[g]!, batch, units, units, false, false);
+      const hPrev = this.stateAt(this.hHistory, s);
+      const hNew = this.stateAt(this.hHistory, s + 1);
+      const cPrev = this.cHistory ? this.stateAt(this.cHistory, s) : null;
+      const cNew = this.cHistory ? this.stateAt(this.cHistory, s + 1) : null;
+      if (this.fused) {
+        backend.matmul(hPrev, kernel, products, batch, units, width, false, false);
+      } else {
+        for (const g of this.standardGates()) {
+          backend.matmul(this.gateInput(hPrev, g), this.kernelBlocks[g]!, block, batch, units, units, false, false);
+          this.scatterGate(block, products, g);
+        }
       }
       const gateValues = allocateFloat(this.dtype, batch * width);
       const extra = kind === "simple_rnn" ? null : this.buffer();
-      const hNew = this.buffer();
-      const cNew = kind === "lstm" ? this.buffer() : null;
 
       if (kind === "gru" && !this.resetAfter) {
         // z and r first, then the h gate's product (r ⊙ h) · kernel block.
@@ -261,84 +308,83 @@ class Scan {
         const hInput = this.gateInput(hPrev, 2);
         for (let b = 0; b < batch; b++) {
           const x = (b * steps + t) * width;
+          const row = b * width;
           for (let j = 0; j < units; j++) {
             const bj = b * units + j;
-            const z = activate(gateAct, projected[x + j]! + products[0]![bj]!);
-            const r = activate(gateAct, projected[x + units + j]! + products[1]![bj]!);
-            gateValues[b * width + j] = z;
-            gateValues[b * width + units + j] = r;
+            const z = activate(gateAct, projected[x + j]! + products[row + j]!);
+            const r = activate(gateAct, projected[x + units + j]! + products[row + units + j]!);
+            gateValues[row + j] = z;
+            gateValues[row + units + j] = r;
             gated[bj] = r * hInput[bj]!;
           }
         }
-        backend.matmul(gated, kernelBlocks[2]!, products[2]!, batch, units, units, false, false);
+        backend.matmul(gated, this.kernelBlocks[2]!, block, batch, units, units, false, false);
+        this.scatterGate(block, products, 2);
       }
 
       for (let b = 0; b < batch; b++) {
         const x = (b * steps + t) * width;
-        const gv = b * width;
+        const row = b * width;
         for (let j = 0; j < units; j++) {
           const bj = b * units + j;
           if (kind === "simple_rnn") {
-            const y = activate(act, projected[x + j]! + products[0]![bj]!);
-            gateValues[gv + j] = y;
+            const y = activate(act, projected[x + j]! + products[row + j]!);
+            gateValues[row + j] = y;
             hNew[bj] = y;
           } else if (kind === "lstm") {
-            const i = activate(gateAct, projected[x + j]! + products[0]![bj]!);
-            const f = activate(gateAct, projected[x + units + j]! + products[1]![bj]!);
-            const g = activate(act, projected[x + 2 * units + j]! + products[2]![bj]!);
-            const o = activate(gateAct, projected[x + 3 * units + j]! + products[3]![bj]!);
+            const i = activate(gateAct, projected[x + j]! + products[row + j]!);
+            const f = activate(gateAct, projected[x + units + j]! + products[row + units + j]!);
+            const g = activate(act, projected[x + 2 * units + j]! + products[row + 2 * units + j]!);
+            const o = activate(gateAct, projected[x + 3 * units + j]! + products[row + 3 * units + j]!);
             const c = f * cPrev![bj]! + i * g;
             const ac = activate(act, c);
-            gateValues[gv + j] = i;
-            gateValues[gv + units + j] = f;
-            gateValues[gv + 2 * units + j] = g;
-            gateValues[gv + 3 * units + j] = o;
+            gateValues[row + j] = i;
+            gateValues[row + units + j] = f;
+            gateValues[row + 2 * units + j] = g;
+            gateValues[row + 3 * units + j] = o;
             extra![bj] = ac;
             cNew![bj] = c;
             hNew[bj] = o * ac;
           } else if (this.resetAfter) {
-            const bias = (offset: number): number => (recurrentBias ? recurrentBias[offset + j]! : 0);
-            const innerZ = products[0]![bj]! + bias(0);
-            const innerR = products[1]![bj]! + bias(units);
-            const innerH = products[2]![bj]! + bias(2 * units);
+            const innerZ = products[row + j]! + (recurrentBias ? recurrentBias[j]! : 0);
+            const innerR = products[row + units + j]! + (recurrentBias ? recurrentBias[units + j]! : 0);
+            const innerH = products[row + 2 * units + j]! + (recurrentBias ? recurrentBias[2 * units + j]! : 0);
             const z = activate(gateAct, projected[x + j]! + innerZ);
             const r = activate(gateAct, projected[x + units + j]! + innerR);
             const hh = activate(act, projected[x + 2 * units + j]! + r * innerH);
-            gateValues[gv + j] = z;
-            gateValues[gv + units + j] = r;
-            gateValues[gv + 2 * units + j] = hh;
+            gateValues[row + j] = z;
+            gateValues[row + units + j] = r;
+            gateValues[row + 2 * units + j] = hh;
             extra![bj] = innerH;
             hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
           } else {
-            const z = gateValues[gv + j]!;
-            const hh = activate(act, projected[x + 2 * units + j]! + products[2]![bj]!);
-            gateValues[gv + 2 * units + j] = hh;
+            const z = gateValues[row + j]!;
+            const hh = activate(act, projected[x + 2 * units + j]! + products[row + 2 * units + j]!);
+            gateValues[row + 2 * units + j] = hh;
             hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
           }
         }
         const kept = this.keep(b, t);
-        const row = (b * outSteps + s) * units;
+        const outRow = (b * outSteps + s) * units;
         for (let j = 0; j < units; j++) {
           const bj = b * units + j;
           if (!kept) {
             hNew[bj] = hPrev[bj]!;
             if (cNew) cNew[bj] = cPrev![bj]!;
-            out[row + j] = zeroOutput ? 0 : hPrev[bj]!;
+            out[outRow + j] = zeroOutput ? 0 : hPrev[bj]!;
           } else {
-            out[row + j] = hNew[bj]!;
+            out[outRow + j] = hNew[bj]!;
           }
         }
       }
       this.gateValues.push(gateValues);
       if (extra) this.extra.push(extra);
-      this.states[0]!.push(hNew);
-      if (cNew) this.states[1]!.push(cNew);
     }
 
-    for (let k = 0; k < stateTotal; k++) {
-      const final = this.states[k]![steps]!;
+    const finals = [this.stateAt(this.hHistory, steps), ...(this.cHistory ? [this.stateAt(this.cHistory, steps)] : [])];
+    finals.forEach((final, k) => {
       for (let b = 0; b < batch; b++) out.set(final.subarray(b * units, (b + 1) * units), (b * outSteps + steps + k) * units);
-    }
+    });
   }
 
   backward(
@@ -348,16 +394,19 @@ class Scan {
     dRecurrentBias: FloatArray | null,
     dInitialStates: FloatArray[],
   ): void {
-    const { batch, steps, units, gates, kind } = this;
+    const { batch, steps, units, width, kind, size } = this;
     const backend = getBackend();
     const act = this.options.activation;
     const gateAct = this.options.recurrentActivation;
     const zeroOutput = this.options.zeroOutputForMask ?? false;
-    const width = gates * units;
     const stateTotal = dInitialStates.length;
     const outSteps = steps + stateTotal;
-    const kernelGradients = Array.from({ length: gates }, () => allocateFloat(this.dtype, units * units));
-    const productGradients = Array.from({ length: gates }, () => this.buffer());
+    // Gradients of the recurrent products of every step, [steps, batch, gates · units], for the fused kernel gradient.
+    const allProductGradients = this.fused ? allocateFloat(this.dtype, steps * batch * width) : null;
+    const kernelGradients = this.fused ? [] : Array.from({ length: this.gates }, () => allocateFloat(this.dtype, units * units));
+    const stepProductGradients = this.fused ? null : allocateFloat(this.dtype, batch * width);
+    const block = this.buffer();
+    const blockInput = this.buffer();
 
     // Gradients flowing into the states after the current step, starting from the final states' gradients.
     let dH = this.buffer();
@@ -369,22 +418,28 @@ class Scan {
 
     for (let s = steps - 1; s >= 0; s--) {
       const t = this.timeIndex(s);
-      const hPrev = this.states[0]![s]!;
-      const cPrev = kind === "lstm" ? this.states[1]![s]! : null;
+      const hPrev = this.stateAt(this.hHistory, s);
+      const cPrev = this.cHistory ? this.stateAt(this.cHistory, s) : null;
       const gateValues = this.gateValues[s]!;
       const extra = kind === "simple_rnn" ? null : this.extra[s]!;
       const dHPrev = this.buffer();
       const dCPrev = kind === "lstm" ? this.buffer() : null;
-      for (const p of productGradients) p.fill(0);
+      let productGradients: FloatArray;
+      if (allProductGradients) {
+        productGradients = allProductGradients.subarray(s * batch * width, (s + 1) * batch * width);
+      } else {
+        productGradients = stepProductGradients!;
+        productGradients.fill(0);
+      }
 
       for (let b = 0; b < batch; b++) {
         const kept = this.keep(b, t);
         const x = (b * steps + t) * width;
-        const gv = b * width;
-        const row = (b * outSteps + s) * units;
+        const row = b * width;
+        const outRow = (b * outSteps + s) * units;
         for (let j = 0; j < units; j++) {
           const bj = b * units + j;
-          const dOut = dy[row + j]!;
+          const dOut = dy[outRow + j]!;
           if (!kept) {
             dHPrev[bj] = dH[bj]! + (zeroOutput ? 0 : dOut);
             if (dCPrev) dCPrev[bj] = dC![bj]!;
@@ -392,44 +447,46 @@ class Scan {
           }
           const dh = dH[bj]! + dOut;
           if (kind === "simple_rnn") {
-            const da = dh * derivative(act, gateValues[gv + j]!);
+            const da = dh * derivative(act, gateValues[row + j]!);
             dProjected[x + j] = da;
-            productGradients[0]![bj] = da;
+            productGradients[row + j] = da;
           } else if (kind === "lstm") {
-            const i = gateValues[gv + j]!;
-            const f = gateValues[gv + units + j]!;
-            const g = gateValues[gv + 2 * units + j]!;
-            const o = gateValues[gv + 3 * units + j]!;
+            const i = gateValues[row + j]!;
+            const f = gateValues[row + units + j]!;
+            const g = gateValues[row + 2 * units + j]!;
+            const o = gateValues[row + 3 * units + j]!;
             const ac = extra![bj]!;
             const dc = dC![bj]! + dh * o * derivative(act, ac);
-            const dPre = [
-              dc * g * derivative(gateAct, i),
-              dc * cPrev![bj]! * derivative(gateAct, f),
-              dc * i * derivative(act, g),
-              dh * ac * derivative(gateAct, o),
-            ];
-            for (let k = 0; k < 4; k++) {
-              dProjected[x + k * units + j] = dPre[k]!;
-              productGradients[k]![bj] = dPre[k]!;
-            }
+            const dI = dc * g * derivative(gateAct, i);
+            const dF = dc * cPrev![bj]! * derivative(gateAct, f);
+            const dG = dc * i * derivative(act, g);
+            const dO = dh * ac * derivative(gateAct, o);
+            dProjected[x + j] = dI;
+            dProjected[x + units + j] = dF;
+            dProjected[x + 2 * units + j] = dG;
+            dProjected[x + 3 * units + j] = dO;
+            productGradients[row + j] = dI;
+            productGradients[row + units + j] = dF;
+            productGradients[row + 2 * units + j] = dG;
+            productGradients[row + 3 * units + j] = dO;
             dCPrev![bj] = dc * f;
           } else {
-            const z = gateValues[gv + j]!;
-            const hh = gateValues[gv + 2 * units + j]!;
+            const z = gateValues[row + j]!;
+            const hh = gateValues[row + 2 * units + j]!;
             const dPreZ = dh * (hPrev[bj]! - hh) * derivative(gateAct, z);
             const dPreH = dh * (1 - z) * derivative(act, hh);
             dHPrev[bj] = dh * z;
             dProjected[x + j] = dPreZ;
             dProjected[x + 2 * units + j] = dPreH;
-            productGradients[0]![bj] = dPreZ;
+            productGradients[row + j] = dPreZ;
             if (this.resetAfter) {
-              const r = gateValues[gv + units + j]!;
+              const r = gateValues[row + units + j]!;
               const dPreR = dPreH * extra![bj]! * derivative(gateAct, r);
               dProjected[x + units + j] = dPreR;
-              productGradients[1]![bj] = dPreR;
-              productGradients[2]![bj] = dPreH * r;
+              productGradients[row + units + j] = dPreR;
+              productGradients[row + 2 * units + j] = dPreH * r;
             } else {
-              productGradients[2]![bj] = dPreH;
+              productGradients[row + 2 * units + j] = dPreH;
             }
           }
         }
@@ -439,39 +496,40 @@ class Scan {
         // The h gate's product is (r ⊙ h') · block, with h' the masked previous output.
         const gated = extra!;
         const hInput = this.gateInput(hPrev, 2);
-        backend.matmul(gated, productGradients[2]!, kernelGradients[2]!, units, batch, units, true, false, true);
+        this.gatherGate(productGradients, block, 2);
+        backend.matmul(gated, block, kernelGradients[2]!, units, batch, units, true, false, true);
         const dGated = this.buffer();
-        backend.matmul(productGradients[2]!, this.kernelBlocks[2]!, dGated, batch, units, units, false, true);
+        backend.matmul(block, this.kernelBlocks[2]!, dGated, batch, units, units, false, true);
         const rMask = this.recurrentMasks ? this.recurrentMasks[2]! : null;
         for (let b = 0; b < batch; b++) {
           if (!this.keep(b, t)) continue;
           const x = (b * steps + t) * width;
-          const gv = b * width;
+          const row = b * width;
           for (let j = 0; j < units; j++) {
             const bj = b * units + j;
-            const r = gateValues[gv + units + j]!;
+            const r = gateValues[row + units + j]!;
             const dPreR = dGated[bj]! * hInput[bj]! * derivative(gateAct, r);
             dProjected[x + units + j] = dPreR;
-            productGradients[1]![bj] = dPreR;
+            productGradients[row + units + j] = dPreR;
             dHPrev[bj]! += dGated[bj]! * r * (rMask ? rMask[bj]! : 1);
           }
         }
       }
 
-      for (const g of this.standardGates()) {
-        const input = this.gateInput(hPrev, g);
-        backend.matmul(input, productGradients[g]!, kernelGradients[g]!, units, batch, units, true, false, true);
-        const dInput = this.buffer();
-        backend.matmul(productGradients[g]!, this.kernelBlocks[g]!, dInput, batch, units, units, false, true);
-        const m = this.recurrentMasks ? this.recurrentMasks[g]! : null;
-        for (let i = 0; i < this.size; i++) dHPrev[i]! += dInput[i]! * (m ? m[i]! : 1);
+      if (this.fused) {
+        backend.matmul(productGradients, this.kernel, dHPrev, batch, width, units, false, true, true);
+      } else {
+        for (const g of this.standardGates()) {
+          this.gatherGate(productGradients, block, g);
+          backend.matmul(this.gateInput(hPrev, g), block, kernelGradients[g]!, units, batch, units, true, false, true);
+          backend.matmul(block, this.kernelBlocks[g]!, blockInput, batch, units, units, false, true);
+          const m = this.recurrentMasks ? this.recurrentMasks[g]! : null;
+          for (let i = 0; i < size; i++) dHPrev[i]! += blockInput[i]! * (m ? m[i]! : 1);
+        }
       }
       if (dRecurrentBias) {
-        for (let g = 0; g < gates; g++) {
-          const p = productGradients[g]!;
-          for (let b = 0; b < batch; b++) {
-            for (let j = 0; j < units; j++) dRecurrentBias[g * units + j]! += p[b * units + j]!;
-          }
+        for (let b = 0; b < batch; b++) {
+          for (let k = 0; k < width; k++) dRecurrentBias[k]! += productGradients[b * width + k]!;
         }
       }
       dH = dHPrev;
@@ -480,17 +538,14 @@ class Scan {
 
     dInitialStates[0]!.set(dH);
     if (dC) dInitialStates[1]!.set(dC);
-    for (let g = 0; g < gates; g++) {
-      const block = kernelGradients[g]!;
-      for (let r = 0; r < units; r++) {
-        dKernel.set(block.subarray(r * units, (r + 1) * units), r * width + g * units);
+    if (allProductGradients) {
+      // Σ over steps of h_prevᵀ · dProducts, as one [units, steps · batch] × [steps · batch, width] product.
+      backend.matmul(this.hHistory.subarray(0, steps * size), allProductGradients, dKernel, units, steps * batch, width, true, false);
+    } else {
+      for (let g = 0; g < this.gates; g++) {
+        const gradient = kernelGradients[g]!;
+        for (let r = 0; r < units; r++) dKernel.set(gradient.subarray(r * units, (r + 1) * units), r * width + g * units);
       }
     }
   }
-}
-
-function copyArray(dtype: FloatDType, values: FloatArray): FloatArray {
-  const copy = allocateFloat(dtype, values.length);
-  copy.set(values);
-  return copy;
 }
