@@ -7,7 +7,8 @@
         "native/src/cpu.c",
         "native/src/gemm.c",
         "native/src/kernels.c",
-        "native/src/threadpool.c"
+        "native/src/threadpool.c",
+        "native/src/recurrent.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2", "-O0"],

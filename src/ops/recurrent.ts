@@ -269,9 +269,6 @@ class Scan {
   ): void {
     const { batch, steps, units, width, kind, size } = this;
     const backend = getBackend();
-    const act = this.options.activation;
-    const gateAct = this.options.recurrentActivation;
-    const zeroOutput = this.options.zeroOutputForMask ?? false;
     const stateTotal = initialStates.length;
     const outSteps = steps + stateTotal;
     this.kernel = kernel;
@@ -284,6 +281,7 @@ class Scan {
     }
     const products = allocateFloat(this.dtype, batch * width);
     const block = this.buffer();
+    const stepOutput = this.buffer();
 
     for (let s = 0; s < steps; s++) {
       const t = this.timeIndex(s);
@@ -303,80 +301,31 @@ class Scan {
       const extra = kind === "simple_rnn" ? null : this.buffer();
 
       if (kind === "gru" && !this.resetAfter) {
-        // z and r first, then the h gate's product (r ⊙ h) · kernel block.
-        const gated = extra!;
-        const hInput = this.gateInput(hPrev, 2);
-        for (let b = 0; b < batch; b++) {
-          const x = (b * steps + t) * width;
-          const row = b * width;
-          for (let j = 0; j < units; j++) {
-            const bj = b * units + j;
-            const z = activate(gateAct, projected[x + j]! + products[row + j]!);
-            const r = activate(gateAct, projected[x + units + j]! + products[row + units + j]!);
-            gateValues[row + j] = z;
-            gateValues[row + units + j] = r;
-            gated[bj] = r * hInput[bj]!;
-          }
-        }
-        backend.matmul(gated, this.kernelBlocks[2]!, block, batch, units, units, false, false);
-        this.scatterGate(block, products, 2);
+        this.resetBeforeForward(t, projected, products, block, hPrev, gateValues, extra!, hNew, stepOutput);
+      } else {
+        backend.recurrentGatesForward({
+          kind,
+          activation: this.options.activation,
+          recurrentActivation: this.options.recurrentActivation,
+          batch,
+          units,
+          steps,
+          step: t,
+          projected,
+          products,
+          recurrentBias,
+          mask: this.mask,
+          zeroOutput: this.options.zeroOutputForMask ?? false,
+          hPrev,
+          cPrev,
+          gateValues,
+          extra,
+          hNew,
+          cNew,
+          output: stepOutput,
+        });
       }
-
-      for (let b = 0; b < batch; b++) {
-        const x = (b * steps + t) * width;
-        const row = b * width;
-        for (let j = 0; j < units; j++) {
-          const bj = b * units + j;
-          if (kind === "simple_rnn") {
-            const y = activate(act, projected[x + j]! + products[row + j]!);
-            gateValues[row + j] = y;
-            hNew[bj] = y;
-          } else if (kind === "lstm") {
-            const i = activate(gateAct, projected[x + j]! + products[row + j]!);
-            const f = activate(gateAct, projected[x + units + j]! + products[row + units + j]!);
-            const g = activate(act, projected[x + 2 * units + j]! + products[row + 2 * units + j]!);
-            const o = activate(gateAct, projected[x + 3 * units + j]! + products[row + 3 * units + j]!);
-            const c = f * cPrev![bj]! + i * g;
-            const ac = activate(act, c);
-            gateValues[row + j] = i;
-            gateValues[row + units + j] = f;
-            gateValues[row + 2 * units + j] = g;
-            gateValues[row + 3 * units + j] = o;
-            extra![bj] = ac;
-            cNew![bj] = c;
-            hNew[bj] = o * ac;
-          } else if (this.resetAfter) {
-            const innerZ = products[row + j]! + (recurrentBias ? recurrentBias[j]! : 0);
-            const innerR = products[row + units + j]! + (recurrentBias ? recurrentBias[units + j]! : 0);
-            const innerH = products[row + 2 * units + j]! + (recurrentBias ? recurrentBias[2 * units + j]! : 0);
-            const z = activate(gateAct, projected[x + j]! + innerZ);
-            const r = activate(gateAct, projected[x + units + j]! + innerR);
-            const hh = activate(act, projected[x + 2 * units + j]! + r * innerH);
-            gateValues[row + j] = z;
-            gateValues[row + units + j] = r;
-            gateValues[row + 2 * units + j] = hh;
-            extra![bj] = innerH;
-            hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
-          } else {
-            const z = gateValues[row + j]!;
-            const hh = activate(act, projected[x + 2 * units + j]! + products[row + 2 * units + j]!);
-            gateValues[row + 2 * units + j] = hh;
-            hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
-          }
-        }
-        const kept = this.keep(b, t);
-        const outRow = (b * outSteps + s) * units;
-        for (let j = 0; j < units; j++) {
-          const bj = b * units + j;
-          if (!kept) {
-            hNew[bj] = hPrev[bj]!;
-            if (cNew) cNew[bj] = cPrev![bj]!;
-            out[outRow + j] = zeroOutput ? 0 : hPrev[bj]!;
-          } else {
-            out[outRow + j] = hNew[bj]!;
-          }
-        }
-      }
+      for (let b = 0; b < batch; b++) out.set(stepOutput.subarray(b * units, (b + 1) * units), (b * outSteps + s) * units);
       this.gateValues.push(gateValues);
       if (extra) this.extra.push(extra);
     }
@@ -385,6 +334,123 @@ class Scan {
     finals.forEach((final, k) => {
       for (let b = 0; b < batch; b++) out.set(final.subarray(b * units, (b + 1) * units), (b * outSteps + steps + k) * units);
     });
+  }
+
+  /** Gates of one step of a GRU with resetAfter false: z and r, then the h gate's product (r ⊙ h') · block. */
+  private resetBeforeForward(
+    t: number,
+    projected: FloatArray,
+    products: FloatArray,
+    block: FloatArray,
+    hPrev: FloatArray,
+    gateValues: FloatArray,
+    gated: FloatArray,
+    hNew: FloatArray,
+    stepOutput: FloatArray,
+  ): void {
+    const { batch, steps, units, width } = this;
+    const act = this.options.activation;
+    const gateAct = this.options.recurrentActivation;
+    const hInput = this.gateInput(hPrev, 2);
+    for (let b = 0; b < batch; b++) {
+      const x = (b * steps + t) * width;
+      const row = b * width;
+      for (let j = 0; j < units; j++) {
+        const bj = b * units + j;
+        const z = activate(gateAct, projected[x + j]! + products[row + j]!);
+        const r = activate(gateAct, projected[x + units + j]! + products[row + units + j]!);
+        gateValues[row + j] = z;
+        gateValues[row + units + j] = r;
+        gated[bj] = r * hInput[bj]!;
+      }
+    }
+    getBackend().matmul(gated, this.kernelBlocks[2]!, block, batch, units, units, false, false);
+    for (let b = 0; b < batch; b++) {
+      const x = (b * steps + t) * width;
+      const row = b * width;
+      const kept = this.keep(b, t);
+      for (let j = 0; j < units; j++) {
+        const bj = b * units + j;
+        const z = gateValues[row + j]!;
+        const hh = activate(act, projected[x + 2 * units + j]! + block[bj]!);
+        gateValues[row + 2 * units + j] = hh;
+        if (kept) {
+          hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
+          stepOutput[bj] = hNew[bj]!;
+        } else {
+          hNew[bj] = hPrev[bj]!;
+          stepOutput[bj] = this.options.zeroOutputForMask ? 0 : hPrev[bj]!;
+        }
+      }
+    }
+  }
+
+  /**
+   * Backpropagation through one step of a GRU with resetAfter false. It
+   * writes the gradients of the z and r products into `productGradients`,
+   * which the caller multiplies through the kernel, and handles the h gate's
+   * own product here.
+   */
+  private resetBeforeBackward(
+    t: number,
+    hPrev: FloatArray,
+    gateValues: FloatArray,
+    gated: FloatArray,
+    dOutput: FloatArray,
+    dH: FloatArray,
+    dProjected: FloatArray,
+    productGradients: FloatArray,
+    dHPrev: FloatArray,
+    hGateKernelGradient: FloatArray,
+    block: FloatArray,
+  ): void {
+    const { batch, steps, units, width } = this;
+    const backend = getBackend();
+    const act = this.options.activation;
+    const gateAct = this.options.recurrentActivation;
+    const zeroOutput = this.options.zeroOutputForMask ?? false;
+    for (let b = 0; b < batch; b++) {
+      const kept = this.keep(b, t);
+      const x = (b * steps + t) * width;
+      const row = b * width;
+      for (let j = 0; j < units; j++) {
+        const bj = b * units + j;
+        if (!kept) {
+          dHPrev[bj] = dH[bj]! + (zeroOutput ? 0 : dOutput[bj]!);
+          continue;
+        }
+        const dh = dH[bj]! + dOutput[bj]!;
+        const z = gateValues[row + j]!;
+        const hh = gateValues[row + 2 * units + j]!;
+        const dPreZ = dh * (hPrev[bj]! - hh) * derivative(gateAct, z);
+        const dPreH = dh * (1 - z) * derivative(act, hh);
+        dHPrev[bj] = dh * z;
+        dProjected[x + j] = dPreZ;
+        dProjected[x + 2 * units + j] = dPreH;
+        productGradients[row + j] = dPreZ;
+        productGradients[row + 2 * units + j] = dPreH;
+      }
+    }
+    // The h gate's product is (r ⊙ h') · block, with h' the masked previous output.
+    const hInput = this.gateInput(hPrev, 2);
+    this.gatherGate(productGradients, block, 2);
+    backend.matmul(gated, block, hGateKernelGradient, units, batch, units, true, false, true);
+    const dGated = this.buffer();
+    backend.matmul(block, this.kernelBlocks[2]!, dGated, batch, units, units, false, true);
+    const rMask = this.recurrentMasks ? this.recurrentMasks[2]! : null;
+    for (let b = 0; b < batch; b++) {
+      if (!this.keep(b, t)) continue;
+      const x = (b * steps + t) * width;
+      const row = b * width;
+      for (let j = 0; j < units; j++) {
+        const bj = b * units + j;
+        const r = gateValues[row + units + j]!;
+        const dPreR = dGated[bj]! * hInput[bj]! * derivative(gateAct, r);
+        dProjected[x + units + j] = dPreR;
+        productGradients[row + units + j] = dPreR;
+        dHPrev[bj]! += dGated[bj]! * r * (rMask ? rMask[bj]! : 1);
+      }
+    }
   }
 
   backward(
@@ -396,9 +462,6 @@ class Scan {
   ): void {
     const { batch, steps, units, width, kind, size } = this;
     const backend = getBackend();
-    const act = this.options.activation;
-    const gateAct = this.options.recurrentActivation;
-    const zeroOutput = this.options.zeroOutputForMask ?? false;
     const stateTotal = dInitialStates.length;
     const outSteps = steps + stateTotal;
     // Gradients of the recurrent products of every step, [steps, batch, gates · units], for the fused kernel gradient.
@@ -407,6 +470,7 @@ class Scan {
     const stepProductGradients = this.fused ? null : allocateFloat(this.dtype, batch * width);
     const block = this.buffer();
     const blockInput = this.buffer();
+    const stepDOutput = this.buffer();
 
     // Gradients flowing into the states after the current step, starting from the final states' gradients.
     let dH = this.buffer();
@@ -433,87 +497,34 @@ class Scan {
       }
 
       for (let b = 0; b < batch; b++) {
-        const kept = this.keep(b, t);
-        const x = (b * steps + t) * width;
-        const row = b * width;
-        const outRow = (b * outSteps + s) * units;
-        for (let j = 0; j < units; j++) {
-          const bj = b * units + j;
-          const dOut = dy[outRow + j]!;
-          if (!kept) {
-            dHPrev[bj] = dH[bj]! + (zeroOutput ? 0 : dOut);
-            if (dCPrev) dCPrev[bj] = dC![bj]!;
-            continue;
-          }
-          const dh = dH[bj]! + dOut;
-          if (kind === "simple_rnn") {
-            const da = dh * derivative(act, gateValues[row + j]!);
-            dProjected[x + j] = da;
-            productGradients[row + j] = da;
-          } else if (kind === "lstm") {
-            const i = gateValues[row + j]!;
-            const f = gateValues[row + units + j]!;
-            const g = gateValues[row + 2 * units + j]!;
-            const o = gateValues[row + 3 * units + j]!;
-            const ac = extra![bj]!;
-            const dc = dC![bj]! + dh * o * derivative(act, ac);
-            const dI = dc * g * derivative(gateAct, i);
-            const dF = dc * cPrev![bj]! * derivative(gateAct, f);
-            const dG = dc * i * derivative(act, g);
-            const dO = dh * ac * derivative(gateAct, o);
-            dProjected[x + j] = dI;
-            dProjected[x + units + j] = dF;
-            dProjected[x + 2 * units + j] = dG;
-            dProjected[x + 3 * units + j] = dO;
-            productGradients[row + j] = dI;
-            productGradients[row + units + j] = dF;
-            productGradients[row + 2 * units + j] = dG;
-            productGradients[row + 3 * units + j] = dO;
-            dCPrev![bj] = dc * f;
-          } else {
-            const z = gateValues[row + j]!;
-            const hh = gateValues[row + 2 * units + j]!;
-            const dPreZ = dh * (hPrev[bj]! - hh) * derivative(gateAct, z);
-            const dPreH = dh * (1 - z) * derivative(act, hh);
-            dHPrev[bj] = dh * z;
-            dProjected[x + j] = dPreZ;
-            dProjected[x + 2 * units + j] = dPreH;
-            productGradients[row + j] = dPreZ;
-            if (this.resetAfter) {
-              const r = gateValues[row + units + j]!;
-              const dPreR = dPreH * extra![bj]! * derivative(gateAct, r);
-              dProjected[x + units + j] = dPreR;
-              productGradients[row + units + j] = dPreR;
-              productGradients[row + 2 * units + j] = dPreH * r;
-            } else {
-              productGradients[row + 2 * units + j] = dPreH;
-            }
-          }
-        }
+        const from = (b * outSteps + s) * units;
+        stepDOutput.set(dy.subarray(from, from + units), b * units);
       }
-
       if (kind === "gru" && !this.resetAfter) {
-        // The h gate's product is (r ⊙ h') · block, with h' the masked previous output.
-        const gated = extra!;
-        const hInput = this.gateInput(hPrev, 2);
-        this.gatherGate(productGradients, block, 2);
-        backend.matmul(gated, block, kernelGradients[2]!, units, batch, units, true, false, true);
-        const dGated = this.buffer();
-        backend.matmul(block, this.kernelBlocks[2]!, dGated, batch, units, units, false, true);
-        const rMask = this.recurrentMasks ? this.recurrentMasks[2]! : null;
-        for (let b = 0; b < batch; b++) {
-          if (!this.keep(b, t)) continue;
-          const x = (b * steps + t) * width;
-          const row = b * width;
-          for (let j = 0; j < units; j++) {
-            const bj = b * units + j;
-            const r = gateValues[row + units + j]!;
-            const dPreR = dGated[bj]! * hInput[bj]! * derivative(gateAct, r);
-            dProjected[x + units + j] = dPreR;
-            productGradients[row + units + j] = dPreR;
-            dHPrev[bj]! += dGated[bj]! * r * (rMask ? rMask[bj]! : 1);
-          }
-        }
+        this.resetBeforeBackward(t, hPrev, gateValues, extra!, stepDOutput, dH, dProjected, productGradients, dHPrev, kernelGradients[2]!, block);
+      } else {
+        backend.recurrentGatesBackward({
+          kind,
+          activation: this.options.activation,
+          recurrentActivation: this.options.recurrentActivation,
+          batch,
+          units,
+          steps,
+          step: t,
+          mask: this.mask,
+          zeroOutput: this.options.zeroOutputForMask ?? false,
+          gateValues,
+          extra,
+          hPrev,
+          cPrev,
+          dOutput: stepDOutput,
+          dH,
+          dC,
+          dProjected,
+          productGradients,
+          dHPrev,
+          dCPrev,
+        });
       }
 
       if (this.fused) {

@@ -25,6 +25,8 @@ import type {
 } from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
+import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -323,6 +325,14 @@ export class NativeBackend extends TypeScriptBackend {
       momentumFactor,
       nesterov,
     );
+  }
+
+  override recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    if (!nativeGatesForward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesForward(args);
+  }
+
+  override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
   }
 }
 

@@ -8,6 +8,8 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
   SgdUpdateArgs,
   SparseCrossentropyArgs,
   UnaryOp,
@@ -16,6 +18,7 @@ import type { DType, FloatArray, TypedArray } from "../../tensor/dtype.js";
 import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
+import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -266,6 +269,14 @@ export class TypeScriptBackend implements Backend {
       momentum[i] = m;
       variable[i]! += nesterov ? momentumFactor * m - learningRate * g : m;
     }
+  }
+
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    recurrentGatesForward(args);
+  }
+
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    recurrentGatesBackward(args);
   }
 }
 
