@@ -52,7 +52,7 @@ void k_recurrent_gates_forward(const rnn_step *p, const float *projected, const 
     const float *x = projected + (b * p->steps + p->step) * width;
     const float *rec = products + b * width;
     float *gates = gate_values + b * width;
-    const int kept = mask == NULL || mask[b * p->steps + p->step] != 0.0f;
+    const int unmasked = mask == NULL || mask[b * p->steps + p->step] != 0.0f;
     for (size_t j = 0; j < units; j++) {
       const size_t bj = b * units + j;
       if (p->kind == RNN_SIMPLE) {
@@ -86,7 +86,7 @@ void k_recurrent_gates_forward(const rnn_step *p, const float *projected, const 
         extra[bj] = inner_h;
         h_new[bj] = z * h_prev[bj] + (1.0f - z) * hh;
       }
-      if (kept) {
+      if (unmasked) {
         output[bj] = h_new[bj];
       } else {
         h_new[bj] = h_prev[bj];
@@ -107,10 +107,10 @@ void k_recurrent_gates_backward(const rnn_step *p, const float *mask, const floa
     float *dx = d_projected + (b * p->steps + p->step) * width;
     float *dp = product_gradients + b * width;
     const float *gates = gate_values + b * width;
-    const int kept = mask == NULL || mask[b * p->steps + p->step] != 0.0f;
+    const int unmasked = mask == NULL || mask[b * p->steps + p->step] != 0.0f;
     for (size_t j = 0; j < units; j++) {
       const size_t bj = b * units + j;
-      if (!kept) {
+      if (!unmasked) {
         d_h_prev[bj] = d_h[bj] + (p->zero_output ? 0.0f : d_output[bj]);
         if (d_c_prev) d_c_prev[bj] = d_c[bj];
         for (size_t g = 0; g < gates_per_row; g++) {

@@ -279,7 +279,7 @@ export interface RecurrentGatesBackwardArgs {
   step: number;
   mask: FloatArray | null;
   zeroOutput: boolean;
-  /** What the forward call of this step wrote or read. */
+  /** The values that the forward call of this step wrote or read. */
   gateValues: FloatArray;
   extra: FloatArray | null;
   hPrev: FloatArray;

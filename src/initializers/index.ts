@@ -145,12 +145,12 @@ export class RandomUniform extends Initializer {
 }
 
 /**
- * A (semi-)orthogonal matrix times `gain`, computed as Keras does: the shape
- * is flattened to (product of leading axes, last axis), a standard normal
- * matrix of the taller orientation is drawn, and Q of its QR decomposition,
- * with each column's sign chosen so that R has a positive diagonal, is
- * transposed back when the matrix is wide. Rows (or columns, whichever are
- * fewer) are orthonormal.
+ * A (semi-)orthogonal matrix times `gain`, computed as Keras does. The shape
+ * is flattened to (product of leading axes, last axis), and a standard normal
+ * matrix of the taller orientation is drawn. Its QR decomposition gives Q,
+ * with each column's sign chosen so that R has a positive diagonal, and Q is
+ * transposed back when the matrix is wide. The rows or the columns, whichever
+ * are fewer, are orthonormal.
  */
 export class Orthogonal extends Initializer {
   readonly gain: number;

@@ -77,6 +77,7 @@ export class Bidirectional extends Layer {
       throw new ValueError(`Invalid \`mergeMode\` ${JSON.stringify(mergeMode)} for Bidirectional: expected "concat", "sum", "mul", "ave" or null.`);
     }
     this.mergeMode = mergeMode;
+
     const layer = options.layer;
     this.forwardLayer = copyLayer(layer, { name: `forward_${removePrefix(layer.name, "forward_")}` });
     this.backwardLayer =
@@ -84,6 +85,7 @@ export class Bidirectional extends Layer {
       copyLayer(layer, { name: `backward_${removePrefix(layer.name, "backward_")}`, go_backwards: !layer.goBackwards });
     this.forwardLayer.zeroOutputForMask = this.forwardLayer.returnSequences;
     this.backwardLayer.zeroOutputForMask = this.backwardLayer.returnSequences;
+
     if (this.forwardLayer.goBackwards === this.backwardLayer.goBackwards) {
       throw new ValueError(
         `Bidirectional needs layers that run in opposite directions, but both have goBackwards ${this.forwardLayer.goBackwards}.`,
@@ -96,6 +98,7 @@ export class Bidirectional extends Layer {
         );
       }
     }
+
     this.returnSequences = this.forwardLayer.returnSequences;
     this.returnState = this.forwardLayer.returnState;
     this.supportsMasking = true;
@@ -133,17 +136,20 @@ export class Bidirectional extends Layer {
     if (!Number.isInteger(half)) {
       throw new ValueError(`Bidirectional needs an even number of initial states (forward ones, then backward ones), received ${initialStates.length}.`);
     }
+
     const callOptions: CallOptions = { training: options.training ?? false, mask: options.mask ?? null };
     const forwardInputs = half > 0 ? [sequences, ...initialStates.slice(0, half)] : sequences;
     const backwardInputs = half > 0 ? [sequences, ...initialStates.slice(half)] : sequences;
     const forwardResult = this.forwardLayer.call(forwardInputs, callOptions);
     const backwardResult = this.backwardLayer.call(backwardInputs, callOptions);
-    let y = Array.isArray(forwardResult) ? forwardResult[0]! : forwardResult;
+
+    const y = Array.isArray(forwardResult) ? forwardResult[0]! : forwardResult;
     let yReversed = Array.isArray(backwardResult) ? backwardResult[0]! : backwardResult;
     const states = this.returnState
       ? [...(forwardResult as Tensor[]).slice(1), ...(backwardResult as Tensor[]).slice(1)]
       : [];
     if (this.returnSequences) yReversed = ops.reverseSteps(yReversed);
+
     let outputs: Tensor[];
     switch (this.mergeMode) {
       case "concat":
@@ -162,8 +168,8 @@ export class Bidirectional extends Layer {
         outputs = [y, yReversed];
         break;
     }
-    y = outputs[0]!;
-    if (outputs.length === 1 && states.length === 0) return y;
+
+    if (outputs.length === 1 && states.length === 0) return outputs[0]!;
     return [...outputs, ...states];
   }
 

@@ -136,29 +136,34 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
     if (steps === 0) {
       throw new ShapeError(`Layer "${this.name}" (${this.className}) needs at least one step, received shape ${formatShape(sequences.shape)}.`);
     }
+
     const states = list.length > 1 ? list.slice(1) : this.cell.initialStates(batch);
     if (states.length !== this.cell.stateCount) {
       throw new ValueError(
         `Layer "${this.name}" (${this.className}) needs ${this.cell.stateCount} initial state(s) of shape (batch, ${this.units}), received ${states.length}.`,
       );
     }
+
     const mask = options.mask ?? null;
     if (mask && (mask.size !== batch * steps || mask.shape[0] !== batch)) {
       throw new ShapeError(
         `Layer "${this.name}" (${this.className}) needs a mask of shape ${formatShape([batch, steps])}, received ${formatShape(mask.shape)}.`,
       );
     }
+
     const dropoutMasks = this.cell.dropoutMasks(batch, features, options.training ?? false);
     const packed = this.cell.scan(sequences, states, dropoutMasks, {
       goBackwards: this.goBackwards,
       zeroOutputForMask: this.zeroOutputForMask,
       mask,
     });
+
     const units = this.units;
     const output = this.returnSequences
       ? ops.sliceSteps(packed, 0, steps)
       : ops.reshape(ops.sliceSteps(packed, steps - 1, 1), [batch, units]);
     if (!this.returnState) return output;
+
     const finalStates: Tensor[] = [];
     for (let k = 0; k < this.cell.stateCount; k++) finalStates.push(ops.reshape(ops.sliceSteps(packed, steps + k, 1), [batch, units]));
     return [output, ...finalStates];
@@ -183,6 +188,7 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
     const dropout = { dropout: cellConfig["dropout"], recurrent_dropout: cellConfig["recurrent_dropout"] };
     delete cellConfig["dropout"];
     delete cellConfig["recurrent_dropout"];
+
     const tail: Record<string, unknown> = {};
     for (const key of ["reset_after", "seed"]) {
       if (key in cellConfig) {
@@ -190,6 +196,7 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
         delete cellConfig[key];
       }
     }
+
     // Keras's layer configs put activity_regularizer between the bias regularizer and the constraints,
     // and LSTM's unit_forget_bias after the initializers (the cell writes it before them).
     const ordered: Record<string, unknown> = {};
@@ -199,6 +206,7 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
       ordered[key] = value;
       if (key === "bias_initializer" && "unit_forget_bias" in cellConfig) ordered["unit_forget_bias"] = cellConfig["unit_forget_bias"];
     }
+
     return {
       ...super.getConfig(),
       return_sequences: this.returnSequences,

@@ -192,14 +192,14 @@ export abstract class RecurrentCell extends Layer {
     super.build(inputShape);
   }
 
-  /** The bias added to the input projection, [gates · units], or null without bias. */
+  /** Returns the bias added to the input projection, [gates · units], or null without bias. */
   inputBias(): Tensor | null {
     if (!this.bias) return null;
     if (!this.hasRecurrentBias) return this.bias.value;
     return ops.sliceLastAxis(ops.reshape(this.bias.value, [-1]), 0, this.gates * this.units);
   }
 
-  /** The GRU's recurrent bias (second bias row), or null. */
+  /** Returns the GRU's recurrent bias (the second bias row), or null. */
   recurrentBias(): Tensor | null {
     if (!this.bias || !this.hasRecurrentBias) return null;
     const width = this.gates * this.units;
@@ -259,7 +259,7 @@ export abstract class RecurrentCell extends Layer {
   }
 
   /**
-   * One step, as Keras's `cell(inputs, states)`: `inputs` is
+   * Computes one step, as Keras's `cell(inputs, states)` does. `inputs` is
    * [stepInput, ...states] and the result is [output, ...newStates].
    */
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor[] {
@@ -276,10 +276,10 @@ export abstract class RecurrentCell extends Layer {
     const masks = this.dropoutMasks(batch, step.shape[1]!, options.training ?? false);
     const sequence = ops.reshape(step, [batch, 1, step.shape[1]!]);
     const packed = this.scan(sequence, states, masks, { goBackwards: false, zeroOutputForMask: false, mask: null });
+    // Step 0 of `packed` is the output, and the final states follow it.
     const results: Tensor[] = [];
     for (let k = 0; k <= this.stateCount; k++) results.push(ops.reshape(ops.sliceSteps(packed, k, 1), [batch, this.units]));
-    // The output of a step is its new h.
-    return [results[0]!, ...results.slice(1)];
+    return results;
   }
 
   /** Runs the cell over [batch, steps, features] and returns the packed outputs of `recurrentScan`. */
@@ -480,9 +480,9 @@ class UnitForgetBias extends initializers.Initializer {
 /**
  * The GRU cell: gates z, r and the candidate h. With `resetAfter` (the
  * default) the reset gate multiplies h_prev · recurrent_kernel + recurrent
- * bias, and the bias has shape [2, 3 · units] (input row, recurrent row);
- * otherwise it multiplies h_prev before the matmul and the bias is [3 · units].
- * The new state is z ⊙ h_prev + (1 − z) ⊙ candidate.
+ * bias, and the bias has shape [2, 3 · units] (input row, recurrent row).
+ * Without it, the reset gate multiplies h_prev before the matmul, and the
+ * bias is [3 · units]. The new state is z ⊙ h_prev + (1 − z) ⊙ candidate.
  */
 export class GRUCell extends RecurrentCell {
   readonly kind = "gru";

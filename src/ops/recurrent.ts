@@ -1,9 +1,9 @@
 /**
  * The time loop of SimpleRNN, LSTM and GRU as one differentiable op.
  *
- * The input projection of every step (inputs · kernel + input bias) is
- * computed beforehand in one matmul, so this op only adds the recurrent
- * product h · recurrentKernel at each step, applies the gates and stores what
+ * The caller computes the input projection of every step (inputs · kernel +
+ * input bias) beforehand in one matmul. This op adds the recurrent product
+ * h · recurrentKernel at each step, applies the gates and stores what
  * backpropagation through time needs. Running the whole loop as one op keeps
  * the tape to one node per layer call instead of a dozen per step.
  */
@@ -34,15 +34,22 @@ export interface RecurrentScanOptions {
   mask?: FloatArray | null;
   /**
    * Recurrent dropout masks, one [batch, units] array per gate (one for
-   * SimpleRNN), multiplied into the previous output before each gate's
-   * recurrent matmul; null without recurrent dropout.
+   * SimpleRNN). Each multiplies the previous output before its gate's
+   * recurrent matmul. Null without recurrent dropout.
    */
   recurrentMasks?: FloatArray[] | null;
 }
 
 /** Number of gates, which is the recurrent kernel's column count divided by `units`. */
 export function gateCount(kind: RecurrentCellKind): number {
-  return kind === "lstm" ? 4 : kind === "gru" ? 3 : 1;
+  switch (kind) {
+    case "lstm":
+      return 4;
+    case "gru":
+      return 3;
+    case "simple_rnn":
+      return 1;
+  }
 }
 
 /** Number of states: h (and c for LSTM). */
@@ -232,7 +239,7 @@ class Scan {
     return history.subarray(s * this.size, (s + 1) * this.size);
   }
 
-  /** The previous output as gate `g` sees it: multiplied by its recurrent dropout mask, if any. */
+  /** Returns the previous output that gate `g` multiplies: `h` times the gate's recurrent dropout mask, if any. */
   private gateInput(h: FloatArray, g: number): FloatArray {
     const masks = this.recurrentMasks;
     if (!masks) return h;
@@ -368,13 +375,13 @@ class Scan {
     for (let b = 0; b < batch; b++) {
       const x = (b * steps + t) * width;
       const row = b * width;
-      const kept = this.keep(b, t);
+      const unmasked = this.keep(b, t);
       for (let j = 0; j < units; j++) {
         const bj = b * units + j;
         const z = gateValues[row + j]!;
         const hh = activate(act, projected[x + 2 * units + j]! + block[bj]!);
         gateValues[row + 2 * units + j] = hh;
-        if (kept) {
+        if (unmasked) {
           hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
           stepOutput[bj] = hNew[bj]!;
         } else {
@@ -410,12 +417,12 @@ class Scan {
     const gateAct = this.options.recurrentActivation;
     const zeroOutput = this.options.zeroOutputForMask ?? false;
     for (let b = 0; b < batch; b++) {
-      const kept = this.keep(b, t);
+      const unmasked = this.keep(b, t);
       const x = (b * steps + t) * width;
       const row = b * width;
       for (let j = 0; j < units; j++) {
         const bj = b * units + j;
-        if (!kept) {
+        if (!unmasked) {
           dHPrev[bj] = dH[bj]! + (zeroOutput ? 0 : dOutput[bj]!);
           continue;
         }

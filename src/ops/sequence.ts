@@ -38,6 +38,7 @@ export function concatLastAxis(tensors: readonly Tensor[]): Tensor {
   const first = tensors[0]!;
   const dtype = floatDType(first, "concatLastAxis");
   const lead = first.shape.slice(0, -1);
+
   for (const t of tensors) {
     const sameLead = t.rank === first.rank && t.shape.slice(0, -1).every((d, i) => d === lead[i]);
     if (t.dtype !== dtype || t.rank === 0 || !sameLead) {
@@ -48,6 +49,7 @@ export function concatLastAxis(tensors: readonly Tensor[]): Tensor {
       );
     }
   }
+
   const widths = tensors.map((t) => t.shape[t.rank - 1]!);
   const total = widths.reduce((a, b) => a + b, 0);
   const rows = lead.reduce((a, b) => a * b, 1);
@@ -60,6 +62,7 @@ export function concatLastAxis(tensors: readonly Tensor[]): Tensor {
     for (let r = 0; r < rows; r++) target.set(source.subarray(r * width, (r + 1) * width), r * total + offset);
     offset += width;
   });
+
   return record(tensors, out, (dy, needs) => {
     const gradients: (Tensor | null)[] = [];
     let start = 0;

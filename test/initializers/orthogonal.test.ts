@@ -111,7 +111,8 @@ describe("RandomUniform", () => {
     const w = new RandomUniform({ minval: 1, maxval: 3, seed: 1 }).call([100, 100], "float64");
     let sum = 0;
     for (const v of w.data) {
-      assert.ok(v >= 1 && v < 3, `${v} outside [1, 3)`);
+      assert.ok(v >= 1, `${v} is below minval 1`);
+      assert.ok(v < 3, `${v} is not below maxval 3`);
       sum += v;
     }
     // The standard error of the mean is (2 / sqrt(12)) / 100 ≈ 0.0058.

@@ -1,6 +1,6 @@
 /** Reference kernels for the gates of one recurrent step (SimpleRNN, LSTM, GRU with resetAfter). */
 
-import type { FusedActivation, RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import type { FusedActivation, RecurrentGateKind, RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
 
 function activate(name: FusedActivation, x: number): number {
   switch (name) {
@@ -29,16 +29,27 @@ function derivative(name: FusedActivation, y: number): number {
   }
 }
 
+function gateCount(kind: RecurrentGateKind): number {
+  switch (kind) {
+    case "lstm":
+      return 4;
+    case "gru":
+      return 3;
+    case "simple_rnn":
+      return 1;
+  }
+}
+
 export function recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
   const { kind, batch, units, steps, step, projected, products, recurrentBias, mask, hPrev, cPrev } = args;
   const { gateValues, extra, hNew, cNew, output } = args;
   const act = args.activation;
   const gateAct = args.recurrentActivation;
-  const width = (kind === "lstm" ? 4 : kind === "gru" ? 3 : 1) * units;
+  const width = gateCount(kind) * units;
   for (let b = 0; b < batch; b++) {
     const x = (b * steps + step) * width;
     const row = b * width;
-    const kept = mask === null || mask[b * steps + step] !== 0;
+    const unmasked = mask === null || mask[b * steps + step] !== 0;
     for (let j = 0; j < units; j++) {
       const bj = b * units + j;
       if (kind === "simple_rnn") {
@@ -72,7 +83,7 @@ export function recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
         extra![bj] = innerH;
         hNew[bj] = z * hPrev[bj]! + (1 - z) * hh;
       }
-      if (kept) {
+      if (unmasked) {
         output[bj] = hNew[bj]!;
       } else {
         hNew[bj] = hPrev[bj]!;
@@ -88,15 +99,15 @@ export function recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
   const { dProjected, productGradients, dHPrev, dCPrev } = args;
   const act = args.activation;
   const gateAct = args.recurrentActivation;
-  const gates = kind === "lstm" ? 4 : kind === "gru" ? 3 : 1;
+  const gates = gateCount(kind);
   const width = gates * units;
   for (let b = 0; b < batch; b++) {
     const x = (b * steps + step) * width;
     const row = b * width;
-    const kept = mask === null || mask[b * steps + step] !== 0;
+    const unmasked = mask === null || mask[b * steps + step] !== 0;
     for (let j = 0; j < units; j++) {
       const bj = b * units + j;
-      if (!kept) {
+      if (!unmasked) {
         dHPrev[bj] = dH[bj]! + (args.zeroOutput ? 0 : dOutput[bj]!);
         if (dCPrev) dCPrev[bj] = dC![bj]!;
         for (let g = 0; g < gates; g++) {
