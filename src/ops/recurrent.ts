@@ -14,6 +14,7 @@ import { getBackend } from "../backend/registry.js";
 import { record } from "../autodiff/tape.js";
 import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
+import { activate, derivative, gateCount as gatesOfKind } from "../backend/typescript/recurrent.js";
 import { emptyLike, floatDType } from "./util.js";
 
 export type RecurrentCellKind = "simple_rnn" | "lstm" | "gru";
@@ -42,46 +43,12 @@ export interface RecurrentScanOptions {
 
 /** Number of gates, which is the recurrent kernel's column count divided by `units`. */
 export function gateCount(kind: RecurrentCellKind): number {
-  switch (kind) {
-    case "lstm":
-      return 4;
-    case "gru":
-      return 3;
-    case "simple_rnn":
-      return 1;
-  }
+  return gatesOfKind(kind);
 }
 
 /** Number of states: h (and c for LSTM). */
 export function stateCount(kind: RecurrentCellKind): number {
   return kind === "lstm" ? 2 : 1;
-}
-
-function activate(name: FusedActivation, x: number): number {
-  switch (name) {
-    case "linear":
-      return x;
-    case "relu":
-      return x > 0 ? x : 0;
-    case "sigmoid":
-      return 1 / (1 + Math.exp(-x));
-    case "tanh":
-      return Math.tanh(x);
-  }
-}
-
-/** Derivative of an activation written in terms of its output `y`. */
-function derivative(name: FusedActivation, y: number): number {
-  switch (name) {
-    case "linear":
-      return 1;
-    case "relu":
-      return y > 0 ? 1 : 0;
-    case "sigmoid":
-      return y * (1 - y);
-    case "tanh":
-      return 1 - y * y;
-  }
 }
 
 /**

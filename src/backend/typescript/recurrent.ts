@@ -2,7 +2,8 @@
 
 import type { FusedActivation, RecurrentGateKind, RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
 
-function activate(name: FusedActivation, x: number): number {
+/** Applies one of the fused activations to a number. */
+export function activate(name: FusedActivation, x: number): number {
   switch (name) {
     case "linear":
       return x;
@@ -15,8 +16,8 @@ function activate(name: FusedActivation, x: number): number {
   }
 }
 
-/** Derivative of an activation written in terms of its output `y`. */
-function derivative(name: FusedActivation, y: number): number {
+/** Returns the derivative of an activation, written in terms of its output `y`. */
+export function derivative(name: FusedActivation, y: number): number {
   switch (name) {
     case "linear":
       return 1;
@@ -29,7 +30,8 @@ function derivative(name: FusedActivation, y: number): number {
   }
 }
 
-function gateCount(kind: RecurrentGateKind): number {
+/** Number of gates of a cell, which is the recurrent kernel's column count divided by the units. */
+export function gateCount(kind: RecurrentGateKind): number {
   switch (kind) {
     case "lstm":
       return 4;
