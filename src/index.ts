@@ -8,8 +8,35 @@
  */
 
 export { Sequential, type SequentialOptions } from "./models/sequential.js";
-export { Model, type CompileOptions, type EvaluateOptions, type FitOptions, type PredictOptions } from "./models/model.js";
+export { Model, type CompileOptions, type EvaluateOptions, type FitOptions, type ModelOptions, type PredictOptions, type PredictOutput } from "./models/model.js";
+export type { ModelData } from "./models/data.js";
 export { Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, SymbolicTensor, Variable } from "./layers/index.js";
+export {
+  AveragePooling1D,
+  AveragePooling2D,
+  Conv1D,
+  Conv1DTranspose,
+  Conv2D,
+  Conv2DTranspose,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  MaxPooling1D,
+  MaxPooling2D,
+  Add,
+  BatchNormalization,
+  Concatenate,
+  ELU,
+  LayerNormalization,
+  LeakyReLU,
+  PReLU,
+  Permute,
+  ReLU,
+  RepeatVector,
+  Reshape,
+  Softmax,
+} from "./layers/index.js";
 export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";

@@ -6,14 +6,17 @@
  * before calling.
  */
 #include <node_api.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "conv.h"
 #include "cpu.h"
 #include "gemm.h"
 #include "kernels.h"
-#include "recurrent.h"
+#include "normalization.h"
 #include "threadpool.h"
+#include "recurrent.h"
 
 #define MAX_ARGS 14
 
@@ -475,6 +478,203 @@ static napi_value info_fn(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Reads a window geometry from an int32 array of STRATUM_WINDOW_FIELDS entries
+ * and checks it: sizes non-negative, window, stride and dilation at least 1,
+ * and the channel slice inside the channels.
+ */
+static int window_arg(call_args *args, size_t index, stratum_window *g) {
+  const int32_t *dims = i32(args, index, STRATUM_WINDOW_FIELDS);
+  if (args->failed) return 0;
+  size_t *fields[STRATUM_WINDOW_FIELDS] = {&g->batch,      &g->height,     &g->width,         &g->channels,
+                                           &g->window_h,   &g->window_w,   &g->stride_h,      &g->stride_w,
+                                           &g->dilation_h, &g->dilation_w, &g->pad_top,       &g->pad_left,
+                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels};
+  for (size_t i = 0; i < STRATUM_WINDOW_FIELDS; i++) {
+    if (dims[i] < 0) return fail(args, "window geometry entries must be non-negative");
+    *fields[i] = (size_t)dims[i];
+  }
+  if (g->window_h == 0 || g->window_w == 0 || g->stride_h == 0 || g->stride_w == 0 || g->dilation_h == 0 ||
+      g->dilation_w == 0) {
+    return fail(args, "window size, strides and dilation must be at least 1");
+  }
+  if (g->channel_offset + g->group_channels > g->channels) return fail(args, "channel slice exceeds the channels");
+  return 1;
+}
+
+/* Product of the given sizes, or 0 with an exception when it overflows. */
+static size_t element_count(call_args *args, size_t count, const size_t *sizes) {
+  size_t total = 1;
+  for (size_t i = 0; i < count; i++) {
+    if (__builtin_mul_overflow(total, sizes[i], &total)) {
+      fail(args, "window geometry describes more elements than memory can hold");
+      return 0;
+    }
+  }
+  return total;
+}
+
+static size_t image_elements(call_args *args, const stratum_window *g) {
+  const size_t sizes[] = {g->batch, g->height, g->width, g->channels};
+  return element_count(args, 4, sizes);
+}
+
+static size_t pooled_elements(call_args *args, const stratum_window *g) {
+  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->channels};
+  return element_count(args, 4, sizes);
+}
+
+static size_t patch_elements(call_args *args, const stratum_window *g) {
+  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->window_h, g->window_w, g->group_channels};
+  return element_count(args, 6, sizes);
+}
+
+/* im2col(x, cols, geometry) */
+static napi_value im2col(napi_env env, napi_callback_info info) {
+  BEGIN("im2col", 3);
+  stratum_window g;
+  if (!window_arg(&args, 2, &g)) return NULL;
+  size_t image = image_elements(&args, &g), patches = patch_elements(&args, &g);
+  float *x = f32(&args, 0, image), *cols = f32(&args, 1, patches);
+  if (args.failed) return NULL;
+  k_im2col(&g, x, cols);
+  END();
+}
+
+/* col2im(cols, dx, geometry) */
+static napi_value col2im(napi_env env, napi_callback_info info) {
+  BEGIN("col2im", 3);
+  stratum_window g;
+  if (!window_arg(&args, 2, &g)) return NULL;
+  size_t image = image_elements(&args, &g), patches = patch_elements(&args, &g);
+  float *cols = f32(&args, 0, patches), *dx = f32(&args, 1, image);
+  if (args.failed) return NULL;
+  k_col2im(&g, cols, dx);
+  END();
+}
+
+/* maxPool(x, out, geometry) and avgPool(x, out, geometry) */
+static napi_value pool_forward(napi_env env, napi_callback_info info, const char *name, int average) {
+  BEGIN(name, 3);
+  stratum_window g;
+  if (!window_arg(&args, 2, &g)) return NULL;
+  size_t image = image_elements(&args, &g), pooled = pooled_elements(&args, &g);
+  float *x = f32(&args, 0, image), *out = f32(&args, 1, pooled);
+  if (args.failed) return NULL;
+  if (average) {
+    k_avg_pool(&g, x, out);
+  } else {
+    k_max_pool(&g, x, out);
+  }
+  END();
+}
+
+static napi_value max_pool(napi_env env, napi_callback_info info) { return pool_forward(env, info, "maxPool", 0); }
+static napi_value avg_pool(napi_env env, napi_callback_info info) { return pool_forward(env, info, "avgPool", 1); }
+
+/* maxPoolBackward(x, dy, dx, geometry) and avgPoolBackward(x, dy, dx, geometry) */
+static napi_value pool_backward(napi_env env, napi_callback_info info, const char *name, int average) {
+  BEGIN(name, 4);
+  stratum_window g;
+  if (!window_arg(&args, 3, &g)) return NULL;
+  size_t image = image_elements(&args, &g), pooled = pooled_elements(&args, &g);
+  float *x = f32(&args, 0, image), *dy = f32(&args, 1, pooled), *dx = f32(&args, 2, image);
+  if (args.failed) return NULL;
+  if (average) {
+    k_avg_pool_backward(&g, dy, dx);
+  } else {
+    k_max_pool_backward(&g, x, dy, dx);
+  }
+  END();
+}
+
+static napi_value max_pool_backward(napi_env env, napi_callback_info info) {
+  return pool_backward(env, info, "maxPoolBackward", 0);
+}
+static napi_value avg_pool_backward(napi_env env, napi_callback_info info) {
+  return pool_backward(env, info, "avgPoolBackward", 1);
+}
+
+/* The element count outer · channels · inner of a batch-norm input, or 0 with an exception when it overflows. */
+static size_t batch_norm_size(call_args *args, size_t outer, size_t channels, size_t inner) {
+  if (args->failed) return 0;
+  size_t per_outer = channels * inner;
+  if (per_outer != 0 && outer > SIZE_MAX / per_outer) {
+    fail(args, "outer * channels * inner overflows");
+    return 0;
+  }
+  return outer * per_outer;
+}
+
+/* batchNormForward(x, outer, channels, inner, weights | null, gamma | null, beta | null, mean, variance, training, epsilon, out) */
+static napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
+  BEGIN("batchNormForward", 12);
+  size_t outer = size_arg(&args, 1), channels = size_arg(&args, 2), inner = size_arg(&args, 3);
+  size_t n = batch_norm_size(&args, outer, channels, inner);
+  float *x = f32(&args, 0, n), *weights = f32_or_null(&args, 4, n);
+  float *gamma = f32_or_null(&args, 5, channels), *beta = f32_or_null(&args, 6, channels);
+  float *mean = f32(&args, 7, channels), *variance = f32(&args, 8, channels);
+  int training = flag(&args, 9);
+  double epsilon = number(&args, 10);
+  float *out = f32(&args, 11, n);
+  if (args.failed) return NULL;
+  if (!k_batch_norm_forward(x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
+/* batchNormBackward(x, outer, channels, inner, weights | null, gamma | null, mean, variance, training, epsilon, dy, dx | null, dGamma | null, dBeta | null) */
+static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
+  BEGIN("batchNormBackward", 14);
+  size_t outer = size_arg(&args, 1), channels = size_arg(&args, 2), inner = size_arg(&args, 3);
+  size_t n = batch_norm_size(&args, outer, channels, inner);
+  float *x = f32(&args, 0, n), *weights = f32_or_null(&args, 4, n), *gamma = f32_or_null(&args, 5, channels);
+  float *mean = f32(&args, 6, channels), *variance = f32(&args, 7, channels);
+  int training = flag(&args, 8);
+  double epsilon = number(&args, 9);
+  float *dy = f32(&args, 10, n), *dx = f32_or_null(&args, 11, n);
+  float *d_gamma = f32_or_null(&args, 12, channels), *d_beta = f32_or_null(&args, 13, channels);
+  if (args.failed) return NULL;
+  if (!k_batch_norm_backward(x, outer, channels, inner, weights, gamma, mean, variance, training, epsilon, dy, dx, d_gamma,
+                             d_beta)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
+/* layerNormForward(x, rows, cols, gamma | null, beta | null, epsilon, rmsScaling, out, mean, invStd) */
+static napi_value layer_norm_forward(napi_env env, napi_callback_info info) {
+  BEGIN("layerNormForward", 10);
+  size_t rows = size_arg(&args, 1), cols = size_arg(&args, 2);
+  float *x = f32(&args, 0, rows * cols), *gamma = f32_or_null(&args, 3, cols), *beta = f32_or_null(&args, 4, cols);
+  double epsilon = number(&args, 5);
+  int rms_scaling = flag(&args, 6);
+  float *out = f32(&args, 7, rows * cols), *mean = f32(&args, 8, rows), *inv_std = f32(&args, 9, rows);
+  if (args.failed) return NULL;
+  k_layer_norm_forward(x, rows, cols, gamma, beta, epsilon, rms_scaling, out, mean, inv_std);
+  END();
+}
+
+/* layerNormBackward(x, rows, cols, gamma | null, mean, invStd, rmsScaling, dy, dx | null, dGamma | null, dBeta | null) */
+static napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
+  BEGIN("layerNormBackward", 11);
+  size_t rows = size_arg(&args, 1), cols = size_arg(&args, 2);
+  float *x = f32(&args, 0, rows * cols), *gamma = f32_or_null(&args, 3, cols);
+  float *mean = f32(&args, 4, rows), *inv_std = f32(&args, 5, rows);
+  int rms_scaling = flag(&args, 6);
+  float *dy = f32(&args, 7, rows * cols), *dx = f32_or_null(&args, 8, rows * cols);
+  float *d_gamma = f32_or_null(&args, 9, cols), *d_beta = f32_or_null(&args, 10, cols);
+  if (args.failed) return NULL;
+  if (!k_layer_norm_backward(x, rows, cols, gamma, mean, inv_std, rms_scaling, dy, dx, d_gamma, d_beta)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
 /* Reads the Int32Array [kind, activation, recurrentActivation, batch, units, steps, step, zeroOutput] of a recurrent call. */
 static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
   int32_t *values = i32(args, index, 8);
@@ -482,7 +682,7 @@ static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
   for (int i = 0; i < 8; i++) {
     if (values[i] < 0) return fail(args, "recurrent step sizes must be non-negative");
   }
-  if (values[0] > RNN_GRU || values[1] > ACT_TANH || values[2] > ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
+  if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
   if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
   p->kind = values[0];
   p->activation = values[1];
@@ -561,6 +761,16 @@ NAPI_MODULE_INIT() {
       {"setThreads", set_threads},
       {"setIsaLimit", set_isa_limit},
       {"info", info_fn},
+      {"im2col", im2col},
+      {"col2im", col2im},
+      {"maxPool", max_pool},
+      {"maxPoolBackward", max_pool_backward},
+      {"avgPool", avg_pool},
+      {"avgPoolBackward", avg_pool_backward},
+      {"batchNormForward", batch_norm_forward},
+      {"batchNormBackward", batch_norm_backward},
+      {"layerNormForward", layer_norm_forward},
+      {"layerNormBackward", layer_norm_backward},
       {"recurrentGatesForward", recurrent_gates_forward},
       {"recurrentGatesBackward", recurrent_gates_backward},
   };

@@ -23,6 +23,13 @@
  *    a non-transposed a is packed into a buffer kept in L1 and swept across
  *    the block. A transposed a is read in place.
  *
+ * An optional epilogue adds a bias row and applies an activation as the
+ * final sums leave the registers, so a dense layer's forward pass writes its
+ * output once. Bias and relu happen in the kernels' stores. Sigmoid and tanh
+ * run over each micro-tile right after its store, while it is in L1. Every
+ * path applies the epilogue to the same final sums, so it keeps the results
+ * independent of threads and paths.
+ *
  * NOTE: the portable kernel rounds each product and sum separately unless the
  * compiler contracts them into fused multiply-adds, so its results differ in
  * the last bits from the AVX2 and AVX-512 ones.
@@ -32,6 +39,7 @@
 #endif
 #include "gemm.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,14 +94,25 @@ typedef enum { PATH_AUTO, PATH_DIRECT, PATH_PACKED } gemm_path;
 static gemm_path path_override = PATH_AUTO;
 
 /*
+ * The part of the epilogue that a kernel applies in its store: `bias` points
+ * at the bias of the tile's first column (NULL for none), and `relu` maps
+ * x <= 0 to +0 (NaN stays NaN).
+ */
+typedef struct {
+  const float *bias;
+  int relu;
+} store_epilogue;
+
+/*
  * A microkernel updates an mr x nr tile of c (mr <= MR, nr <= NR) with kc
  * steps of k. Element (i, p) of op(a) is at a[i * rsa + p * csa], element
  * (p, j) of op(b) at b[p * rsb + j]. When load_c is zero the sums start at 0,
  * otherwise at the current c. Packed panels are padded with zeros to MR rows
- * and NR columns; the kernel reads the padding but stores only mr x nr.
+ * and NR columns; the kernel reads the padding but stores only mr x nr. With
+ * a non-NULL `ep`, the kernel applies it to the sums before storing them.
  */
 typedef void (*microkernel_fn)(size_t kc, const float *a, size_t rsa, size_t csa, const float *b, size_t rsb,
-                               float *c, size_t ldc, size_t mr, size_t nr, int load_c);
+                               float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep);
 
 /*
  * A row kernel updates 1 x cols of c (cols <= row_nr) like a microkernel with
@@ -101,7 +120,7 @@ typedef void (*microkernel_fn)(size_t kc, const float *a, size_t rsa, size_t csa
  * row, so single-row products are not limited by the multiply-add latency.
  */
 typedef void (*row_kernel_fn)(size_t kc, const float *a, size_t csa, const float *b, size_t rsb, float *c,
-                              size_t cols, int load_c);
+                              size_t cols, int load_c, const store_epilogue *ep);
 
 /*
  * A transposed-b packer fills one kc x nr row-major micro-panel of op(b) from
@@ -126,7 +145,7 @@ typedef struct {
 /* ------------------------------------------------------------------------ */
 
 static void portable_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b, size_t rsb, float *c,
-                            size_t ldc, size_t mr, size_t nr, int load_c) {
+                            size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
   float acc[PORTABLE_MR][PORTABLE_NR] = {{0}};
   float brow[PORTABLE_NR] = {0};
   if (load_c) {
@@ -141,8 +160,16 @@ static void portable_kernel(size_t kc, const float *a, size_t rsa, size_t csa, c
       for (size_t j = 0; j < PORTABLE_NR; j++) acc[i][j] += ai * brow[j];
     }
   }
-  for (size_t i = 0; i < mr; i++)
-    for (size_t j = 0; j < nr; j++) c[i * ldc + j] = acc[i][j];
+  const float *bias = ep != NULL ? ep->bias : NULL;
+  const int relu = ep != NULL && ep->relu;
+  for (size_t i = 0; i < mr; i++) {
+    for (size_t j = 0; j < nr; j++) {
+      float value = acc[i][j];
+      if (bias != NULL) value += bias[j];
+      if (relu && value <= 0.0f) value = 0.0f;
+      c[i * ldc + j] = value;
+    }
+  }
 }
 
 /* Reads each column of op(b) once, in order, because a transposed b stores the columns contiguously. */
@@ -178,7 +205,7 @@ static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_k
  */
 static inline __attribute__((always_inline)) AVX512_TARGET void avx512_tile(
     const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
-    const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __mmask16 last_mask, int load_c) {
+    const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __mmask16 last_mask, int load_c, const store_epilogue *ep) {
   __m512 acc[AVX512_MR][AVX512_ROW_VECS];
   __mmask16 masks[AVX512_ROW_VECS];
   for (int v = 0; v < AVX512_ROW_VECS; v++) masks[v] = v == VECS - 1 ? last_mask : (__mmask16)0xFFFF;
@@ -203,6 +230,20 @@ static inline __attribute__((always_inline)) AVX512_TARGET void avx512_tile(
       for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
   }
+  if (ep != NULL) {
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 bias[AVX512_ROW_VECS];
+#pragma GCC unroll 8
+    for (int v = 0; v < VECS; v++) bias[v] = ep->bias != NULL ? _mm512_maskz_loadu_ps(masks[v], ep->bias + 16 * v) : zero;
+#pragma GCC unroll 14
+    for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 8
+      for (int v = 0; v < VECS; v++) {
+        if (ep->bias != NULL) acc[i][v] = _mm512_add_ps(acc[i][v], bias[v]);
+        if (ep->relu) acc[i][v] = _mm512_mask_mov_ps(acc[i][v], _mm512_cmp_ps_mask(acc[i][v], zero, _CMP_LE_OQ), zero);
+      }
+    }
+  }
 #pragma GCC unroll 14
   for (int i = 0; i < ROWS; i++) {
     if ((size_t)i >= store_rows) break;
@@ -218,29 +259,29 @@ static inline AVX512_TARGET __mmask16 avx512_last_mask(size_t nr) {
 }
 
 static AVX512_TARGET void avx512_packed_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                               size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+                                               size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
   (void)rsa;
   (void)csa;
   (void)rsb;
   __mmask16 last = avx512_last_mask(nr);
   if (nr > 16)
-    avx512_tile(AVX512_MR, 2, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c);
+    avx512_tile(AVX512_MR, 2, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c, ep);
   else
-    avx512_tile(AVX512_MR, 1, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c);
+    avx512_tile(AVX512_MR, 1, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c, ep);
 }
 
 #define AVX512_STRIDED_CASE(R)                                                          \
   case R:                                                                               \
     if (nr == 32)                                                                       \
-      avx512_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);           \
+      avx512_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);           \
     else if (nr > 16)                                                                   \
-      avx512_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);           \
+      avx512_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);           \
     else                                                                                \
-      avx512_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);           \
+      avx512_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);           \
     break;
 
 static AVX512_TARGET void avx512_strided_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                                size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+                                                size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
   __mmask16 last = avx512_last_mask(nr);
   switch (mr) {
     AVX512_STRIDED_CASE(1)
@@ -264,11 +305,11 @@ static AVX512_TARGET void avx512_strided_kernel(size_t kc, const float *a, size_
 
 #define AVX512_ROW_CASE(V)                                                                              \
   case V:                                                                                               \
-    avx512_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, (__mmask16)((1u << (cols - 16 * (V - 1))) - 1u), load_c); \
+    avx512_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, (__mmask16)((1u << (cols - 16 * (V - 1))) - 1u), load_c, ep); \
     break;
 
 static AVX512_TARGET void avx512_row_kernel(size_t kc, const float *a, size_t csa, const float *b, size_t rsb,
-                                            float *c, size_t cols, int load_c) {
+                                            float *c, size_t cols, int load_c, const store_epilogue *ep) {
   switch ((cols + 15) / 16) {
     AVX512_ROW_CASE(1)
     AVX512_ROW_CASE(2)
@@ -301,7 +342,7 @@ static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        
 /* The AVX2 counterpart of avx512_tile, with ROWS * VECS <= 12. last_mask has all bits set in the lanes to use. */
 static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
     const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
-    const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __m256i last_mask, int load_c) {
+    const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __m256i last_mask, int load_c, const store_epilogue *ep) {
   __m256 acc[AVX2_MR][AVX2_ROW_VECS];
   __m256i masks[AVX2_ROW_VECS];
   for (int v = 0; v < AVX2_ROW_VECS; v++) masks[v] = v == VECS - 1 ? last_mask : _mm256_set1_epi32(-1);
@@ -326,6 +367,20 @@ static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
       for (int v = 0; v < VECS; v++) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
   }
+  if (ep != NULL) {
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 bias[AVX2_ROW_VECS];
+#pragma GCC unroll 8
+    for (int v = 0; v < VECS; v++) bias[v] = ep->bias != NULL ? _mm256_maskload_ps(ep->bias + 8 * v, masks[v]) : zero;
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 8
+      for (int v = 0; v < VECS; v++) {
+        if (ep->bias != NULL) acc[i][v] = _mm256_add_ps(acc[i][v], bias[v]);
+        if (ep->relu) acc[i][v] = _mm256_blendv_ps(acc[i][v], zero, _mm256_cmp_ps(acc[i][v], zero, _CMP_LE_OQ));
+      }
+    }
+  }
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; i++) {
     if ((size_t)i >= store_rows) break;
@@ -342,29 +397,29 @@ static inline AVX2_TARGET __m256i avx2_last_mask(size_t nr) {
 }
 
 static AVX2_TARGET void avx2_packed_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                           size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+                                           size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
   (void)rsa;
   (void)csa;
   (void)rsb;
   __m256i last = avx2_last_mask(nr);
   if (nr > 8)
-    avx2_tile(AVX2_MR, 2, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c);
+    avx2_tile(AVX2_MR, 2, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c, ep);
   else
-    avx2_tile(AVX2_MR, 1, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c);
+    avx2_tile(AVX2_MR, 1, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c, ep);
 }
 
 #define AVX2_STRIDED_CASE(R)                                                      \
   case R:                                                                         \
     if (nr == 16)                                                                 \
-      avx2_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);       \
+      avx2_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
     else if (nr > 8)                                                              \
-      avx2_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);       \
+      avx2_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
     else                                                                          \
-      avx2_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c);       \
+      avx2_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
     break;
 
 static AVX2_TARGET void avx2_strided_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                            size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c) {
+                                            size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
   __m256i last = avx2_last_mask(nr);
   switch (mr) {
     AVX2_STRIDED_CASE(1)
@@ -380,11 +435,11 @@ static AVX2_TARGET void avx2_strided_kernel(size_t kc, const float *a, size_t rs
 
 #define AVX2_ROW_CASE(V)                                                                 \
   case V:                                                                                \
-    avx2_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, avx2_last_mask(cols), load_c);    \
+    avx2_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, avx2_last_mask(cols), load_c, ep);    \
     break;
 
 static AVX2_TARGET void avx2_row_kernel(size_t kc, const float *a, size_t csa, const float *b, size_t rsb, float *c,
-                                        size_t cols, int load_c) {
+                                        size_t cols, int load_c, const store_epilogue *ep) {
   switch ((cols + 7) / 8) {
     AVX2_ROW_CASE(1)
     AVX2_ROW_CASE(2)
@@ -542,6 +597,9 @@ typedef struct {
   size_t b_rs, b_cs;
   float *c;
   int accumulate;
+  /* Epilogue: bias of length n or NULL, and a STRATUM_ACT_* code. */
+  const float *bias;
+  int activation;
   int direct;
   size_t tile_m, tile_n, tiles_n;
 } gemm_problem;
@@ -593,6 +651,28 @@ static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
 static size_t round_up(size_t x, size_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
 /*
+ * Fills `storage` with the store part of the problem's epilogue for a tile
+ * starting at column j, and returns it, or NULL when there is nothing to store.
+ */
+static const store_epilogue *tile_epilogue(const gemm_problem *g, size_t j, store_epilogue *storage) {
+  if (g->bias == NULL && g->activation != STRATUM_ACT_RELU) return NULL;
+  storage->bias = g->bias != NULL ? g->bias + j : NULL;
+  storage->relu = g->activation == STRATUM_ACT_RELU;
+  return storage;
+}
+
+/* Applies sigmoid or tanh to a rows x cols tile of c that a kernel has just stored; other activations need nothing. */
+static void activate_tile(const gemm_problem *g, float *c, size_t rows, size_t cols) {
+  if (g->activation == STRATUM_ACT_SIGMOID) {
+    for (size_t i = 0; i < rows; i++)
+      for (size_t j = 0; j < cols; j++) c[i * g->n + j] = stratum_sigmoidf(c[i * g->n + j]);
+  } else if (g->activation == STRATUM_ACT_TANH) {
+    for (size_t i = 0; i < rows; i++)
+      for (size_t j = 0; j < cols; j++) c[i * g->n + j] = tanhf(c[i * g->n + j]);
+  }
+}
+
+/*
  * Computes rows [i0, i1) and columns [j0, j1) of c without packing a, for a
  * transposed b. The kernels load rows of op(b) as vectors, so each NR-wide
  * panel of op(b) is packed over all of k and then swept down the tile while
@@ -606,10 +686,13 @@ static int compute_tile_direct_transposed_b(const gemm_problem *g, size_t i0, si
   for (size_t j = j0; j < j1; j += ks->nr) {
     size_t cols = min_size(ks->nr, j1 - j);
     ks->pack_b_transposed(g->b + j * g->b_cs, g->b_cs, g->k, cols, ks->nr, panel);
+    store_epilogue storage;
+    const store_epilogue *ep = tile_epilogue(g, j, &storage);
     for (size_t i = i0; i < i1; i += ks->mr) {
       size_t rows = min_size(ks->mr, i1 - i);
-      ks->strided(g->k, g->a + i * g->a_rs, g->a_rs, g->a_cs, panel, ks->nr, g->c + i * g->n + j, g->n, rows, cols,
-                  g->accumulate);
+      float *c = g->c + i * g->n + j;
+      ks->strided(g->k, g->a + i * g->a_rs, g->a_rs, g->a_cs, panel, ks->nr, c, g->n, rows, cols, g->accumulate, ep);
+      activate_tile(g, c, rows, cols);
     }
   }
   return 0;
@@ -624,8 +707,12 @@ static void compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, siz
   const float *b = g->b + j0;
   if (i1 - i0 == 1 && ks->row != NULL) {
     for (size_t j = j0; j < j1; j += ks->row_nr) {
-      ks->row(g->k, g->a + i0 * g->a_rs, g->a_cs, b + (j - j0), g->b_rs, g->c + i0 * g->n + j,
-              min_size(ks->row_nr, j1 - j), g->accumulate);
+      size_t cols = min_size(ks->row_nr, j1 - j);
+      float *c = g->c + i0 * g->n + j;
+      store_epilogue storage;
+      ks->row(g->k, g->a + i0 * g->a_rs, g->a_cs, b + (j - j0), g->b_rs, c, cols, g->accumulate,
+              tile_epilogue(g, j, &storage));
+      activate_tile(g, c, 1, cols);
     }
     return;
   }
@@ -634,8 +721,11 @@ static void compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, siz
     const float *a = g->a + i * g->a_rs;
     for (size_t j = j0; j < j1; j += ks->nr) {
       size_t cols = min_size(ks->nr, j1 - j);
-      ks->strided(g->k, a, g->a_rs, g->a_cs, b + (j - j0), g->b_rs, g->c + i * g->n + j, g->n, rows, cols,
-                  g->accumulate);
+      float *c = g->c + i * g->n + j;
+      store_epilogue storage;
+      ks->strided(g->k, a, g->a_rs, g->a_cs, b + (j - j0), g->b_rs, c, g->n, rows, cols, g->accumulate,
+                  tile_epilogue(g, j, &storage));
+      activate_tile(g, c, rows, cols);
     }
   }
 }
@@ -663,23 +753,24 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
   for (size_t p0 = 0; p0 < g->k; p0 += KC) {
     size_t kc = min_size(KC, g->k - p0);
     int load_c = g->accumulate || p0 > 0;
+    int last_block = p0 + kc == g->k;
     pack_b(g, p0, kc, j0, cols, packed_b);
     for (size_t i = i0; i < i1; i += mr) {
       size_t rows = min_size(mr, i1 - i);
       float *c_row = g->c + i * g->n;
       const float *panel = packed_b;
-      if (pack_a_panels) {
-        pack_a(g, i, rows, p0, kc, packed_a);
-        for (size_t j = j0; j < j1; j += nr) {
-          ks->packed(kc, packed_a, 1, mr, panel, nr, c_row + j, g->n, rows, min_size(nr, j1 - j), load_c);
-          panel += kc * nr;
-        }
-      } else {
-        const float *a_panel = g->a + i * g->a_rs + p0 * g->a_cs;
-        for (size_t j = j0; j < j1; j += nr) {
-          ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, min_size(nr, j1 - j), load_c);
-          panel += kc * nr;
-        }
+      if (pack_a_panels) pack_a(g, i, rows, p0, kc, packed_a);
+      const float *a_panel = g->a + i * g->a_rs + p0 * g->a_cs;
+      for (size_t j = j0; j < j1; j += nr) {
+        size_t tile_cols = min_size(nr, j1 - j);
+        store_epilogue storage;
+        const store_epilogue *ep = last_block ? tile_epilogue(g, j, &storage) : NULL;
+        if (pack_a_panels)
+          ks->packed(kc, packed_a, 1, mr, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
+        else
+          ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
+        if (last_block) activate_tile(g, c_row + j, rows, tile_cols);
+        panel += kc * nr;
       }
     }
   }
@@ -692,8 +783,11 @@ static void compute_tile_unbuffered(const gemm_problem *g, size_t i0, size_t i1,
     for (size_t j = j0; j < j1; j++) {
       float sum = g->accumulate ? g->c[i * g->n + j] : 0.0f;
       for (size_t p = 0; p < g->k; p++) sum += g->a[i * g->a_rs + p * g->a_cs] * g->b[p * g->b_rs + j * g->b_cs];
+      if (g->bias != NULL) sum += g->bias[j];
+      if (g->activation == STRATUM_ACT_RELU && sum <= 0.0f) sum = 0.0f;
       g->c[i * g->n + j] = sum;
     }
+    activate_tile(g, g->c + i * g->n + j0, 1, j1 - j0);
   }
 }
 
@@ -764,11 +858,12 @@ static int use_direct_path(const gemm_problem *g) {
 
 void stratum_sgemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a, const float *b,
                    float *c, int accumulate) {
+  stratum_sgemm_fused(transpose_a, transpose_b, m, n, k, a, b, c, accumulate, NULL, STRATUM_ACT_LINEAR);
+}
+
+void stratum_sgemm_fused(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
+                         const float *b, float *c, int accumulate, const float *bias, int activation) {
   if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (!accumulate) memset(c, 0, m * n * sizeof(float));
-    return;
-  }
   gemm_problem g = {
       .kernels = select_kernels(),
       .m = m,
@@ -782,7 +877,15 @@ void stratum_sgemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t 
       .b_cs = transpose_b ? k : 1,
       .c = c,
       .accumulate = accumulate != 0,
+      .bias = bias,
+      .activation = activation,
   };
+  if (k == 0) {
+    /* No products: the sums are the old c or 0, and the epilogue still applies. */
+    if (!accumulate) memset(c, 0, m * n * sizeof(float));
+    if (bias != NULL || activation != STRATUM_ACT_LINEAR) compute_tile_unbuffered(&g, 0, m, 0, n);
+    return;
+  }
   g.direct = use_direct_path(&g);
   plan_tiles(&g);
   size_t tiles_m = (m + g.tile_m - 1) / g.tile_m;

@@ -19,11 +19,6 @@
 #define VECTOR_CLONES
 #endif
 
-static inline float sigmoidf(float x) {
-  if (x >= 0) return 1.0f / (1.0f + expf(-x));
-  float e = expf(x);
-  return e / (1.0f + e);
-}
 
 static inline float clampf(float v, float low, float high) { return v < low ? low : (v > high ? high : v); }
 
@@ -61,7 +56,7 @@ void k_unary(int op, const float *x, float *out, size_t n) {
       relu_forward(x, out, n);
       return;
     case OP_SIGMOID:
-      for (size_t i = 0; i < n; i++) out[i] = sigmoidf(x[i]);
+      for (size_t i = 0; i < n; i++) out[i] = stratum_sigmoidf(x[i]);
       return;
     case OP_TANH:
       for (size_t i = 0; i < n; i++) out[i] = tanhf(x[i]);
@@ -222,53 +217,53 @@ void k_softmax_backward(const float *y, const float *dy, float *dx, size_t rows,
   }
 }
 
-VECTOR_CLONES
-static void bias_activation(float *out, const float *bias, size_t m, size_t n, int activation) {
-  for (size_t i = 0; i < m; i++) {
-    float *row = out + i * n;
-    if (bias != NULL) {
-      for (size_t j = 0; j < n; j++) row[j] += bias[j];
-    }
-    if (activation == ACT_RELU) {
-      for (size_t j = 0; j < n; j++) row[j] = row[j] <= 0.0f ? 0.0f : row[j];
-    }
-  }
-}
-
 void k_dense_forward(const float *x, const float *kernel, const float *bias, float *out, size_t m, size_t k, size_t n,
                      int activation) {
-  stratum_sgemm(0, 0, m, n, k, x, kernel, out, 0);
-  bias_activation(out, bias, m, n, activation);
-  if (activation == ACT_SIGMOID) {
-    for (size_t i = 0; i < m * n; i++) out[i] = sigmoidf(out[i]);
-  } else if (activation == ACT_TANH) {
-    for (size_t i = 0; i < m * n; i++) out[i] = tanhf(out[i]);
-  }
+  stratum_sgemm_fused(0, 0, m, n, k, x, kernel, out, 0, bias, activation);
 }
 
+/*
+ * The pass over dy that precedes the dense backward products: d_pre = dy ⊙
+ * activation'(y) for relu, sigmoid and tanh, and d_bias = the column sums of
+ * that gradient (of dy for linear), added row by row in order, so the sums
+ * do not depend on threads. This one pass reads dy and y once. Both products
+ * then read d_pre, [m, n], while it is in cache. Applying the derivative while
+ * packing instead would compute it twice, because d_pre is an operand of both
+ * products, and the small products of batch-32 training are not packed at all.
+ */
 VECTOR_CLONES
-static void relu_gate(const float *y, const float *dy, float *d_pre, size_t n) {
-  for (size_t i = 0; i < n; i++) d_pre[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+static void dense_gradient_pass(const float *y, const float *dy, float *d_pre, float *d_bias, size_t m, size_t n,
+                                int activation) {
+  if (d_bias != NULL) memset(d_bias, 0, n * sizeof(float));
+  for (size_t i = 0; i < m; i++) {
+    const float *y_row = y + i * n;
+    const float *dy_row = dy + i * n;
+    float *d_row = d_pre + i * n;
+    switch (activation) {
+      case STRATUM_ACT_RELU:
+        for (size_t j = 0; j < n; j++) d_row[j] = y_row[j] > 0.0f ? dy_row[j] : 0.0f;
+        break;
+      case STRATUM_ACT_SIGMOID:
+        for (size_t j = 0; j < n; j++) d_row[j] = dy_row[j] * y_row[j] * (1.0f - y_row[j]);
+        break;
+      case STRATUM_ACT_TANH:
+        for (size_t j = 0; j < n; j++) d_row[j] = dy_row[j] * (1.0f - y_row[j] * y_row[j]);
+        break;
+      default:
+        d_row = (float *)dy_row;
+        break;
+    }
+    if (d_bias != NULL) {
+      for (size_t j = 0; j < n; j++) d_bias[j] += d_row[j];
+    }
+  }
 }
 
 void k_dense_backward(const float *x, const float *kernel, const float *y, const float *dy, float *d_pre, float *dx,
                       float *d_kernel, float *d_bias, size_t m, size_t k, size_t n, int activation) {
-  const float *grad = dy;
-  const size_t count = m * n;
-  if (activation == ACT_RELU) {
-    relu_gate(y, dy, d_pre, count);
-    grad = d_pre;
-  } else if (activation == ACT_SIGMOID) {
-    for (size_t i = 0; i < count; i++) d_pre[i] = dy[i] * y[i] * (1.0f - y[i]);
-    grad = d_pre;
-  } else if (activation == ACT_TANH) {
-    for (size_t i = 0; i < count; i++) d_pre[i] = dy[i] * (1.0f - y[i] * y[i]);
-    grad = d_pre;
-  }
-  if (d_kernel != NULL) {
-    stratum_sgemm(1, 0, k, n, m, x, grad, d_kernel, 0);
-  }
-  if (d_bias != NULL) k_sum_rows(grad, m, n, d_bias);
+  const float *grad = activation == STRATUM_ACT_LINEAR ? dy : d_pre;
+  if (activation != STRATUM_ACT_LINEAR || d_bias != NULL) dense_gradient_pass(y, dy, d_pre, d_bias, m, n, activation);
+  if (d_kernel != NULL) stratum_sgemm(1, 0, k, n, m, x, grad, d_kernel, 0);
   if (dx != NULL) stratum_sgemm(0, 1, m, k, n, grad, kernel, dx, 0);
 }
 

@@ -5,10 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gemm.h"
+
 /* Operation codes shared with src/backend/native/index.ts. */
 enum { OP_NEG, OP_ABS, OP_EXP, OP_LOG, OP_SQRT, OP_SQUARE, OP_RELU, OP_SIGMOID, OP_TANH };
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAXIMUM, OP_MINIMUM };
-enum { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH };
 
 void k_unary(int op, const float *x, float *out, size_t n);
 void k_unary_backward(int op, const float *x, const float *y, const float *dy, float *dx, size_t n);

@@ -8,19 +8,19 @@
 
 #include <math.h>
 
-#include "kernels.h"
+#include "gemm.h"
 
 static inline float activate(int activation, float x) {
   switch (activation) {
-    case ACT_RELU:
+    case STRATUM_ACT_RELU:
       return x > 0.0f ? x : 0.0f;
-    case ACT_SIGMOID:
+    case STRATUM_ACT_SIGMOID:
       if (x >= 0) return 1.0f / (1.0f + expf(-x));
       {
         float e = expf(x);
         return e / (1.0f + e);
       }
-    case ACT_TANH:
+    case STRATUM_ACT_TANH:
       return tanhf(x);
     default:
       return x;
@@ -30,11 +30,11 @@ static inline float activate(int activation, float x) {
 /* The activation's derivative, written in terms of its output y. */
 static inline float derivative(int activation, float y) {
   switch (activation) {
-    case ACT_RELU:
+    case STRATUM_ACT_RELU:
       return y > 0.0f ? 1.0f : 0.0f;
-    case ACT_SIGMOID:
+    case STRATUM_ACT_SIGMOID:
       return y * (1.0f - y);
-    case ACT_TANH:
+    case STRATUM_ACT_TANH:
       return 1.0f - y * y;
     default:
       return 1.0f;

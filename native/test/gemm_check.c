@@ -4,7 +4,10 @@
  * instruction set this CPU supports and on both the direct and the packed
  * path. Also checks that 1 and 2 threads give bit-identical results, that
  * AVX2 and AVX-512 (both fused multiply-add chains) agree bit for bit, that
- * nothing is written past c, and that NaN and infinity propagate.
+ * nothing is written past c, and that NaN and infinity propagate. The fused
+ * epilogue (bias and each activation) must give the same bits as the plain
+ * product followed by a scalar bias add and activation, on every path and
+ * thread count.
  *
  * Includes gemm.c itself so that it can force the path through
  * path_override. Exits with status 1 when any check fails.
@@ -46,6 +49,7 @@ typedef struct {
   size_t m, n, k;
   int ta, tb, acc;
   float *a, *b, *c0;
+  float *bias; /* length n */
   double *ref;
   double *bound;
 } test_case;
@@ -104,6 +108,66 @@ static int guard_intact(const test_case *t, const float *c) {
   return 1;
 }
 
+/* Runs the fused product with `bias` (or none) and `activation` into a fresh copy of c0. Returns the output (caller frees). */
+static float *run_fused(const test_case *t, int threads, const float *bias, int activation) {
+  size_t count = t->m * t->n;
+  float *c = malloc((count + GUARD) * sizeof(float));
+  if (count > 0) memcpy(c, t->c0, count * sizeof(float));
+  for (size_t g = 0; g < GUARD; g++) c[count + g] = GUARD_VALUE;
+  stratum_pool_init(threads);
+  stratum_sgemm_fused(t->ta, t->tb, t->m, t->n, t->k, t->a, t->b, c, t->acc, bias, activation);
+  return c;
+}
+
+/* Applies the epilogue to the plain product `c` one element at a time, as the definition of the fused result. */
+static void apply_epilogue(const test_case *t, float *c, const float *bias, int activation) {
+  for (size_t i = 0; i < t->m; i++) {
+    for (size_t j = 0; j < t->n; j++) {
+      float value = c[i * t->n + j];
+      if (bias != NULL) value += bias[j];
+      if (activation == STRATUM_ACT_RELU) value = value <= 0.0f ? 0.0f : value;
+      if (activation == STRATUM_ACT_SIGMOID) value = stratum_sigmoidf(value);
+      if (activation == STRATUM_ACT_TANH) value = tanhf(value);
+      c[i * t->n + j] = value;
+    }
+  }
+}
+
+/* True when x and y have the same bits, or are both NaN. */
+static int same_values(const float *x, const float *y, size_t count) {
+  for (size_t e = 0; e < count; e++) {
+    if (isnan(x[e]) && isnan(y[e])) continue;
+    if (memcmp(&x[e], &y[e], sizeof(float)) != 0) return 0;
+  }
+  return 1;
+}
+
+/* Checks every epilogue against the plain product `plain` of the same instruction set and path. */
+static void check_epilogues(const test_case *t, const float *plain, const char *isa_name, const char *path_name) {
+  size_t count = t->m * t->n;
+  float *expected = malloc((count + 1) * sizeof(float));
+  for (int activation = STRATUM_ACT_LINEAR; activation <= STRATUM_ACT_TANH; activation++) {
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+      if (activation == STRATUM_ACT_LINEAR && !with_bias) continue;
+      const float *bias = with_bias ? t->bias : NULL;
+      if (count > 0) memcpy(expected, plain, count * sizeof(float));
+      apply_epilogue(t, expected, bias, activation);
+      float *single_thread = run_fused(t, 1, bias, activation);
+      float *two_threads = run_fused(t, 2, bias, activation);
+      checks++;
+      if (!same_values(expected, single_thread, count))
+        fail("fused epilogue differs from a separate one", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_name);
+      if (!same_values(single_thread, two_threads, count))
+        fail("fused epilogue differs between 1 and 2 threads", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_name);
+      if (!guard_intact(t, single_thread) || !guard_intact(t, two_threads))
+        fail("fused epilogue wrote past the end of c", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_name);
+      free(single_thread);
+      free(two_threads);
+    }
+  }
+  free(expected);
+}
+
 /* Runs one test case on every instruction set and path. */
 static void check_case(test_case *t) {
   static const char *path_names[2] = {"direct", "packed"};
@@ -123,6 +187,7 @@ static void check_case(test_case *t) {
         fail("wrote past the end of c", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
       if (bytes > 0 && memcmp(single_thread, two_threads, bytes) != 0)
         fail("1 and 2 threads differ", t->m, t->n, t->k, t->ta, t->tb, t->acc, isa_name, path_names[path]);
+      check_epilogues(t, single_thread, isa_name, path_names[path]);
       if (isa != STRATUM_ISA_PORTABLE) {
         if (fma_result == NULL) {
           fma_result = single_thread;
@@ -151,11 +216,13 @@ static void check_size(size_t m, size_t n, size_t k, int with_non_finite) {
     t.a = malloc((m * k + 1) * sizeof(float));
     t.b = malloc((k * n + 1) * sizeof(float));
     t.c0 = malloc((m * n + 1) * sizeof(float));
+    t.bias = malloc((n + 1) * sizeof(float));
     t.ref = malloc((m * n + 1) * sizeof(double));
     t.bound = malloc((m * n + 1) * sizeof(double));
     fill(t.a, m * k);
     fill(t.b, k * n);
     fill(t.c0, m * n);
+    fill(t.bias, n);
     if (with_non_finite && m > 0 && n > 0 && k > 0) {
       /* A NaN in a meeting a zero row of op(b) at the same step, where 0 * NaN must still give NaN. */
       size_t p = random_below(k);
@@ -188,6 +255,7 @@ static void check_size(size_t m, size_t n, size_t k, int with_non_finite) {
     free(t.a);
     free(t.b);
     free(t.c0);
+    free(t.bias);
     free(t.ref);
     free(t.bound);
   }

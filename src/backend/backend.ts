@@ -152,6 +152,72 @@ export interface SgdUpdateArgs {
   nesterov: boolean;
 }
 
+/**
+ * A sliding window over a batch of channels-last images, [batch, height,
+ * width, channels] in row-major order. One-dimensional inputs use height 1.
+ * The window's element (kh, kw) for output position (oh, ow) reads input row
+ * oh · strideHeight − padTop + kh · dilationHeight and the matching column.
+ * Positions outside the image count as padding.
+ */
+export interface WindowGeometry {
+  batch: number;
+  height: number;
+  width: number;
+  channels: number;
+  windowHeight: number;
+  windowWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+export interface Im2colArgs extends WindowGeometry {
+  /** Images, [batch, height, width, channels]. */
+  x: FloatArray;
+  /**
+   * Output patches, [batch · outHeight · outWidth, windowHeight · windowWidth · groupChannels],
+   * each row ordered (kh, kw, channel); padding positions are written as zeros.
+   */
+  cols: FloatArray;
+  /** First channel of the slice that is copied (the group's offset for grouped convolutions). */
+  channelOffset: number;
+  /** Number of channels in the slice. */
+  groupChannels: number;
+}
+
+export interface Col2imArgs extends WindowGeometry {
+  /** Patches laid out as `Im2colArgs.cols`. */
+  cols: FloatArray;
+  /**
+   * Output images, [batch, height, width, channels]. The channel slice is
+   * overwritten with the sum of every patch entry that reads each position;
+   * other channels are left alone.
+   */
+  dx: FloatArray;
+  channelOffset: number;
+  groupChannels: number;
+}
+
+export interface PoolArgs extends WindowGeometry {
+  /** Images, [batch, height, width, channels]. */
+  x: FloatArray;
+  /** Pooled output, [batch, outHeight, outWidth, channels]. */
+  out: FloatArray;
+}
+
+export interface PoolBackwardArgs extends WindowGeometry {
+  x: FloatArray;
+  /** Gradient with respect to the pooled output, [batch, outHeight, outWidth, channels]. */
+  dy: FloatArray;
+  /** Gradient with respect to `x`, overwritten. */
+  dx: FloatArray;
+}
+
 export interface Backend {
   readonly name: string;
   readonly dtypes: readonly DType[];
@@ -224,10 +290,111 @@ export interface Backend {
   /** One SGD step (optionally with momentum or Nesterov momentum) over a whole variable, in place. */
   sgdUpdate(args: SgdUpdateArgs): void;
 
+  /** Copies every window of the images into one row of patches (image to columns). */
+  im2col(args: Im2colArgs): void;
+  /** The adjoint of `im2col`: sums patch entries back into the positions they were read from. */
+  col2im(args: Col2imArgs): void;
+  /** Maximum over each window, ignoring padding positions (−∞ for a window of padding only). */
+  maxPool(args: PoolArgs): void;
+  /** Routes each output gradient to the first position in the window (row-major) that holds the maximum. */
+  maxPoolBackward(args: PoolBackwardArgs): void;
+  /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
+  avgPool(args: PoolArgs): void;
+  avgPoolBackward(args: PoolBackwardArgs): void;
+  /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
+  batchNormForward(args: BatchNormForwardArgs): void;
+  /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */
+  batchNormBackward(args: BatchNormBackwardArgs): void;
+  /** Normalizes each row of a [rows, cols] matrix over its columns (layer normalization). */
+  layerNormForward(args: LayerNormForwardArgs): void;
+  /** Gradients of `layerNormForward` with respect to its input, gamma and beta. */
+  layerNormBackward(args: LayerNormBackwardArgs): void;
+
   /** The gates of one recurrent step, after its recurrent matmul: new states and output. */
   recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
   /** Backpropagation through the gates of one recurrent step. */
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
+}
+
+export interface BatchNormForwardArgs {
+  /** Input, [outer, channels, inner]. Statistics are per channel, over the outer and inner axes. */
+  x: FloatArray;
+  outer: number;
+  channels: number;
+  inner: number;
+  /**
+   * Per-element weights of x's size (1 keeps an element, 0 masks it), or null.
+   * With weights, the batch statistics are weighted sums divided by Σw + 1e-7.
+   */
+  weights: FloatArray | null;
+  /** Scale, [channels], or null for 1. */
+  gamma: FloatArray | null;
+  /** Offset, [channels], or null for 0. */
+  beta: FloatArray | null;
+  /** [channels]: written with the batch mean when `training`, otherwise read. */
+  mean: FloatArray;
+  /** [channels]: written with the biased batch variance when `training`, otherwise read. */
+  variance: FloatArray;
+  training: boolean;
+  epsilon: number;
+  /** Output, x's size: gamma · (x − mean) / sqrt(variance + epsilon) + beta. */
+  out: FloatArray;
+}
+
+export interface BatchNormBackwardArgs {
+  x: FloatArray;
+  outer: number;
+  channels: number;
+  inner: number;
+  weights: FloatArray | null;
+  gamma: FloatArray | null;
+  /** The statistics the forward pass used, [channels]. */
+  mean: FloatArray;
+  variance: FloatArray;
+  /** True when the forward pass used batch statistics, whose dependence on x then enters dx. */
+  training: boolean;
+  epsilon: number;
+  dy: FloatArray;
+  /** Gradients with respect to x, gamma and beta, or null when not needed. */
+  dx: FloatArray | null;
+  dGamma: FloatArray | null;
+  dBeta: FloatArray | null;
+}
+
+export interface LayerNormForwardArgs {
+  /** Input, [rows, cols]. Each row is normalized over its columns. */
+  x: FloatArray;
+  rows: number;
+  cols: number;
+  /** Scale, [cols], or null for 1. */
+  gamma: FloatArray | null;
+  /** Offset, [cols], or null for 0 (always null with `rmsScaling`). */
+  beta: FloatArray | null;
+  epsilon: number;
+  /**
+   * Keras's deprecated `rms_scaling`: out = gamma · x / sqrt(variance + epsilon),
+   * without subtracting the mean (the variance is still taken about the mean).
+   */
+  rmsScaling: boolean;
+  out: FloatArray;
+  /** Per-row mean and 1 / sqrt(variance + epsilon), [rows], written for the backward pass. */
+  mean: FloatArray;
+  invStd: FloatArray;
+}
+
+export interface LayerNormBackwardArgs {
+  x: FloatArray;
+  rows: number;
+  cols: number;
+  gamma: FloatArray | null;
+  /** The per-row statistics `layerNormForward` wrote. */
+  mean: FloatArray;
+  invStd: FloatArray;
+  rmsScaling: boolean;
+  dy: FloatArray;
+  dx: FloatArray | null;
+  dGamma: FloatArray | null;
+  dBeta: FloatArray | null;
 }
 
 /**

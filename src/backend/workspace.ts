@@ -1,4 +1,6 @@
 import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype.js";
+import { shapesEqual, sizeOf } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
 
 /**
  * Buffers reused from one training step to the next.
@@ -7,14 +9,16 @@ import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype
  * n-th buffer it requests has the size of the n-th buffer of the step before,
  * except around the short last batch of an epoch. While a workspace is
  * active, op outputs and gradients come from its slots instead of new
- * allocations. A few small arrays, such as metric scratch and the seed
- * gradient, are still allocated per step.
+ * allocations, and so do the Tensor objects that wrap them when their shape
+ * is the same as in the step before.
  *
  * Only code that uses nothing of a step after the step ends may run inside
- * `run`: the next step overwrites every buffer.
+ * `run`: the next step overwrites every buffer and reuses every Tensor.
  */
 export class Workspace {
   private readonly slots: FloatArray[] = [];
+  /** The Tensor last handed out for each slot by `takeTensor`, or undefined. */
+  private readonly tensors: (Tensor | undefined)[] = [];
   private cursor = 0;
 
   /** Runs `fn` with this workspace active, handing out its slots from the first one. */
@@ -50,6 +54,17 @@ export class Workspace {
     return buffer;
   }
 
+  /** Returns the next slot as a tensor of `shape`, reusing the slot's Tensor of the step before when the shape is the same. */
+  takeTensor(dtype: FloatDType, shape: readonly number[], zeroed = true): Tensor {
+    const index = this.cursor;
+    const buffer = this.take(dtype, sizeOf(shape), zeroed);
+    const cached = this.tensors[index];
+    if (cached !== undefined && cached.data === buffer && shapesEqual(cached.shape, shape)) return cached;
+    const created = new Tensor(buffer, shape);
+    this.tensors[index] = created;
+    return created;
+  }
+
   /** Total bytes held in the slots. */
   get byteLength(): number {
     return this.slots.reduce((total, buffer) => total + buffer.byteLength, 0);
@@ -64,4 +79,13 @@ let active: Workspace | null = null;
  */
 export function allocateScratch(dtype: FloatDType, size: number, zeroed = true): FloatArray {
   return active ? active.take(dtype, size, zeroed) : allocateFloat(dtype, size);
+}
+
+/**
+ * Returns a float tensor of `shape` from the active workspace if there is
+ * one, else a new zero-filled one. It is zero-filled unless `zeroed` is false
+ * and the buffer is reused.
+ */
+export function scratchTensor(dtype: FloatDType, shape: readonly number[], zeroed = true): Tensor {
+  return active ? active.takeTensor(dtype, shape, zeroed) : new Tensor(allocateFloat(dtype, sizeOf(shape)), shape);
 }

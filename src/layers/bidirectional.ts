@@ -153,7 +153,7 @@ export class Bidirectional extends Layer {
     let outputs: Tensor[];
     switch (this.mergeMode) {
       case "concat":
-        outputs = [ops.concatLastAxis([y, yReversed])];
+        outputs = [ops.concatenate([y, yReversed], -1)];
         break;
       case "sum":
         outputs = [ops.add(y, yReversed)];

@@ -3,6 +3,21 @@ import { Activation, Dropout, Flatten } from "./core.js";
 import { Dense } from "./dense.js";
 import { InputLayer } from "./input.js";
 import type { Layer } from "./layer.js";
+import { Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose } from "./convolutional.js";
+import {
+  AveragePooling1D,
+  AveragePooling2D,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  MaxPooling1D,
+  MaxPooling2D,
+} from "./pooling.js";
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from "./activation-layers.js";
+import { Add, Concatenate } from "./merging.js";
+import { BatchNormalization, LayerNormalization } from "./normalization.js";
+import { Permute, RepeatVector, Reshape } from "./reshaping.js";
 import { Bidirectional } from "./bidirectional.js";
 import { Embedding } from "./embedding.js";
 import { GRU, LSTM, SimpleRNN } from "./recurrent.js";
@@ -14,6 +29,34 @@ export { Input, InputLayer, type InputOptions, SymbolicTensor } from "./input.js
 export { type CallOptions, Layer, type LayerOptions, type LayerShape, type SymbolicShape, getMask, isShapeList, setMask } from "./layer.js";
 export { Node } from "./symbolic.js";
 export { Variable } from "./variable.js";
+export { Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, type ConvOptions, type ConvTransposeOptions } from "./convolutional.js";
+export {
+  AveragePooling1D,
+  AveragePooling2D,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  type GlobalPoolingOptions,
+  MaxPooling1D,
+  MaxPooling2D,
+  type PoolingOptions,
+} from "./pooling.js";
+export {
+  ELU,
+  type ELUOptions,
+  LeakyReLU,
+  type LeakyReLUOptions,
+  PReLU,
+  type PReLUOptions,
+  ReLU,
+  type ReLUOptions,
+  Softmax,
+  type SoftmaxOptions,
+} from "./activation-layers.js";
+export { Add, Concatenate, type ConcatenateOptions } from "./merging.js";
+export { BatchNormalization, type BatchNormalizationOptions, LayerNormalization, type LayerNormalizationOptions } from "./normalization.js";
+export { Permute, type PermuteOptions, RepeatVector, type RepeatVectorOptions, Reshape, type ReshapeOptions } from "./reshaping.js";
 export { Bidirectional, type BidirectionalOptions, type MergeMode } from "./bidirectional.js";
 export { Embedding, type EmbeddingOptions } from "./embedding.js";
 export { GRU, type GRUOptions, LSTM, type LSTMOptions, RecurrentLayer, type RecurrentLayerOptions, SimpleRNN, type SimpleRNNOptions } from "./recurrent.js";
@@ -25,6 +68,30 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   Dropout: Dropout.fromConfig,
   Flatten: Flatten.fromConfig,
   InputLayer: InputLayer.fromConfig,
+  Conv1D: Conv1D.fromConfig,
+  Conv2D: Conv2D.fromConfig,
+  Conv1DTranspose: Conv1DTranspose.fromConfig,
+  Conv2DTranspose: Conv2DTranspose.fromConfig,
+  MaxPooling1D: MaxPooling1D.fromConfig,
+  MaxPooling2D: MaxPooling2D.fromConfig,
+  AveragePooling1D: AveragePooling1D.fromConfig,
+  AveragePooling2D: AveragePooling2D.fromConfig,
+  GlobalMaxPooling1D: GlobalMaxPooling1D.fromConfig,
+  GlobalMaxPooling2D: GlobalMaxPooling2D.fromConfig,
+  GlobalAveragePooling1D: GlobalAveragePooling1D.fromConfig,
+  GlobalAveragePooling2D: GlobalAveragePooling2D.fromConfig,
+  Add: Add.fromConfig,
+  BatchNormalization: BatchNormalization.fromConfig,
+  Concatenate: Concatenate.fromConfig,
+  ELU: ELU.fromConfig,
+  LayerNormalization: LayerNormalization.fromConfig,
+  LeakyReLU: LeakyReLU.fromConfig,
+  PReLU: PReLU.fromConfig,
+  Permute: Permute.fromConfig,
+  ReLU: ReLU.fromConfig,
+  RepeatVector: RepeatVector.fromConfig,
+  Reshape: Reshape.fromConfig,
+  Softmax: Softmax.fromConfig,
   // A function, because bidirectional.ts imports this module to rebuild its inner layers.
   Bidirectional: (config) => Bidirectional.fromConfig(config),
   Embedding: Embedding.fromConfig,
@@ -35,6 +102,18 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   SimpleRNN: SimpleRNN.fromConfig,
   SimpleRNNCell: SimpleRNNCell.fromConfig,
 };
+
+/**
+ * Registers a layer class under its Keras class name so that `deserialize`
+ * (and with it model configs and files) can rebuild it. Custom layers that
+ * write `getConfig` register a function that builds them from that config.
+ */
+export function registerLayer(className: string, fromConfig: (config: Record<string, unknown>) => Layer): void {
+  if (typeof className !== "string" || className === "" || typeof fromConfig !== "function") {
+    throw new ValueError("registerLayer needs a class name and a function that builds the layer from its config.");
+  }
+  layerClasses[className] = fromConfig;
+}
 
 /** Rebuilds a layer from Keras's serialized form `{ class_name, config }`. */
 export function deserialize(serialized: { class_name: string; config: Record<string, unknown> }): Layer {

@@ -250,7 +250,7 @@ export abstract class RecurrentCell extends Layer {
         "linear",
       ),
     );
-    return ops.concatLastAxis(parts);
+    return ops.concatenate(parts, -1);
   }
 
   /** Zero initial states for a batch. */

@@ -8,6 +8,7 @@
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
 import * as ops from "../ops/index.js";
 import { allocate } from "../tensor/dtype.js";
+import { shapesEqual } from "../tensor/shape.js";
 import { Tensor, cast } from "../tensor/tensor.js";
 import { checkOptionKeys, didYouMean } from "../utils/suggest.js";
 
@@ -100,6 +101,12 @@ export class CategoricalCrossentropy extends Loss {
     return "CategoricalCrossentropy";
   }
   perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    // The hints below build arrays, so they are worked out only for mismatched shapes.
+    if (!shapesEqual(yTrue.shape, yPred.shape)) this.rejectShapes(yTrue, yPred);
+    return ops.categoricalCrossentropy(asFloat(yTrue, yPred), yPred, EPSILON);
+  }
+
+  private rejectShapes(yTrue: Tensor, yPred: Tensor): void {
     const classes = yPred.shape[yPred.rank - 1];
     const integerHint =
       yTrue.rank === yPred.rank - 1 || (yTrue.shape[yTrue.rank - 1] === 1 && classes !== 1)
@@ -110,7 +117,6 @@ export class CategoricalCrossentropy extends Loss {
         ? ` The labels have ${yTrue.shape[yTrue.rank - 1]} classes but the model outputs ${classes}: set the last layer's \`units\` to the number of classes.`
         : "";
     requireSameShape(yTrue, yPred, "categorical_crossentropy", integerHint + classHint);
-    return ops.categoricalCrossentropy(asFloat(yTrue, yPred), yPred, EPSILON);
   }
 }
 

@@ -55,3 +55,77 @@ export function resolveVerbose(value: unknown, method: string): number {
   if (value === 0 || value === 1 || value === 2) return value;
   throw new ValueError(`Invalid \`verbose\` for ${method}: expected 0, 1, 2 or "auto", received ${JSON.stringify(value)}.`);
 }
+
+/** Model inputs or labels: one array, one per input or output in order, or a record by name. */
+export type ModelData = TensorLike | TensorLike[] | Record<string, TensorLike>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Converts `values` to one batch tensor per name in `names` (the model's
+ * inputs or outputs). With one name, `values` is the data itself (or a
+ * record holding it under that name); with several, it is an array in the
+ * names' order or a record by name. `names` is null for a model whose inputs
+ * are not declared: then an array of Tensors means several inputs.
+ */
+export function toTensorList(values: unknown, names: readonly string[] | null, argument: string, dtype: FloatDType): Tensor[] {
+  if (isPlainObject(values)) {
+    if (names === null) {
+      throw new ValueError(`\`${argument}\` is a record, but this model has no named inputs. Pass a Tensor or an array of Tensors.`);
+    }
+    const keys = Object.keys(values);
+    const unknown = keys.filter((k) => !names.includes(k));
+    if (unknown.length > 0) {
+      throw new ValueError(
+        `\`${argument}\` has ${unknown.map((k) => `"${k}"`).join(", ")}, which the model does not have. Expected names: ${names.map((n) => `"${n}"`).join(", ")}.`,
+      );
+    }
+    return names.map((name) => {
+      if (!(name in values)) {
+        throw new ValueError(`\`${argument}\` has no entry "${name}". Expected names: ${names.map((n) => `"${n}"`).join(", ")}.`);
+      }
+      return toBatchTensor(values[name] as TensorLike, `${argument}.${name}`, dtype);
+    });
+  }
+  if (names === null || names.length === 1) {
+    const asList = Array.isArray(values) && values.length > 0 && values.every((v) => v instanceof Tensor);
+    if (asList && (names === null || values.length === 1)) {
+      return (values as Tensor[]).map((v, i) => toBatchTensor(v, values.length === 1 ? argument : `${argument}[${i}]`, dtype));
+    }
+    return [toBatchTensor(values as TensorLike, argument, dtype)];
+  }
+  if (!Array.isArray(values) || values.length !== names.length || values.every((v) => typeof v === "number")) {
+    const received = Array.isArray(values) ? `an array of length ${values.length}` : values instanceof Tensor ? `one Tensor of shape ${formatShape(values.shape)}` : typeof values;
+    throw new ValueError(
+      `The model has ${names.length} ${argument === "x" ? "inputs" : "outputs"} (${names.map((n) => `"${n}"`).join(", ")}), so \`${argument}\` must be ` +
+        `an array of ${names.length} arrays in that order or a record by name; received ${received}.`,
+    );
+  }
+  return values.map((v, i) => toBatchTensor(v as TensorLike, `${argument}[${i}]`, dtype));
+}
+
+/** Checks that every input and label array has the same number of samples, at least one; returns it. */
+export function checkListSampleCounts(xs: readonly Tensor[], ys: readonly Tensor[] | null, xName = "x", yName = "y"): number {
+  if (xs.length === 1 && (ys === null || ys.length === 1)) return checkSampleCounts(xs[0]!, ys?.[0] ?? null, xName, yName);
+  const label = (name: string, list: readonly Tensor[], i: number) => (list.length === 1 ? name : `${name}[${i}]`);
+  const first = xs[0]!;
+  checkSampleCounts(first, null, label(xName, xs, 0));
+  const n = first.shape[0]!;
+  const all: [string, Tensor][] = [
+    ...xs.map((t, i): [string, Tensor] => [label(xName, xs, i), t]),
+    ...(ys ?? []).map((t, i): [string, Tensor] => [label(yName, ys!, i), t]),
+  ];
+  for (const [name, t] of all) {
+    if (t.shape[0] !== n) {
+      throw new ShapeError(
+        `Every input and label array needs the same number of samples: \`${label(xName, xs, 0)}\` has ${n} (shape ${formatShape(first.shape)}) ` +
+          `but \`${name}\` has ${t.shape[0]} (shape ${formatShape(t.shape)}).`,
+      );
+    }
+  }
+  return n;
+}

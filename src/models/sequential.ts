@@ -1,9 +1,11 @@
-import { ShapeError, ValueError, formatShape } from "../errors.js";
-import { deserialize } from "../layers/index.js";
+import { ValueError } from "../errors.js";
+import { deserialize, registerLayer } from "../layers/index.js";
 import { InputLayer, SymbolicTensor } from "../layers/input.js";
-import { Layer, type LayerShape, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
+import { type CallOptions, Layer, type LayerShape, type SymbolicShape, serializeDTypePolicy } from "../layers/layer.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { ModelData } from "./data.js";
 import { checkOptionKeys } from "../utils/suggest.js";
-import { Model } from "./model.js";
+import { Model, type PredictOptions, checkShapeFits } from "./model.js";
 
 export interface SequentialOptions {
   name?: string;
@@ -28,7 +30,7 @@ export class Sequential extends Model {
       );
     }
     checkOptionKeys(options, ["name", "trainable"], "Sequential", (m) => new ValueError(m));
-    super({ name: options.name, trainable: options.trainable }, ["name", "trainable"]);
+    super({ name: options.name, trainable: options.trainable });
     for (const layer of layers) this.add(layer);
   }
 
@@ -102,23 +104,47 @@ export class Sequential extends Model {
     this.built = true;
   }
 
-  protected override buildForData(shape: readonly number[]): void {
+  protected override buildForData(shapes: readonly (readonly number[])[]): void {
+    const shape = shapes[0]!;
     if (!this.inputLayer) this.build([null, ...shape.slice(1)]);
     else if (!this.built || this.stack.some((l) => !l.built)) this.buildLayers(this.inputLayer.batchShape);
   }
 
   protected override checkDataShape(shape: readonly number[], argument: string): void {
     const expected = this.inputShape;
-    if (!expected) return;
-    const fits = expected.length === shape.length && expected.every((d, i) => i === 0 || d === null || d === shape[i]);
-    if (fits) return;
-    let hint = "";
-    if (shape.length === expected.length - 1 && expected.slice(1).every((d, i) => d === null || d === shape[i])) {
-      hint = ` It looks like a single sample: wrap it in an array to make a batch of one, shape ${formatShape([1, ...shape])}.`;
-    }
-    throw new ShapeError(
-      `Model "${this.name}" expects input of shape ${formatShape(expected)}, but \`${argument}\` has shape ${formatShape(shape)}.${hint}`,
-    );
+    if (expected) checkShapeFits(expected, shape, `Model "${this.name}"`, argument);
+  }
+
+  override get inputNames(): string[] {
+    return [this.inputLayer?.name ?? "input"];
+  }
+
+  override get outputNames(): string[] | null {
+    const last = this.stack[this.stack.length - 1];
+    return last ? [last.name] : null;
+  }
+
+  /** Runs the layers in order on a batch. */
+  override call(inputs: Tensor, options: CallOptions = {}): Tensor {
+    let x = inputs;
+    for (const layer of this.stack) x = layer.apply(x, options);
+    return x;
+  }
+
+  override computeOutputShape(inputShape: LayerShape): LayerShape {
+    let shape = inputShape;
+    for (const layer of this.stack) shape = layer.computeOutputShape(shape);
+    return shape;
+  }
+
+  /** Returns the model's output for `x`, computed in batches with training off. */
+  override predict(x: ModelData, options: PredictOptions = {}): Tensor {
+    return super.predict(x, options) as Tensor;
+  }
+
+  /** Returns the model's output for one batch, with no batching and no progress bar. */
+  override predictOnBatch(x: ModelData): Tensor {
+    return super.predictOnBatch(x) as Tensor;
   }
 
   override getConfig(): Record<string, unknown> {
@@ -157,3 +183,5 @@ function describe(value: unknown): string {
   if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
   return typeof value;
 }
+
+registerLayer("Sequential", (config) => sequentialFromConfig(config));

@@ -4,5 +4,24 @@ export { mean, sum } from "./reduce.js";
 export { reshape } from "./shape.js";
 export { dense, matmul } from "./linalg.js";
 export { binaryCrossentropy, categoricalCrossentropy, dropout, softmax, sparseCategoricalCrossentropy } from "./nn.js";
-export { concatLastAxis, gatherTableRows, readIndices, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
+export {
+  type AxisPadding,
+  type Conv2DOptions,
+  type Conv2DTransposeOptions,
+  type Pool2DOptions,
+  averagePool2d,
+  conv2d,
+  conv2dTranspose,
+  maxPool2d,
+} from "./conv.js";
+export { elu, leakyRelu, maskedSoftmax, prelu, reluWithOptions, softmaxAlong, type ReluOptions } from "./activation.js";
+export { broadcastTo, concatenate, transpose } from "./manipulation.js";
+export {
+  batchNormalization,
+  layerNormalization,
+  type BatchNormalizationOptions,
+  type BatchNormalizationResult,
+  type LayerNormalizationOptions,
+} from "./normalization.js";
+export { gatherTableRows, readIndices, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
 export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";

@@ -1,5 +1,6 @@
 import { ShapeError, formatShape } from "../errors.js";
-import type { FusedActivation } from "../backend/backend.js";
+import type { DenseBackwardArgs, DenseForwardArgs, FusedActivation } from "../backend/backend.js";
+import { allocateScratch } from "../backend/workspace.js";
 import { getBackend } from "../backend/registry.js";
 import { record } from "../autodiff/tape.js";
 import type { FloatArray, FloatDType } from "../tensor/dtype.js";
@@ -59,39 +60,67 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
     );
   }
   const m = x.size / k;
-  const outShape = [...x.shape.slice(0, -1), n];
+  const outShape = x.rank === 2 ? matrixShape(m, n) : [...x.shape.slice(0, -1), n];
   const out = emptyLike(dtype, outShape);
-  const backend = getBackend();
-  backend.denseForward({
-    x: x.data as FloatArray,
-    kernel: kernel.data as FloatArray,
-    bias: bias ? (bias.data as FloatArray) : null,
-    out: out.data as FloatArray,
-    m,
-    k,
-    n,
-    activation,
-  });
+  const forwardArgs = denseForwardArgs;
+  forwardArgs.x = x.data as FloatArray;
+  forwardArgs.kernel = kernel.data as FloatArray;
+  forwardArgs.bias = bias ? (bias.data as FloatArray) : null;
+  forwardArgs.out = out.data as FloatArray;
+  forwardArgs.m = m;
+  forwardArgs.k = k;
+  forwardArgs.n = n;
+  forwardArgs.activation = activation;
+  getBackend().denseForward(forwardArgs);
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
   return record(inputs, out, (dy, needs) => {
     const dx = needs[0] ? emptyLike(dtype as FloatDType, x.shape) : null;
     const dKernel = needs[1] ? emptyLike(dtype, kernel.shape) : null;
     const dBias = bias && needs[2] ? emptyLike(dtype, bias.shape) : null;
-    const dPre = activation === "linear" ? dy.data : emptyLike(dtype, outShape).data;
-    getBackend().denseBackward({
-      x: x.data as FloatArray,
-      kernel: kernel.data as FloatArray,
-      y: out.data as FloatArray,
-      dy: dy.data as FloatArray,
-      dPre: dPre as FloatArray,
-      dx: dx ? (dx.data as FloatArray) : null,
-      dKernel: dKernel ? (dKernel.data as FloatArray) : null,
-      dBias: dBias ? (dBias.data as FloatArray) : null,
-      m,
-      k,
-      n,
-      activation,
-    });
+    const dPre = activation === "linear" ? dy.data : allocateScratch(dtype, out.size, false);
+    const backwardArgs = denseBackwardArgs;
+    backwardArgs.x = x.data as FloatArray;
+    backwardArgs.kernel = kernel.data as FloatArray;
+    backwardArgs.y = out.data as FloatArray;
+    backwardArgs.dy = dy.data as FloatArray;
+    backwardArgs.dPre = dPre as FloatArray;
+    backwardArgs.dx = dx ? (dx.data as FloatArray) : null;
+    backwardArgs.dKernel = dKernel ? (dKernel.data as FloatArray) : null;
+    backwardArgs.dBias = dBias ? (dBias.data as FloatArray) : null;
+    backwardArgs.m = m;
+    backwardArgs.k = k;
+    backwardArgs.n = n;
+    backwardArgs.activation = activation;
+    getBackend().denseBackward(backwardArgs);
     return [dx, dKernel, dBias];
   });
+}
+
+// One arguments object per dense kernel, refilled for every call, because backends do not keep it.
+const EMPTY = new Float32Array(0);
+const denseForwardArgs: DenseForwardArgs = { x: EMPTY, kernel: EMPTY, bias: null, out: EMPTY, m: 0, k: 0, n: 0, activation: "linear" };
+const denseBackwardArgs: DenseBackwardArgs = {
+  x: EMPTY,
+  kernel: EMPTY,
+  y: EMPTY,
+  dy: EMPTY,
+  dPre: EMPTY,
+  dx: null,
+  dKernel: null,
+  dBias: null,
+  m: 0,
+  k: 0,
+  n: 0,
+  activation: "linear",
+};
+
+/** Shapes [m, n] of recent dense outputs, so that a training step does not build the same small array every time. */
+const matrixShapes: (readonly number[])[] = [];
+
+function matrixShape(m: number, n: number): readonly number[] {
+  for (const shape of matrixShapes) if (shape[0] === m && shape[1] === n) return shape;
+  const shape = Object.freeze([m, n]);
+  if (matrixShapes.length >= 16) matrixShapes.shift();
+  matrixShapes.push(shape);
+  return shape;
 }

@@ -6,8 +6,18 @@ import { Tensor } from "../tensor/tensor.js";
 import { affine } from "./elementwise.js";
 import { emptyLike, floatData, floatDType } from "./util.js";
 
-function resolveAxes(x: Tensor, axis: number | readonly number[] | undefined): number[] {
-  if (axis === undefined) return x.shape.map((_, i) => i);
+/** [0, 1, ..., rank - 1] by rank, built once, because a loss reduces over every axis at each training step. */
+const allAxes: (readonly number[])[] = [];
+/** [1, 1, ..., 1] by rank. */
+const unitShapes: (readonly number[])[] = [];
+const SCALAR_SHAPE: readonly number[] = Object.freeze([]);
+
+function allAxesOf(rank: number): readonly number[] {
+  return (allAxes[rank] ??= Object.freeze(Array.from({ length: rank }, (_, i) => i)));
+}
+
+function resolveAxes(x: Tensor, axis: number | readonly number[] | undefined): readonly number[] {
+  if (axis === undefined) return allAxesOf(x.rank);
   const list = typeof axis === "number" ? [axis] : [...axis];
   return [...new Set(list.map((a) => normalizeAxis(a, x.rank)))].sort((a, b) => a - b);
 }
@@ -16,8 +26,14 @@ function resolveAxes(x: Tensor, axis: number | readonly number[] | undefined): n
 export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
   const dtype = floatDType(x, "sum");
   const axes = resolveAxes(x, axis);
-  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const outShape = keepDims ? keptShape : x.shape.filter((_, i) => !axes.includes(i));
+  const everyAxis = axes.length === x.rank;
+  const keptShape = everyAxis
+    ? (unitShapes[x.rank] ??= Object.freeze(new Array<number>(x.rank).fill(1)))
+    : x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  let outShape: readonly number[];
+  if (keepDims) outShape = keptShape;
+  else if (everyAxis) outShape = SCALAR_SHAPE;
+  else outShape = x.shape.filter((_, i) => !axes.includes(i));
   const out = emptyLike(dtype, outShape);
   getBackend().sum(floatData(x, "sum"), x.shape, axes, out.data as FloatArray);
   return record([x], out, (dy) => {
@@ -32,5 +48,5 @@ export function mean(x: Tensor, axis?: number | readonly number[], keepDims = fa
   const axes = resolveAxes(x, axis);
   let count = 1;
   for (const a of axes) count *= x.shape[a]!;
-  return affine(sum(x, axes, keepDims), count === 0 ? NaN : 1 / count);
+  return affine(sum(x, axis, keepDims), count === 0 ? NaN : 1 / count);
 }

@@ -32,57 +32,6 @@ export function sliceLastAxis(x: Tensor, start: number, size: number): Tensor {
   });
 }
 
-/** Concatenates tensors along their last axis; all other axes must match. */
-export function concatLastAxis(tensors: readonly Tensor[]): Tensor {
-  if (tensors.length === 0) throw new ValueError("concatLastAxis needs at least one tensor.");
-  const first = tensors[0]!;
-  const dtype = floatDType(first, "concatLastAxis");
-  const lead = first.shape.slice(0, -1);
-
-  for (const t of tensors) {
-    const sameLead = t.rank === first.rank && t.shape.slice(0, -1).every((d, i) => d === lead[i]);
-    if (t.dtype !== dtype || t.rank === 0 || !sameLead) {
-      throw new ShapeError(
-        `concatLastAxis needs tensors of one dtype whose shapes differ only in the last axis, received ${tensors
-          .map((u) => `${formatShape(u.shape)} ${u.dtype}`)
-          .join(", ")}.`,
-      );
-    }
-  }
-
-  const widths = tensors.map((t) => t.shape[t.rank - 1]!);
-  const total = widths.reduce((a, b) => a + b, 0);
-  const rows = lead.reduce((a, b) => a * b, 1);
-  const out = emptyLike(dtype, [...lead, total]);
-  const target = out.data as FloatArray;
-  let offset = 0;
-  tensors.forEach((t, k) => {
-    const width = widths[k]!;
-    const source = t.data as FloatArray;
-    for (let r = 0; r < rows; r++) target.set(source.subarray(r * width, (r + 1) * width), r * total + offset);
-    offset += width;
-  });
-
-  return record(tensors, out, (dy, needs) => {
-    const gradients: (Tensor | null)[] = [];
-    let start = 0;
-    tensors.forEach((t, k) => {
-      const width = widths[k]!;
-      if (needs[k]) {
-        const dx = emptyLike(dtype, t.shape);
-        const gradient = dx.data as FloatArray;
-        const upstream = dy.data as FloatArray;
-        for (let r = 0; r < rows; r++) gradient.set(upstream.subarray(r * total + start, r * total + start + width), r * width);
-        gradients.push(dx);
-      } else {
-        gradients.push(null);
-      }
-      start += width;
-    });
-    return gradients;
-  });
-}
-
 function checkSequence(x: Tensor, op: string): [number, number, number] {
   if (x.rank < 2) {
     throw new ShapeError(`${op} needs a tensor of shape (batch, steps, ...), received shape ${formatShape(x.shape)}.`);

@@ -1,6 +1,6 @@
 import { ValueError, formatShape } from "../errors.js";
 import { getBackend } from "../backend/registry.js";
-import { allocateScratch } from "../backend/workspace.js";
+import { scratchTensor } from "../backend/workspace.js";
 import type { FloatArray, FloatDType } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sizeOf } from "../tensor/shape.js";
@@ -20,7 +20,7 @@ export function floatDType(t: Tensor, op: string): FloatDType {
 
 /** Returns a float tensor of the given shape, filled with zeros (from the active workspace, if any). */
 export function emptyLike(dtype: FloatDType, shape: readonly number[]): Tensor {
-  return new Tensor(allocateScratch(dtype, sizeOf(shape)), shape);
+  return scratchTensor(dtype, shape);
 }
 
 /** Checks that two float tensors share a dtype, which every binary kernel requires. */

@@ -1,9 +1,12 @@
 import { ValueError } from "../errors.js";
+import type { AdamUpdateArgs } from "../backend/backend.js";
 import { getBackend } from "../backend/registry.js";
 import type { Variable } from "../layers/variable.js";
 import type { FloatArray } from "../tensor/dtype.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { BASE_OPTIMIZER_OPTIONS, Optimizer, type OptimizerOptions } from "./optimizer.js";
+
+const EMPTY = new Float32Array(0);
 
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;
@@ -25,6 +28,18 @@ export class Adam extends Optimizer {
   private momentums: FloatArray[] = [];
   private velocities: FloatArray[] = [];
   private velocityHats: FloatArray[] = [];
+  private readonly updateArgs: AdamUpdateArgs = {
+    variable: EMPTY,
+    gradient: EMPTY,
+    momentum: EMPTY,
+    velocity: EMPTY,
+    velocityHat: null,
+    learningRate: 0,
+    beta1: 0,
+    beta2: 0,
+    epsilon: 0,
+    step: 0,
+  };
 
   constructor(options: AdamOptions = {}) {
     checkOptionKeys(options, [...BASE_OPTIMIZER_OPTIONS, "beta1", "beta2", "epsilon", "amsgrad"], "Adam", (m) => new ValueError(m));
@@ -51,18 +66,19 @@ export class Adam extends Optimizer {
   }
 
   protected updateStep(gradient: FloatArray, variable: Variable, index: number): void {
-    getBackend().adamUpdate({
-      variable: variable.value.data as FloatArray,
-      gradient,
-      momentum: this.momentums[index]!,
-      velocity: this.velocities[index]!,
-      velocityHat: this.amsgrad ? this.velocityHats[index]! : null,
-      learningRate: this.learningRate,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      epsilon: this.epsilon,
-      step: this.iterations + 1,
-    });
+    // One arguments object, refilled for every variable and step, because backends do not keep it.
+    const args = this.updateArgs;
+    args.variable = variable.value.data as FloatArray;
+    args.gradient = gradient;
+    args.momentum = this.momentums[index]!;
+    args.velocity = this.velocities[index]!;
+    args.velocityHat = this.amsgrad ? this.velocityHats[index]! : null;
+    args.learningRate = this.learningRate;
+    args.beta1 = this.beta1;
+    args.beta2 = this.beta2;
+    args.epsilon = this.epsilon;
+    args.step = this.iterations + 1;
+    getBackend().adamUpdate(args);
   }
 
   override getConfig(): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { ValueError, formatShape } from "../errors.js";
 import type { Variable } from "../layers/variable.js";
 import type { FloatArray } from "../tensor/dtype.js";
+import { shapesEqual } from "../tensor/shape.js";
 import { Tensor, zeros } from "../tensor/tensor.js";
 import { toSnakeCase, uniqueName } from "../utils/naming.js";
 
@@ -67,19 +68,22 @@ export abstract class Optimizer {
       throw new ValueError(`applyGradients received ${gradients.length} gradients for ${variables.length} variables; pass one gradient per variable.`);
     }
     if (!this.built) this.build(variables);
-    gradients.forEach((g, i) => {
+    // Plain loops, because this runs every training step and closures would allocate.
+    for (let i = 0; i < gradients.length; i++) {
+      const g = gradients[i]!;
       const variable = variables[i]!;
-      if (g.rank !== variable.value.rank || g.shape.some((d, j) => d !== variable.shape[j])) {
+      if (!shapesEqual(g.shape, variable.shape)) {
         throw new ValueError(
           `Gradient ${i} has shape ${formatShape(g.shape)}, but variable "${variable.path}" has shape ${formatShape(variable.shape)}.`,
         );
       }
-      const index = this.trainableVariables.indexOf(variable);
+      // The variables usually come in build order, so check that position before searching.
+      const index = this.trainableVariables[i] === variable ? i : this.trainableVariables.indexOf(variable);
       if (index < 0) {
         throw new ValueError(`Variable "${variable.path}" was not part of this optimizer's first step; create a new optimizer for a new set of variables.`);
       }
       this.updateStep(g.data as FloatArray, variable, index);
-    });
+    }
     this.iterations++;
   }
 

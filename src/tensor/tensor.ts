@@ -23,6 +23,14 @@ export class Tensor {
   readonly dtype: DType;
   /** The values in row-major order. */
   readonly data: TypedArray;
+  /**
+   * @internal Bookkeeping of the autodiff tape (src/autodiff/tape.ts): the id
+   * of the last tape that tracked this tensor, and the tensor's slot on it.
+   * Kept on the tensor so that recording needs no hash set.
+   */
+  tapeId = 0;
+  /** @internal */
+  tapeSlot = 0;
 
   constructor(data: TypedArray, shape: Shape) {
     // Without this check, shapes such as (-1, -2) or (0.5, 4) pass the element count test below.

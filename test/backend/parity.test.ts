@@ -2,7 +2,7 @@
 // the same float32 inputs, and requires the results to agree to float32 tolerance.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Backend, BinaryOp, FusedActivation, UnaryOp } from "../../src/backend/backend.js";
+import type { Backend, BinaryOp, FusedActivation, UnaryOp, WindowGeometry } from "../../src/backend/backend.js";
 import { listBackends, nativeBackendError, setBackend, getBackend } from "../../src/backend/registry.js";
 import type { NativeBackend } from "../../src/backend/native/index.js";
 import { TypeScriptBackend } from "../../src/backend/typescript/index.js";
@@ -246,6 +246,22 @@ for (const activation of ACTIVATIONS) {
   }
 }
 
+// Large enough for the packed, multithreaded matrix-multiply path, whose epilogue runs on the last block of k only.
+for (const activation of ACTIVATIONS) {
+  const [m, k, n] = [70, 600, 300];
+  cases.push({
+    name: `denseForward ${activation} on the packed path`,
+    kernel: "denseForward",
+    rtol: 1e-4,
+    atol: 1e-4,
+    run: (backend) => {
+      const out = new Float32Array(m * n);
+      backend.denseForward({ x: f32(m * k, 24), kernel: f32(k * n, 25), bias: f32(n, 26), out, m, k, n, activation });
+      return [out];
+    },
+  });
+}
+
 function probabilities(rows: number, classes: number, seed: number): Float32Array {
   const p = new Float32Array(rows * classes);
   reference.softmax(f32(rows * classes, seed, -3, 3), p, rows, classes);
@@ -372,6 +388,186 @@ for (const [label, momentumFactor, nesterov] of [
       backend.sgdUpdate({ variable, gradient: f32(33, 42), momentum, learningRate: Math.fround(0.1), momentumFactor, nesterov });
       return momentum ? [variable, momentum] : [variable];
     },
+  });
+}
+
+// Window kernels: strides, dilation, padding on both sides, a channel slice, and one
+// geometry large enough that the native kernels split the work across threads.
+const WINDOWS: [string, WindowGeometry, number, number][] = [
+  ["3x3", window(2, 5, 6, 3, [3, 3], [1, 1], [1, 1], [0, 0], [3, 4]), 0, 3],
+  ["strided, padded", window(2, 7, 7, 4, [3, 2], [2, 3], [1, 1], [1, 0], [4, 3]), 0, 4],
+  ["dilated, padded", window(1, 6, 8, 2, [2, 3], [1, 1], [2, 2], [1, 2], [6, 8]), 0, 2],
+  ["channel slice", window(2, 5, 5, 6, [2, 2], [1, 1], [1, 1], [0, 0], [4, 4]), 2, 3],
+  ["one-dimensional", window(3, 1, 9, 2, [1, 3], [1, 2], [1, 1], [0, 1], [1, 5]), 0, 2],
+  ["threaded", window(4, 32, 32, 8, [3, 3], [1, 1], [1, 1], [1, 1], [32, 32]), 0, 8],
+];
+
+function window(
+  batch: number,
+  height: number,
+  width: number,
+  channels: number,
+  size: [number, number],
+  strides: [number, number],
+  dilation: [number, number],
+  pads: [number, number],
+  out: [number, number],
+): WindowGeometry {
+  return {
+    batch,
+    height,
+    width,
+    channels,
+    windowHeight: size[0],
+    windowWidth: size[1],
+    strideHeight: strides[0],
+    strideWidth: strides[1],
+    dilationHeight: dilation[0],
+    dilationWidth: dilation[1],
+    padTop: pads[0],
+    padLeft: pads[1],
+    outHeight: out[0],
+    outWidth: out[1],
+  };
+}
+
+for (const [label, g, channelOffset, groupChannels] of WINDOWS) {
+  const image = g.batch * g.height * g.width * g.channels;
+  const patches = g.batch * g.outHeight * g.outWidth * g.windowHeight * g.windowWidth * groupChannels;
+  const pooled = g.batch * g.outHeight * g.outWidth * g.channels;
+  cases.push({
+    name: `im2col ${label}`,
+    kernel: "im2col",
+    run: (backend) => {
+      const cols = f32(patches, 50);
+      backend.im2col({ ...g, x: f32(image, 51), cols, channelOffset, groupChannels });
+      return [cols];
+    },
+  });
+  cases.push({
+    name: `col2im ${label}`,
+    kernel: "col2im",
+    run: (backend) => {
+      const dx = f32(image, 52);
+      backend.col2im({ ...g, cols: f32(patches, 53), dx, channelOffset, groupChannels });
+      return [dx];
+    },
+  });
+  // Pooling windows are undilated.
+  const pool = { ...g, dilationHeight: 1, dilationWidth: 1 };
+  for (const kind of ["maxPool", "avgPool"] as const) {
+    cases.push({
+      name: `${kind} ${label}`,
+      kernel: kind,
+      run: (backend) => {
+        const out = f32(pooled, 54);
+        backend[kind]({ ...pool, x: f32(image, 55), out });
+        return [out];
+      },
+    });
+    const backward = kind === "maxPool" ? "maxPoolBackward" : "avgPoolBackward";
+    cases.push({
+      name: `${backward} ${label}`,
+      kernel: backward,
+      run: (backend) => {
+        const dx = f32(image, 56);
+        backend[backward]({ ...pool, x: f32(image, 57), dy: f32(pooled, 58), dx });
+        return [dx];
+      },
+    });
+  }
+}
+
+/** A 0/1 weight array of `count` elements that masks every third run of `group` elements (one step of a sequence). */
+const maskWeights = (count: number, group: number): Float32Array =>
+  Float32Array.from({ length: count }, (_, i) => (Math.floor(i / group) % 3 === 2 ? 0 : 1));
+
+for (const [label, outer, channels, inner, training, masked] of [
+  ["rows training", 37, 5, 1, true, false],
+  ["rows inference", 37, 5, 1, false, false],
+  ["rows masked training", 36, 5, 1, true, true],
+  ["inner axis training", 3, 4, 7, true, false],
+  ["inner axis masked training", 3, 4, 7, true, true],
+] as [string, number, number, number, boolean, boolean][]) {
+  const n = outer * channels * inner;
+  // A mask covers whole steps, that is runs as long as the input's last axis.
+  const lastAxis = inner > 1 ? inner : channels;
+  const weights = masked ? maskWeights(n, lastAxis) : null;
+  const gamma = f32(channels, 50, 0.5, 1.5);
+  cases.push({
+    name: `batchNormForward ${label}`,
+    kernel: "batchNormForward",
+    run: (backend) => {
+      const mean = training ? new Float32Array(channels) : f32(channels, 51);
+      const variance = training ? new Float32Array(channels) : f32(channels, 52, 0.5, 2);
+      const out = new Float32Array(n);
+      backend.batchNormForward({ x: f32(n, 53, -2, 3), outer, channels, inner, weights, gamma, beta: f32(channels, 54), mean, variance, training, epsilon: 1e-3, out });
+      return training ? [out, mean, variance] : [out];
+    },
+  });
+  cases.push({
+    name: `batchNormBackward ${label}`,
+    kernel: "batchNormBackward",
+    run: (backend) => {
+      const dx = new Float32Array(n);
+      const dGamma = new Float32Array(channels);
+      const dBeta = new Float32Array(channels);
+      backend.batchNormBackward({
+        x: f32(n, 53, -2, 3),
+        outer,
+        channels,
+        inner,
+        weights,
+        gamma,
+        mean: f32(channels, 51),
+        variance: f32(channels, 52, 0.5, 2),
+        training,
+        epsilon: 1e-3,
+        dy: f32(n, 55),
+        dx,
+        dGamma,
+        dBeta,
+      });
+      return [dx, dGamma, dBeta];
+    },
+    atol: 1e-5,
+  });
+}
+for (const [label, withAffine, rmsScaling] of [
+  ["with gamma and beta", true, false],
+  ["without gamma and beta", false, false],
+  ["rms scaling", true, true],
+] as [string, boolean, boolean][]) {
+  const rows = 9;
+  const cols = 33;
+  const gamma = withAffine ? f32(cols, 56, 0.5, 1.5) : null;
+  const beta = withAffine && !rmsScaling ? f32(cols, 57) : null;
+  cases.push({
+    name: `layerNormForward ${label}`,
+    kernel: "layerNormForward",
+    run: (backend) => {
+      const out = new Float32Array(rows * cols);
+      const mean = new Float32Array(rows);
+      const invStd = new Float32Array(rows);
+      backend.layerNormForward({ x: f32(rows * cols, 58, -2, 3), rows, cols, gamma, beta, epsilon: 1e-3, rmsScaling, out, mean, invStd });
+      return [out, mean, invStd];
+    },
+  });
+  cases.push({
+    name: `layerNormBackward ${label}`,
+    kernel: "layerNormBackward",
+    run: (backend) => {
+      const x = f32(rows * cols, 58, -2, 3);
+      const mean = new Float32Array(rows);
+      const invStd = new Float32Array(rows);
+      reference.layerNormForward({ x, rows, cols, gamma, beta, epsilon: 1e-3, rmsScaling, out: new Float32Array(rows * cols), mean, invStd });
+      const dx = new Float32Array(rows * cols);
+      const dGamma = withAffine ? new Float32Array(cols) : null;
+      const dBeta = beta ? new Float32Array(cols) : null;
+      backend.layerNormBackward({ x, rows, cols, gamma, mean, invStd, rmsScaling, dy: f32(rows * cols, 59), dx, dGamma, dBeta });
+      return [dx, ...(dGamma ? [dGamma] : []), ...(dBeta ? [dBeta] : [])];
+    },
+    atol: 1e-5,
   });
 }
 

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import { recurrentScan, type RecurrentScanOptions } from "../../src/ops/recurrent.js";
-import { concatLastAxis, gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "../../src/ops/sequence.js";
+import { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "../../src/ops/sequence.js";
 import { RandomGenerator } from "../../src/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { checkGradients } from "../helpers/gradcheck.js";
@@ -94,9 +94,6 @@ describe("recurrentScan gradients", () => {
 describe("sequence op gradients", () => {
   test("sliceLastAxis", () => {
     checkGradients((x) => sliceLastAxis(x!, 1, 2), [random64([2, 3, 4], 1)]);
-  });
-  test("concatLastAxis", () => {
-    checkGradients((a, b) => concatLastAxis([a!, b!]), [random64([2, 3], 1), random64([2, 2], 2)]);
   });
   test("sliceSteps", () => {
     checkGradients((x) => sliceSteps(x!, 1, 2), [random64([2, 4, 3], 1)]);

@@ -14,17 +14,23 @@ import type {
   BinaryCrossentropyArgs,
   BinaryCrossentropyBackwardArgs,
   BinaryOp,
+  Col2imArgs,
   CrossentropyArgs,
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
   FusedActivation,
+  Im2colArgs,
+  PoolArgs,
+  PoolBackwardArgs,
   SgdUpdateArgs,
   SparseCrossentropyArgs,
   UnaryOp,
 } from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
+import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
 import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
 
@@ -87,13 +93,100 @@ export interface NativeAddon {
   setThreads(count: number): number;
   setIsaLimit(level: number): string;
   info(): { isa: string; threads: number };
+  /** The window kernels take their geometry as an int32 array (see `encodeWindow`). */
+  im2col(x: Float32Array, cols: Float32Array, geometry: Int32Array): void;
+  col2im(cols: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  avgPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  avgPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  batchNormForward(
+    x: Float32Array,
+    outer: number,
+    channels: number,
+    inner: number,
+    weights: Float32Array | null,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    training: boolean,
+    epsilon: number,
+    out: Float32Array,
+  ): void;
+  batchNormBackward(
+    x: Float32Array,
+    outer: number,
+    channels: number,
+    inner: number,
+    weights: Float32Array | null,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    training: boolean,
+    epsilon: number,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dGamma: Float32Array | null,
+    dBeta: Float32Array | null,
+  ): void;
+  layerNormForward(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    epsilon: number,
+    rmsScaling: boolean,
+    out: Float32Array,
+    mean: Float32Array,
+    invStd: Float32Array,
+  ): void;
+  layerNormBackward(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    invStd: Float32Array,
+    rmsScaling: boolean,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dGamma: Float32Array | null,
+    dBeta: Float32Array | null,
+  ): void;
 }
 
 const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
 
-const isF32 = (...arrays: (TypedArray | null)[]): boolean => arrays.every((a) => a === null || a instanceof Float32Array);
+/** True when every argument is a Float32Array or null. Fixed arity, because a rest parameter allocates an array per call. */
+function isF32(
+  a: TypedArray | null,
+  b: TypedArray | null = null,
+  c: TypedArray | null = null,
+  d: TypedArray | null = null,
+  e: TypedArray | null = null,
+  f: TypedArray | null = null,
+  g: TypedArray | null = null,
+  h: TypedArray | null = null,
+  i: TypedArray | null = null,
+  j: TypedArray | null = null,
+): boolean {
+  return (
+    (a === null || a instanceof Float32Array) &&
+    (b === null || b instanceof Float32Array) &&
+    (c === null || c instanceof Float32Array) &&
+    (d === null || d instanceof Float32Array) &&
+    (e === null || e instanceof Float32Array) &&
+    (f === null || f instanceof Float32Array) &&
+    (g === null || g instanceof Float32Array) &&
+    (h === null || h instanceof Float32Array) &&
+    (i === null || i instanceof Float32Array) &&
+    (j === null || j instanceof Float32Array)
+  );
+}
 
 /**
  * Loads the addon from build/Release of the package, or from the file that
@@ -327,6 +420,125 @@ export class NativeBackend extends TypeScriptBackend {
     );
   }
 
+  override im2col(args: Im2colArgs): void {
+    const { x, cols, channelOffset, groupChannels } = args;
+    if (!isF32(x, cols)) return super.im2col(args);
+    const geometry = encodeWindow("im2col", args, channelOffset, groupChannels);
+    checkLength("im2col", "x", x, imageSize(args));
+    checkLength("im2col", "cols", cols, patchSize(args, groupChannels));
+    this.addon.im2col(x as Float32Array, cols as Float32Array, geometry);
+  }
+
+  override col2im(args: Col2imArgs): void {
+    const { cols, dx, channelOffset, groupChannels } = args;
+    if (!isF32(cols, dx)) return super.col2im(args);
+    const geometry = encodeWindow("col2im", args, channelOffset, groupChannels);
+    checkLength("col2im", "cols", cols, patchSize(args, groupChannels));
+    checkLength("col2im", "dx", dx, imageSize(args));
+    this.addon.col2im(cols as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override maxPool(args: PoolArgs): void {
+    if (!isF32(args.x, args.out)) return super.maxPool(args);
+    this.addon.maxPool(args.x as Float32Array, args.out as Float32Array, checkPoolArgs("maxPool", args, "out", args.out));
+  }
+
+  override maxPoolBackward(args: PoolBackwardArgs): void {
+    const { x, dy, dx } = args;
+    if (!isF32(x, dy, dx)) return super.maxPoolBackward(args);
+    const geometry = checkPoolArgs("maxPoolBackward", args, "dy", dy);
+    checkLength("maxPoolBackward", "dx", dx, imageSize(args));
+    this.addon.maxPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override avgPool(args: PoolArgs): void {
+    if (!isF32(args.x, args.out)) return super.avgPool(args);
+    this.addon.avgPool(args.x as Float32Array, args.out as Float32Array, checkPoolArgs("avgPool", args, "out", args.out));
+  }
+
+  override avgPoolBackward(args: PoolBackwardArgs): void {
+    const { x, dy, dx } = args;
+    if (!isF32(x, dy, dx)) return super.avgPoolBackward(args);
+    const geometry = checkPoolArgs("avgPoolBackward", args, "dy", dy);
+    checkLength("avgPoolBackward", "dx", dx, imageSize(args));
+    this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override batchNormForward(args: BatchNormForwardArgs): void {
+    const { x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out } = args;
+    if (!isF32(x, weights, gamma, beta, mean, variance, out)) return super.batchNormForward(args);
+    this.addon.batchNormForward(
+      x as Float32Array,
+      outer,
+      channels,
+      inner,
+      weights as Float32Array | null,
+      gamma as Float32Array | null,
+      beta as Float32Array | null,
+      mean as Float32Array,
+      variance as Float32Array,
+      training,
+      epsilon,
+      out as Float32Array,
+    );
+  }
+
+  override batchNormBackward(args: BatchNormBackwardArgs): void {
+    const { x, outer, channels, inner, weights, gamma, mean, variance, training, epsilon, dy, dx, dGamma, dBeta } = args;
+    if (!isF32(x, weights, gamma, mean, variance, dy, dx, dGamma, dBeta)) return super.batchNormBackward(args);
+    this.addon.batchNormBackward(
+      x as Float32Array,
+      outer,
+      channels,
+      inner,
+      weights as Float32Array | null,
+      gamma as Float32Array | null,
+      mean as Float32Array,
+      variance as Float32Array,
+      training,
+      epsilon,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dGamma as Float32Array | null,
+      dBeta as Float32Array | null,
+    );
+  }
+
+  override layerNormForward(args: LayerNormForwardArgs): void {
+    const { x, rows, cols, gamma, beta, epsilon, rmsScaling, out, mean, invStd } = args;
+    if (!isF32(x, gamma, beta, out, mean, invStd)) return super.layerNormForward(args);
+    this.addon.layerNormForward(
+      x as Float32Array,
+      rows,
+      cols,
+      gamma as Float32Array | null,
+      beta as Float32Array | null,
+      epsilon,
+      rmsScaling,
+      out as Float32Array,
+      mean as Float32Array,
+      invStd as Float32Array,
+    );
+  }
+
+  override layerNormBackward(args: LayerNormBackwardArgs): void {
+    const { x, rows, cols, gamma, mean, invStd, rmsScaling, dy, dx, dGamma, dBeta } = args;
+    if (!isF32(x, gamma, mean, invStd, dy, dx, dGamma, dBeta)) return super.layerNormBackward(args);
+    this.addon.layerNormBackward(
+      x as Float32Array,
+      rows,
+      cols,
+      gamma as Float32Array | null,
+      mean as Float32Array,
+      invStd as Float32Array,
+      rmsScaling,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dGamma as Float32Array | null,
+      dBeta as Float32Array | null,
+    );
+  }
+
   override recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
     if (!nativeGatesForward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesForward(args);
   }
@@ -341,4 +553,12 @@ function isTrailingRow(shape: readonly number[], outShape: readonly number[]): b
   const last = outShape[outShape.length - 1];
   const leading = shape.slice(0, -1);
   return shape[shape.length - 1] === last && leading.every((d) => d === 1);
+}
+
+/** Checks the input and the pooled array of a pooling call and returns the encoded geometry. */
+function checkPoolArgs(kernel: string, args: PoolArgs | PoolBackwardArgs, pooledName: string, pooled: FloatArray): Int32Array {
+  const geometry = encodeWindow(kernel, args, 0, args.channels);
+  checkLength(kernel, "x", args.x, imageSize(args));
+  checkLength(kernel, pooledName, pooled, pooledSize(args));
+  return geometry;
 }

@@ -179,6 +179,11 @@ export function sum(x: FloatArray, shape: readonly number[], axes: readonly numb
     }
     return;
   }
+  if (out.length === 1) {
+    // Every element goes to the one output, in order, as in the general loop below.
+    for (let i = 0; i < x.length; i++) out[0]! += x[i]!;
+    return;
+  }
   const reduced = new Set(axes);
   const keptShape = shape.filter((_, axis) => !reduced.has(axis));
   const keptStrides = stridesOf(keptShape);
@@ -202,7 +207,17 @@ export function sum(x: FloatArray, shape: readonly number[], axes: readonly numb
   }
 }
 
+const ZERO = new Float64Array(1);
+
 export function broadcastTo(x: FloatArray, shape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
-  const zero = new Float64Array(1);
-  binary("add", x, shape, zero as FloatArray, [], out, outShape);
+  // Adding 0 turns -0 into +0 on every path, as the general broadcast (an addition of 0) does.
+  if (x.length === 1) {
+    out.fill(x[0]! + 0);
+    return;
+  }
+  if (x.length === out.length) {
+    for (let i = 0; i < out.length; i++) out[i] = x[i]! + 0;
+    return;
+  }
+  binary("add", x, shape, ZERO as FloatArray, [], out, outShape);
 }

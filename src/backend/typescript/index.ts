@@ -4,12 +4,16 @@ import type {
   BinaryCrossentropyArgs,
   BinaryOp,
   BinaryCrossentropyBackwardArgs,
+  Col2imArgs,
   CrossentropyArgs,
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
   RecurrentGatesBackwardArgs,
   RecurrentGatesForwardArgs,
+  Im2colArgs,
+  PoolArgs,
+  PoolBackwardArgs,
   SgdUpdateArgs,
   SparseCrossentropyArgs,
   UnaryOp,
@@ -18,6 +22,9 @@ import type { DType, FloatArray, TypedArray } from "../../tensor/dtype.js";
 import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
+import * as conv from "./conv.js";
+import * as normalization from "./normalization.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 
 /**
@@ -269,6 +276,46 @@ export class TypeScriptBackend implements Backend {
       momentum[i] = m;
       variable[i]! += nesterov ? momentumFactor * m - learningRate * g : m;
     }
+  }
+
+  im2col(args: Im2colArgs): void {
+    conv.im2col(args);
+  }
+
+  col2im(args: Col2imArgs): void {
+    conv.col2im(args);
+  }
+
+  maxPool(args: PoolArgs): void {
+    conv.maxPool(args);
+  }
+
+  maxPoolBackward(args: PoolBackwardArgs): void {
+    conv.maxPoolBackward(args);
+  }
+
+  avgPool(args: PoolArgs): void {
+    conv.avgPool(args);
+  }
+
+  avgPoolBackward(args: PoolBackwardArgs): void {
+    conv.avgPoolBackward(args);
+  }
+
+  batchNormForward(args: BatchNormForwardArgs): void {
+    normalization.batchNormForward(args);
+  }
+
+  batchNormBackward(args: BatchNormBackwardArgs): void {
+    normalization.batchNormBackward(args);
+  }
+
+  layerNormForward(args: LayerNormForwardArgs): void {
+    normalization.layerNormForward(args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    normalization.layerNormBackward(args);
   }
 
   recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
