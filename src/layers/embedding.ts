@@ -1,6 +1,7 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import * as initializers from "../initializers/index.js";
 import * as ops from "../ops/index.js";
+import { readIndices } from "../ops/sequence.js";
 import { allocateFloat } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { checkPositiveInteger } from "../utils/validate.js";
@@ -80,7 +81,7 @@ export class Embedding extends Layer {
   }
 
   call(inputs: Tensor, _options: CallOptions): Tensor {
-    const indices = ops.readIndices(inputs, this.inputDim, `Layer "${this.name}" (Embedding)`);
+    const indices = readIndices(inputs, this.inputDim, `Layer "${this.name}" (Embedding)`);
     return ops.gatherTableRows(this.embeddings!.value, indices, inputs.shape);
   }
 

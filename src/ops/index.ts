@@ -23,5 +23,5 @@ export {
   type BatchNormalizationResult,
   type LayerNormalizationOptions,
 } from "./normalization.js";
-export { gatherTableRows, readIndices, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
+export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
 export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";

@@ -1,6 +1,5 @@
 import { describe, test } from "node:test";
 import { recurrentScan, type RecurrentScanOptions } from "../../src/ops/recurrent.js";
-import { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "../../src/ops/sequence.js";
 import { RandomGenerator } from "../../src/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { checkGradients } from "../helpers/gradcheck.js";
@@ -89,19 +88,4 @@ describe("recurrentScan gradients", () => {
       }, inputs);
     });
   }
-});
-
-describe("sequence op gradients", () => {
-  test("sliceLastAxis", () => {
-    checkGradients((x) => sliceLastAxis(x!, 1, 2), [random64([2, 3, 4], 1)]);
-  });
-  test("sliceSteps", () => {
-    checkGradients((x) => sliceSteps(x!, 1, 2), [random64([2, 4, 3], 1)]);
-  });
-  test("reverseSteps", () => {
-    checkGradients((x) => reverseSteps(x!), [random64([2, 3, 2], 1)]);
-  });
-  test("gatherTableRows with repeated indices", () => {
-    checkGradients((table) => gatherTableRows(table!, Int32Array.from([0, 2, 2, 1]), [2, 2]), [random64([3, 2], 1)]);
-  });
 });
