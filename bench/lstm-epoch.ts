@@ -5,6 +5,7 @@
  * median of the following epochs is reported.
  *
  * Usage: node --conditions=stratum-source --import tsx bench/lstm-epoch.ts [epochs]
+ * STRATUM_BENCH_BACKEND=native (or typescript) times one backend only.
  */
 
 import { Dense, Input, LSTM, Sequential, listBackends, setBackend, setRandomSeed } from "../src/index.js";
