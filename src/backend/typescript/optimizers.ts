@@ -100,8 +100,9 @@ export function nadamUpdate(args: NadamUpdateArgs): void {
   const momentumScale = round(muNext / round(1 - productNext));
   const gradientScale = round(round(1 - muNow) / round(1 - productNow));
   const velocityCorrection = round(1 - round(Math.pow(round(beta2), step)));
-  const oneMinusBeta1 = 1 - beta1;
-  const oneMinusBeta2 = 1 - beta2;
+  // Unlike Adam, Keras's Nadam casts β1 and β2 to the variable's dtype before taking 1 − β.
+  const oneMinusBeta1 = round(1 - round(beta1));
+  const oneMinusBeta2 = round(1 - round(beta2));
   for (let i = 0; i < variable.length; i++) {
     const g = gradient[i]!;
     momentum[i]! += (g - momentum[i]!) * oneMinusBeta1;
@@ -113,11 +114,17 @@ export function nadamUpdate(args: NadamUpdateArgs): void {
 }
 
 export function lionUpdate({ variable, gradient, momentum, learningRate, beta1, beta2 }: LionUpdateArgs): void {
+  // Keras casts β1 and β2 to the variable's dtype before taking 1 − β.
+  const round = rounderFor(variable);
+  const b1 = round(beta1);
+  const b2 = round(beta2);
+  const oneMinusBeta1 = round(1 - b1);
+  const oneMinusBeta2 = round(1 - b2);
   for (let i = 0; i < variable.length; i++) {
     const g = gradient[i]!;
     const m = momentum[i]!;
-    variable[i]! -= learningRate * Math.sign(m * beta1 + g * (1 - beta1));
-    momentum[i] = m * beta2 + g * (1 - beta2);
+    variable[i]! -= learningRate * Math.sign(m * b1 + g * oneMinusBeta1);
+    momentum[i] = m * b2 + g * oneMinusBeta2;
   }
 }
 
