@@ -160,12 +160,14 @@ export function lambUpdate(args: LambUpdateArgs): void {
 export function ftrlUpdate(args: FtrlUpdateArgs): void {
   const { variable, gradient, accumulator, linear, learningRate, learningRatePower, l1, l2, l2Shrinkage } = args;
   const power = -learningRatePower;
+  const round = rounderFor(variable);
   for (let i = 0; i < variable.length; i++) {
     const g = gradient[i]!;
     const w = variable[i]!;
     const shrunkGradient = g + 2 * l2Shrinkage * w;
     const previous = accumulator[i]!;
-    const next = previous + g * g;
+    // Rounded before the power, as Keras stores the new accumulator in the variable's dtype first.
+    const next = round(previous + g * g);
     const nextPower = Math.pow(next, power);
     linear[i]! += shrunkGradient - ((nextPower - Math.pow(previous, power)) / learningRate) * w;
     const quadratic = nextPower / learningRate + 2 * l2;
