@@ -9,6 +9,8 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
   Im2colArgs,
   PoolArgs,
   PoolBackwardArgs,
@@ -34,6 +36,9 @@ import type {
   NadamUpdateArgs,
   RmspropUpdateArgs,
 } from "../optimizer-args.js";
+import * as normalization from "./normalization.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -352,6 +357,30 @@ export class TypeScriptBackend implements Backend {
 
   squaredNorm(x: FloatArray): number {
     return optimizers.squaredNorm(x);
+  }
+
+  batchNormForward(args: BatchNormForwardArgs): void {
+    normalization.batchNormForward(args);
+  }
+
+  batchNormBackward(args: BatchNormBackwardArgs): void {
+    normalization.batchNormBackward(args);
+  }
+
+  layerNormForward(args: LayerNormForwardArgs): void {
+    normalization.layerNormForward(args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    normalization.layerNormBackward(args);
+  }
+
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    recurrentGatesForward(args);
+  }
+
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    recurrentGatesBackward(args);
   }
 }
 
