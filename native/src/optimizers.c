@@ -1,6 +1,6 @@
 /*
  * Optimizer update kernels. The element-wise ones split large variables
- * into fixed chunks on the thread pool; every element is updated on its
+ * into fixed chunks on the thread pool. Every element is updated on its
  * own, so the split never changes the bits. Lamb and Adafactor need norms
  * over the whole variable and run on the calling thread, summing in double
  * in index order, so their results do not depend on the thread count.

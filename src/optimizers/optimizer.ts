@@ -91,7 +91,7 @@ function optionalInteger(value: unknown, option: string, owner: string, minimum:
 }
 
 /**
- * Base optimizer. `build` creates the state for a list of variables;
+ * Base optimizer. `build` creates the state for a list of variables.
  * `applyGradients` runs one step in Keras's order: loss-scale division,
  * gradient accumulation, clipping, decoupled weight decay, one fused update
  * per variable, the moving average, constraints, and the iteration count.
@@ -202,7 +202,7 @@ export abstract class Optimizer {
     return this.gradientAccumulationSteps ? Math.floor(this.callCount / this.gradientAccumulationSteps) : this.callCount;
   }
 
-  /** The learning rate of the step in progress, for `updateStep`. */
+  /** Learning rate of the step in progress, for `updateStep`. */
   protected get currentLearningRate(): number {
     return this.stepRate;
   }
@@ -356,7 +356,7 @@ export abstract class Optimizer {
     }
   }
 
-  /** The scratch buffer of the variable at build position `index`, created on first use. */
+  /** Returns the scratch buffer of the variable at build position `index`, creating it on first use. */
   private scratchFor(index: number): FloatArray {
     let buffer = this.scratch[index];
     if (!buffer) {
@@ -449,7 +449,8 @@ export abstract class Optimizer {
     const iterations = this.iterations;
     for (let index = 0; index < this.trainableVariables.length; index++) {
       const data = this.trainableVariables[index]!.value.data as FloatArray;
-      const momentum = iterations === 0 ? 0 : data instanceof Float32Array ? Math.fround(this.emaMomentum) : this.emaMomentum;
+      let momentum = 0;
+      if (iterations !== 0) momentum = data instanceof Float32Array ? Math.fround(this.emaMomentum) : this.emaMomentum;
       backend.emaUpdate({ average: this.movingAverages[index]!, variable: data, momentum });
     }
     if (this.emaOverwriteFrequency !== null && (iterations + 1) % this.emaOverwriteFrequency === 0) {
@@ -507,7 +508,9 @@ export abstract class Optimizer {
 /** Returns `value` when it is a finite number in [minimum, maximum], and throws a ValueError naming the option otherwise. */
 export function checkHyperparameter(value: unknown, option: string, owner: string, minimum = -Infinity, maximum = Infinity): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < minimum || value > maximum) {
-    const range = minimum === -Infinity && maximum === Infinity ? "a finite number" : maximum === Infinity ? `a number ≥ ${minimum}` : `a number in [${minimum}, ${maximum}]`;
+    let range = `a number in [${minimum}, ${maximum}]`;
+    if (maximum === Infinity) range = minimum === -Infinity ? "a finite number" : `a number ≥ ${minimum}`;
+    if (minimum === -Infinity && maximum !== Infinity) range = `a number ≤ ${maximum}`;
     throw new ValueError(`Invalid \`${option}\` for ${owner}: expected ${range}, received ${JSON.stringify(value)}.`);
   }
   return value;

@@ -35,40 +35,41 @@ function finiteNumber(value: unknown, option: string, schedule: string): number 
 
 const f = Math.fround;
 
-export interface ExponentialDecayOptions {
+/** Options shared by ExponentialDecay and InverseTimeDecay. */
+export interface TimeDecayOptions {
   initialLearningRate: number;
   decaySteps: number;
   decayRate: number;
+  /** Floor step / decaySteps, so the rate changes in steps of `decaySteps`. */
   staircase?: boolean;
   name?: string;
 }
 
-/** lr0 · rate^(step / decaySteps), with the exponent floored when `staircase` is set. */
-export class ExponentialDecay extends LearningRateSchedule {
+export type ExponentialDecayOptions = TimeDecayOptions;
+export type InverseTimeDecayOptions = TimeDecayOptions;
+
+/** The arguments and config of the two schedules driven by step / decaySteps. */
+abstract class TimeDecay extends LearningRateSchedule {
   readonly initialLearningRate: number;
   readonly decaySteps: number;
   readonly decayRate: number;
   readonly staircase: boolean;
   readonly name: string;
 
-  constructor(options: ExponentialDecayOptions) {
+  constructor(options: TimeDecayOptions, owner: string) {
     super();
-    checkOptionKeys(options, ["initialLearningRate", "decaySteps", "decayRate", "staircase", "name"], "ExponentialDecay", (m) => new ValueError(m));
-    this.initialLearningRate = finiteNumber(options.initialLearningRate, "initialLearningRate", "ExponentialDecay");
-    this.decaySteps = positiveSteps(options.decaySteps, "decaySteps", "ExponentialDecay");
-    this.decayRate = finiteNumber(options.decayRate, "decayRate", "ExponentialDecay");
+    checkOptionKeys(options, ["initialLearningRate", "decaySteps", "decayRate", "staircase", "name"], owner, (m) => new ValueError(m));
+    this.initialLearningRate = finiteNumber(options.initialLearningRate, "initialLearningRate", owner);
+    this.decaySteps = positiveSteps(options.decaySteps, "decaySteps", owner);
+    this.decayRate = finiteNumber(options.decayRate, "decayRate", owner);
     this.staircase = options.staircase ?? false;
-    this.name = options.name ?? "ExponentialDecay";
+    this.name = options.name ?? owner;
   }
 
-  get className(): string {
-    return "ExponentialDecay";
-  }
-
-  call(step: number): number {
-    let exponent = f(f(step) / f(this.decaySteps));
-    if (this.staircase) exponent = Math.floor(exponent);
-    return f(f(this.initialLearningRate) * f(Math.pow(f(this.decayRate), exponent)));
+  /** step / decaySteps in float32, floored with `staircase`. */
+  protected progress(step: number): number {
+    const quotient = f(f(step) / f(this.decaySteps));
+    return this.staircase ? Math.floor(quotient) : quotient;
   }
 
   getConfig(): Record<string, unknown> {
@@ -79,6 +80,36 @@ export class ExponentialDecay extends LearningRateSchedule {
       staircase: this.staircase,
       name: this.name,
     };
+  }
+}
+
+/** lr0 · rate^(step / decaySteps), with the exponent floored when `staircase` is set. */
+export class ExponentialDecay extends TimeDecay {
+  constructor(options: ExponentialDecayOptions) {
+    super(options, "ExponentialDecay");
+  }
+
+  get className(): string {
+    return "ExponentialDecay";
+  }
+
+  call(step: number): number {
+    return f(f(this.initialLearningRate) * f(Math.pow(f(this.decayRate), this.progress(step))));
+  }
+}
+
+/** lr0 / (1 + rate · step / decaySteps), with the quotient floored when `staircase` is set. */
+export class InverseTimeDecay extends TimeDecay {
+  constructor(options: InverseTimeDecayOptions) {
+    super(options, "InverseTimeDecay");
+  }
+
+  get className(): string {
+    return "InverseTimeDecay";
+  }
+
+  call(step: number): number {
+    return f(f(this.initialLearningRate) / f(1 + f(f(this.decayRate) * this.progress(step))));
   }
 }
 
@@ -185,53 +216,6 @@ export class PolynomialDecay extends LearningRateSchedule {
       end_learning_rate: this.endLearningRate,
       power: this.power,
       cycle: this.cycle,
-      name: this.name,
-    };
-  }
-}
-
-export interface InverseTimeDecayOptions {
-  initialLearningRate: number;
-  decaySteps: number;
-  decayRate: number;
-  staircase?: boolean;
-  name?: string;
-}
-
-/** lr0 / (1 + rate · step / decaySteps), with the quotient floored when `staircase` is set. */
-export class InverseTimeDecay extends LearningRateSchedule {
-  readonly initialLearningRate: number;
-  readonly decaySteps: number;
-  readonly decayRate: number;
-  readonly staircase: boolean;
-  readonly name: string;
-
-  constructor(options: InverseTimeDecayOptions) {
-    super();
-    checkOptionKeys(options, ["initialLearningRate", "decaySteps", "decayRate", "staircase", "name"], "InverseTimeDecay", (m) => new ValueError(m));
-    this.initialLearningRate = finiteNumber(options.initialLearningRate, "initialLearningRate", "InverseTimeDecay");
-    this.decaySteps = positiveSteps(options.decaySteps, "decaySteps", "InverseTimeDecay");
-    this.decayRate = finiteNumber(options.decayRate, "decayRate", "InverseTimeDecay");
-    this.staircase = options.staircase ?? false;
-    this.name = options.name ?? "InverseTimeDecay";
-  }
-
-  get className(): string {
-    return "InverseTimeDecay";
-  }
-
-  call(step: number): number {
-    let quotient = f(f(step) / f(this.decaySteps));
-    if (this.staircase) quotient = Math.floor(quotient);
-    return f(f(this.initialLearningRate) / f(1 + f(f(this.decayRate) * quotient)));
-  }
-
-  getConfig(): Record<string, unknown> {
-    return {
-      initial_learning_rate: this.initialLearningRate,
-      decay_steps: this.decaySteps,
-      decay_rate: this.decayRate,
-      staircase: this.staircase,
       name: this.name,
     };
   }

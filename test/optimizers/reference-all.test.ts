@@ -10,9 +10,9 @@ import { forEachBackend } from "../helpers/backends.js";
 import { assertClose } from "../helpers/close.js";
 
 /**
- * Trajectories recorded with Keras 3.15.1 by test/reference/optimizers_all.py:
- * every case starts from the same three variables and applies the same
- * gradients; the file also holds schedule values and two-step scalar values.
+ * Trajectories recorded with Keras 3.15.1 by test/reference/optimizers_all.py.
+ * Every case starts from the same three variables and applies the same
+ * gradients. The file also holds schedule values and two-step scalar values.
  */
 interface Reference {
   keras_version: string;

@@ -1,11 +1,12 @@
 """Record Keras trajectories for every optimizer, common option and schedule.
 
-Each case starts from the same three float32 variables (a matrix, a vector
-and a rank-3 tensor, so that Adafactor factors over a leading axis too),
-applies the same seeded gradients with optimizer.apply_gradients, and
-records the variables after every step, optimizer.variables afterwards (in
-their order, with names and values), optimizer.get_config(), and for
-use_ema the variables after finalize_variable_values.
+Each case starts from the same three float32 variables: a matrix, a vector
+and a rank-3 tensor, so that Adafactor also factors over a leading axis.
+It applies the same seeded gradients with optimizer.apply_gradients. The
+script records the variables after every step, optimizer.variables
+afterwards (in their order, with names and values) and
+optimizer.get_config(). For use_ema it also records the variables after
+finalize_variable_values.
 
 The file also records every schedule's value at steps 0..SCHEDULE_STEPS-1,
 and the two-step values of one scalar weight w0 = 1 under the constant

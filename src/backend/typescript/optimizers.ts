@@ -1,7 +1,7 @@
 /**
  * Reference kernels of the optimizers other than Adam and SGD, each one loop
  * (two for Lamb and Adafactor, which need norms over the whole variable).
- * Elements are computed in float64 and rounded when stored; scalars that
+ * Elements are computed in float64 and rounded when stored. Scalars that
  * Keras computes once per step in the variable's dtype are rounded to
  * float32 one operation at a time for float32 variables, as Keras does.
  */
@@ -172,7 +172,7 @@ export function ftrlUpdate(args: FtrlUpdateArgs): void {
     linear[i]! += shrunkGradient - ((nextPower - Math.pow(previous, power)) / learningRate) * w;
     const quadratic = nextPower / learningRate + 2 * l2;
     const l = linear[i]!;
-    const clipped = l < -l1 ? -l1 : l > l1 ? l1 : l;
+    const clipped = Math.min(Math.max(l, -l1), l1);
     variable[i] = (clipped - l) / quadratic;
     accumulator[i] = next;
   }
@@ -185,6 +185,7 @@ export function adafactorUpdate(args: AdafactorUpdateArgs): void {
   const weightRms = Math.sqrt(squaredNorm(variable) / n);
   const alpha = Math.max(epsilon2, weightRms) * relativeStep;
   const oneMinusBeta2 = 1 - beta2;
+
   if (rowFactor && columnFactor) {
     for (let b = 0; b < batch; b++) {
       const base = b * rows * cols;
@@ -218,6 +219,7 @@ export function adafactorUpdate(args: AdafactorUpdateArgs): void {
       velocity[i] = beta2 * velocity[i]! + oneMinusBeta2 * (g * g + epsilon1);
     }
   }
+
   let updateSquares = 0;
   for (let i = 0; i < n; i++) {
     const u = gradient[i]! / Math.sqrt(velocity[i]!);
