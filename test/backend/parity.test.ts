@@ -391,7 +391,7 @@ for (const [label, momentumFactor, nesterov] of [
   });
 }
 
-// Optimizer kernels: three steps from random state; the large sizes run on the thread pool.
+// Optimizer kernels run three steps from random state. The large sizes run on the thread pool.
 const OPTIMIZER_TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
 for (const [label, withMomentum, centered, size] of [
   ["plain", false, false, 33],
