@@ -371,7 +371,7 @@ export class CategoryEncoding extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), num_tokens: this.numTokens, output_mode: this.outputMode, sparse: this.sparse };
+    return { ...super.getConfig(), num_tokens: this.numTokens, output_mode: this.outputMode };
   }
 
   static fromConfig(config: Record<string, unknown>): CategoryEncoding {
@@ -553,16 +553,15 @@ export class Discretization extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    const { name, dtype } = super.getConfig();
-    // Keras 3.15.1 writes these keys in this order, without `trainable`.
+    // Keras 3.15.1 writes these keys in this order, without `trainable` and with the dtype as a plain string.
     return {
       bin_boundaries: this.binBoundaries === null ? null : [...this.binBoundaries],
       num_bins: this.numBins,
       epsilon: this.epsilon,
       output_mode: this.outputMode,
       sparse: this.sparse,
-      name,
-      dtype,
+      name: this.name,
+      dtype: this.dtype,
     };
   }
 

@@ -110,9 +110,8 @@ abstract class SpatialDropout extends RandomLayer {
   }
 
   override getConfig(): Record<string, unknown> {
-    const { name, dtype } = super.getConfig();
-    // Keras 3.15.1 writes these keys in this order and leaves out `trainable`, which a weightless layer does not use.
-    return { rate: this.rate, seed: this.seed, name, dtype, ...(this.spatialRank === 1 ? {} : { data_format: this.dataFormat }) };
+    // Keras 3.15.1 writes these keys in this order, with the dtype as a plain string and without `trainable`.
+    return { rate: this.rate, seed: this.seed, name: this.name, dtype: this.dtype, ...(this.spatialRank === 1 ? {} : { data_format: this.dataFormat }) };
   }
 }
 
