@@ -1,7 +1,6 @@
 /** Cropping, zero-padding and upsampling layers for 1-, 2- and 3-D inputs. */
 
 import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
-import * as ops from "../ops/index.js";
 import { padOrCrop, repeatElements, resizeLinear } from "../ops/spatial.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { DataFormat } from "./conv_utils.js";
