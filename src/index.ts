@@ -37,6 +37,7 @@ export {
   Reshape,
   Softmax,
 } from "./layers/index.js";
+export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
 export {
   ActivityRegularization,
   AlphaDropout,

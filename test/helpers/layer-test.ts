@@ -11,6 +11,8 @@ import { Tensor } from "../../src/tensor/tensor.js";
 export interface ExpectedWeight {
   name: string;
   shape: number[];
+  /** The weight's full path, when it is not `<layer name>/<name>` (weights of nested cells or layers). */
+  path?: string;
 }
 
 export interface LayerTestCase {
@@ -34,6 +36,8 @@ export interface LayerTestCase {
    * that they changed instead of that they stayed.
    */
   trainingUpdatesNonTrainable?: boolean;
+  /** Creates the test input, for layers that need other values than uniform ones in [-1, 1) (such as indices). */
+  createInput?: () => Tensor;
 }
 
 export interface LayerTestResult {
@@ -60,7 +64,7 @@ function checkWeights(label: string, actual: Layer["weights"], expected: Expecte
   actual.forEach((weight, i) => {
     const want = expected[i]!;
     assert.deepEqual([...weight.shape], want.shape, `shape of ${label} weight "${want.name}"`);
-    assert.equal(weight.path, `${layerName}/${want.name}`, `path of ${label} weight "${want.name}"`);
+    assert.equal(weight.path, want.path ?? `${layerName}/${want.name}`, `path of ${label} weight "${want.name}"`);
   });
 }
 
@@ -81,7 +85,7 @@ function checkWeights(label: string, actual: Layer["weights"], expected: Expecte
  */
 export function runLayerTest(testCase: LayerTestCase): LayerTestResult {
   const layer = testCase.create();
-  const input = randomInput(testCase.inputShape, testCase.seed ?? 1);
+  const input = testCase.createInput ? testCase.createInput() : randomInput(testCase.inputShape, testCase.seed ?? 1);
   const symbolicInput: SymbolicShape = [null, ...testCase.inputShape.slice(1)];
 
   assert.deepEqual(

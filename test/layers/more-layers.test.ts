@@ -437,8 +437,8 @@ describe("preprocessing layers", () => {
     batched.adapt([data]);
     assert.deepEqual([...batched.getWeights()[0]!.data], [...whole.getWeights()[0]!.data]);
     const split = new Normalization();
-    const first = tensor(data.toArray().slice(0, 3) as number[][]);
-    const rest = tensor(data.toArray().slice(3) as number[][]);
+    const first = tensor(data.data.slice(0, 12), [3, 4]);
+    const rest = tensor(data.data.slice(12), [7, 4]);
     split.adapt([first, rest]);
     whole.getWeights().slice(0, 2).forEach((w, i) => {
       [...w.data].forEach((v, j) => assert.ok(Math.abs(v - split.getWeights()[i]!.data[j]!) < 1e-5, `statistic ${i}, entry ${j}`));
