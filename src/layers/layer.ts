@@ -325,6 +325,28 @@ export abstract class Layer {
     return [...this.ownWeights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)];
   }
 
+  private readonly addedLosses: Tensor[] = [];
+
+  /**
+   * Adds a scalar loss computed during `call` (an activity penalty, for
+   * example). A model adds the `losses` of its layers to the training loss
+   * and clears them before each step with `clearLosses`.
+   */
+  addLoss(loss: Tensor): void {
+    this.addedLosses.push(loss);
+  }
+
+  /** The losses added by this layer and its tracked layers since they were last cleared. */
+  get losses(): Tensor[] {
+    return [...this.addedLosses, ...this.sublayers.flatMap((l) => l.losses)];
+  }
+
+  /** Forgets the losses added by this layer and its tracked layers. */
+  clearLosses(): void {
+    this.addedLosses.length = 0;
+    for (const layer of this.sublayers) layer.clearLosses();
+  }
+
   countParams(): number {
     if (!this.built) {
       throw new NotBuiltError(
