@@ -45,6 +45,14 @@ export interface CallOptions {
   masks?: (Tensor | null)[];
 }
 
+/** Number of `addLoss` calls so far, so a model can skip collecting layer losses when none were added. */
+let lossesAddedCount = 0;
+
+/** Returns how many losses layers have added with `addLoss` since the program started. */
+export function addedLossCount(): number {
+  return lossesAddedCount;
+}
+
 /** Masks travel with the tensors they belong to, as Keras attaches them to its tensors. */
 const tensorMasks = new WeakMap<Tensor, Tensor>();
 
@@ -334,6 +342,7 @@ export abstract class Layer {
    */
   addLoss(loss: Tensor): void {
     this.addedLosses.push(loss);
+    lossesAddedCount++;
   }
 
   /** The losses added by this layer and its tracked layers since they were last cleared. */
