@@ -174,7 +174,10 @@ export class CategoricalCrossentropy extends RowwiseMetric {
 
 export interface SparseCategoricalCrossentropyOptions extends BaseMetricOptions {
   fromLogits?: boolean;
-  /** A label value whose samples are left out: their weight becomes 0. */
+  /**
+   * A label value whose samples get crossentropy 0. They still count in the
+   * mean, as in Keras 3.15.1 (whose mask for them does not reach the mean).
+   */
   ignoreClass?: number | null;
   /** The class axis. Only -1 (the last axis) is supported. */
   axis?: number;
@@ -186,7 +189,6 @@ export class SparseCategoricalCrossentropy extends MeanMetricWrapper {
   readonly ignoreClass: number | null;
   readonly axis = -1;
   private logs = new Float64Array(0);
-  private mask = new Float64Array(0);
 
   constructor(options: SparseCategoricalCrossentropyOptions = {}) {
     checkMetricOptions(options, ["fromLogits", "ignoreClass", "axis"], "SparseCategoricalCrossentropy");
@@ -207,21 +209,18 @@ export class SparseCategoricalCrossentropy extends MeanMetricWrapper {
       );
     }
     if (this.logs.length !== cols) this.logs = new Float64Array(cols);
-    if (this.ignoreClass !== null && this.mask.length !== rows) this.mask = new Float64Array(rows);
     const out = this.scratch(rows);
     for (let r = 0; r < rows; r++) {
       const label = Math.trunc(yTrue.data[r]!);
       if (this.ignoreClass !== null && label === this.ignoreClass) {
         out[r] = 0;
-        this.mask[r] = 0;
         continue;
       }
-      if (this.ignoreClass !== null) this.mask[r] = 1;
       logProbabilities(yPred.data, r * cols, cols, this.fromLogits, this.logs);
       // A label outside [0, cols) selects no class, so its crossentropy is 0, like a one-hot row of zeros.
       out[r] = label >= 0 && label < cols ? -this.logs[label]! : 0;
     }
-    return { data: out, shape: yPred.shape.slice(0, -1), mask: this.ignoreClass === null ? null : this.mask };
+    return { data: out, shape: yPred.shape.slice(0, -1) };
   }
 
   override getConfig(): Record<string, unknown> {

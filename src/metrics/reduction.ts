@@ -6,7 +6,7 @@
 
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { sizeOf } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 import {
   type BaseMetricOptions,
   type MetricDirection,
@@ -20,11 +20,10 @@ import {
   divideNoNan,
 } from "./metric.js";
 
-/** Values computed from one batch: row-major data, its shape, and an optional 0/1 mask of the same size. */
+/** Values computed from one batch: row-major data and its shape. */
 export interface BatchValues {
   data: ArrayLike<number>;
   shape: readonly number[];
-  mask?: ArrayLike<number> | null;
 }
 
 /** The class name, default name and direction a subclass passes to its base constructor. */
@@ -74,19 +73,6 @@ function alignWeights(
   const weighted = new Float64Array(data.length);
   for (let i = 0; i < data.length; i++) weighted[i] = data[i]! * broadcast[i]!;
   return { weighted, weights: broadcast, shape: valueShape };
-}
-
-/** Multiplies the weights (or ones, when there are none) by a 0/1 mask of the values' shape. */
-function maskWeights(weights: Tensor | null, mask: ArrayLike<number>, shape: readonly number[]): Tensor {
-  const data = new Float64Array(mask.length);
-  if (weights === null) {
-    for (let i = 0; i < mask.length; i++) data[i] = mask[i]!;
-  } else {
-    const [maskShape, weightShape] = alignRanks(shape, weights.shape);
-    const broadcast = broadcastTo(weights.data, weightShape, maskShape);
-    for (let i = 0; i < mask.length; i++) data[i] = mask[i]! * broadcast[i]!;
-  }
-  return new Tensor(data, shape);
 }
 
 /** The sum of the (weighted) values it is given. */
@@ -145,9 +131,6 @@ export class Mean extends Metric {
 
   /** Adds a batch of values, each sample weighted by `weights` when given. */
   protected accumulate(values: BatchValues, weights: Tensor | null): void {
-    if (values.mask) {
-      weights = maskWeights(weights, values.mask, values.shape);
-    }
     if (weights === null) {
       if (values.shape.length === 0) {
         this.update(values.data[0]!, 1);
