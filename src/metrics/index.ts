@@ -174,7 +174,8 @@ function isMetricConfig(identifier: unknown): identifier is MetricConfig {
 }
 
 function unknownMetric(identifier: unknown): ValueError {
-  const valid = [...ACCURACY_ALIASES, ...Object.keys(METRIC_NAMES).filter((n) => !NEEDS_OPTIONS[METRIC_NAMES[n]!])];
+  // Class names and upper-case abbreviations resolve too; the message lists the snake_case forms only.
+  const valid = [...ACCURACY_ALIASES, ...Object.keys(METRIC_NAMES).filter((n) => n === n.toLowerCase() && !NEEDS_OPTIONS[METRIC_NAMES[n]!])];
   return new ValueError(
     `Unknown metric ${JSON.stringify(identifier)}.${didYouMean(identifier, valid)} Valid metrics: ${formatChoices(valid)}.`,
   );
