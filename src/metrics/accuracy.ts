@@ -186,7 +186,7 @@ export class TopKCategoricalAccuracy extends AccuracyMetric {
 
 export interface SparseTopKOptions extends TopKOptions {
   /**
-   * When true, each prediction row holds class ids sorted from most to least
+   * When true, each prediction row contains class ids sorted from most to least
    * likely (as `topK` indices are), and a sample matches when its label is
    * among the first `k`. Default false.
    */

@@ -111,12 +111,15 @@ export function updateConfusionCounts(counts: ConfusionCounts, yTrue: Tensor, yP
     predictions = takeColumn(predictions, predShape, options.classId);
     predShape = [...predShape.slice(0, -1), 1];
   }
+
   let labelWeights: ArrayLike<number> | null = null;
   if (options.labelWeights) {
     if (options.multiLabel) throw new ValueError("Label weights of multi-label data are applied when the result is computed.");
     labelWeights = broadcastTo(options.labelWeights, [options.labelWeights.length], predShape);
   }
-  const numLabels = options.multiLabel ? (predShape.length < 2 ? 1 : predictions.length / predShape[0]!) : 1;
+  let numLabels = 1;
+  if (options.multiLabel && predShape.length >= 2) numLabels = predictions.length / predShape[0]!;
+
   const batch = { predictions, labels, weights, labelWeights, numLabels };
   if (options.thresholdsDistributedEvenly) {
     updateByBuckets(counts, batch, options.thresholds);
@@ -177,8 +180,7 @@ function updateByBuckets(counts: ConfusionCounts, batch: PreparedBatch, threshol
   const totalPositive = new Float64Array(labels);
   const totalNegative = new Float64Array(labels);
   for (let i = 0; i < batch.predictions.length; i++) {
-    const raw = batch.predictions[i]!;
-    const prediction = raw < 0 ? 0 : raw > 1 ? 1 : raw;
+    const prediction = Math.min(Math.max(batch.predictions[i]!, 0), 1);
     const label = i % labels;
     const weight = weightAt(batch, i);
     const positive = batch.labels[i] !== 0;

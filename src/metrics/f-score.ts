@@ -19,9 +19,10 @@ const AVERAGES: readonly string[] = ["micro", "macro", "weighted"];
 
 export interface F1ScoreOptions extends BaseMetricOptions {
   /**
-   * null (default) for one score per class; "micro" for one score from the
-   * counts of every class; "macro" for the mean of the class scores;
-   * "weighted" for their mean weighted by each class's (weighted) label sum.
+   * The averaging mode. With null (default) the result has one score per
+   * class. "micro" computes one score from the counts of every class.
+   * "macro" is the mean of the class scores, and "weighted" is their mean
+   * weighted by each class's (weighted) label sum.
    */
   average?: FScoreAverage;
   /**
@@ -90,7 +91,12 @@ export class FBetaScore extends Metric<MetricValue> {
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;
         const p = predictions.data[i]!;
-        const predicted = this.threshold === null ? (p >= rowMax && Math.abs(p) > 1e-9 ? 1 : 0) : p > this.threshold ? 1 : 0;
+        let predicted: number;
+        if (this.threshold === null) {
+          predicted = p >= rowMax && Math.abs(p) > 1e-9 ? 1 : 0;
+        } else {
+          predicted = p > this.threshold ? 1 : 0;
+        }
         const label = labels.data[i]!;
         const weight = sampleWeights ? sampleWeights[i]! : 1;
         const slot = slots === 1 ? 0 : c;

@@ -18,8 +18,9 @@ export type MetricValue = number | number[];
 export type MetricInput = TensorLike;
 
 /**
- * Which way a metric improves, as Keras 3.15.1 records it in `_direction`:
- * "up", "down", or null when Keras leaves it unset (counts, `Mean`, `Sum`).
+ * The direction in which a metric improves, as Keras 3.15.1 records it in
+ * `_direction`: "up", "down", or null when Keras leaves it unset (counts,
+ * `Mean`, `Sum`).
  */
 export type MetricDirection = "up" | "down" | null;
 
@@ -45,7 +46,7 @@ export abstract class Metric<Value extends MetricValue = number> {
   /** The Keras class name, used in serialized configs. */
   readonly className: string;
   readonly dtype: string;
-  /** Which way the metric improves; callbacks with `mode: "auto"` read it. */
+  /** The direction in which the metric improves, read by callbacks with `mode: "auto"`. */
   readonly direction: MetricDirection;
 
   protected constructor(className: string, defaultName: string, direction: MetricDirection, options: BaseMetricOptions) {
@@ -55,7 +56,7 @@ export abstract class Metric<Value extends MetricValue = number> {
     this.direction = direction;
   }
 
-  /** True when larger values are better, false when smaller ones are, null when Keras does not say. */
+  /** True when larger values are better, false when smaller ones are, null when Keras sets no direction. */
   get higherIsBetter(): boolean | null {
     return this.direction === null ? null : this.direction === "up";
   }
@@ -144,11 +145,6 @@ export function broadcastTo(data: ArrayLike<number>, shape: readonly number[], t
 /** Returns `a / b`, or 0 when `b` is 0 (Keras's `divide_no_nan`). */
 export function divideNoNan(a: number, b: number): number {
   return b === 0 ? 0 : a / b;
-}
-
-/** Returns `p` clipped to [lo, hi]. */
-export function clip(p: number, lo: number, hi: number): number {
-  return p < lo ? lo : p > hi ? hi : p;
 }
 
 /** Returns the length of the last axis (1 for a scalar) and the number of rows before it. */

@@ -46,8 +46,8 @@ function reduceBlocks(data: ArrayLike<number>, block: number, mean: boolean): Fl
 }
 
 /**
- * Lines values and weights up as Keras's `reduce_to_samplewise_values` does:
- * a trailing axis of size 1 is squeezed from one of them, values of higher
+ * Aligns values and weights as Keras's `reduce_to_samplewise_values` does.
+ * A trailing axis of size 1 is squeezed from one of them. Values of higher
  * rank are reduced over the axes the weights lack, and the weights are then
  * broadcast to the values' shape. Returns the weighted values and the
  * broadcast weights, both of the same shape.
@@ -60,9 +60,8 @@ function alignWeights(
   let [valueShape, weightShape] = alignRanks(values.shape, weights.shape);
   let data = values.data;
   if (valueShape.length > weightShape.length) {
-    const kept = valueShape.slice(0, weightShape.length);
     data = reduceBlocks(data, sizeOf(valueShape.slice(weightShape.length)), mean);
-    valueShape = kept;
+    valueShape = valueShape.slice(0, weightShape.length);
   }
   if (weightShape.length > valueShape.length) {
     throw new ShapeError(

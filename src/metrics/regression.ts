@@ -168,9 +168,9 @@ const AGGREGATIONS: readonly string[] = ["uniform_average", "variance_weighted_a
 
 export interface R2ScoreOptions extends BaseMetricOptions {
   /**
-   * How the per-column scores combine: "uniform_average" (default, their
-   * mean), "variance_weighted_average" (weighted by each column's variance
-   * of the labels), or null (one score per column).
+   * The rule that combines the per-column scores: "uniform_average" (default,
+   * their mean), "variance_weighted_average" (their mean weighted by each
+   * column's label variance), or null (one score per column).
    */
   classAggregation?: R2ClassAggregation;
   /** The number of independent regressors, for the adjusted R2 score. Default 0 (plain R2). */

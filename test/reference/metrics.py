@@ -35,7 +35,9 @@ def encode(value):
             return encode(array.item())
         return [encode(item) for item in array.tolist()]
     if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        if math.isnan(value):
+            return "NaN"
+        return "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, (np.floating, np.integer)):
         return encode(value.item())
     return value

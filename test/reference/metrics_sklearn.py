@@ -2,11 +2,11 @@
 
 Each case splits one data set into batches (the metric accumulates over
 them) and records the value scikit-learn gives for the whole data set.
-Only cases where Keras's definition equals scikit-learn's are included:
-precision, recall and F1 at a 0.5 threshold, R2, the mean errors, IoU
-(Jaccard), confusion counts, top-k accuracy without ties, and ROC AUC with
-predictions placed between AUC's thresholds so that the thresholded curve
-is exact.
+Only cases where Keras's definition equals scikit-learn's are included.
+These are precision, recall and F1 at a 0.5 threshold, R2, the mean
+errors, IoU (Jaccard), confusion counts and top-k accuracy without ties.
+ROC AUC is included too, with predictions placed between AUC's
+thresholds so that the thresholded curve is exact.
 
 Needs NumPy and scikit-learn (1.9.1 was used); Keras is not imported.
 Regenerate with:
