@@ -37,6 +37,7 @@ export {
   Reshape,
   Softmax,
 } from "./layers/index.js";
+export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";
 export { setRandomSeed } from "./random.js";

@@ -16,6 +16,7 @@
 #include "kernels.h"
 #include "normalization.h"
 #include "threadpool.h"
+#include "recurrent.h"
 
 #define MAX_ARGS 14
 
@@ -674,6 +675,64 @@ static napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* Reads the Int32Array [kind, activation, recurrentActivation, batch, units, steps, step, zeroOutput] of a recurrent call. */
+static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
+  int32_t *values = i32(args, index, 8);
+  if (args->failed) return 0;
+  for (int i = 0; i < 8; i++) {
+    if (values[i] < 0) return fail(args, "recurrent step sizes must be non-negative");
+  }
+  if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
+  if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
+  p->kind = values[0];
+  p->activation = values[1];
+  p->recurrent_activation = values[2];
+  p->batch = (size_t)values[3];
+  p->units = (size_t)values[4];
+  p->steps = (size_t)values[5];
+  p->step = (size_t)values[6];
+  p->zero_output = values[7] != 0;
+  return 1;
+}
+
+static size_t rnn_width(const rnn_step *p) { return (p->kind == RNN_LSTM ? 4 : (p->kind == RNN_GRU ? 3 : 1)) * p->units; }
+
+/* recurrentGatesForward(step, projected, products, recurrentBias | null, mask | null, hPrev, cPrev | null,
+ *                       gateValues, extra | null, hNew, cNew | null, output) */
+static napi_value recurrent_gates_forward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentGatesForward", 12);
+  rnn_step p;
+  if (!read_rnn_step(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  float *projected = f32(&args, 1, p.batch * p.steps * width), *products = f32(&args, 2, p.batch * width);
+  float *recurrent_bias = f32_or_null(&args, 3, width), *mask = f32_or_null(&args, 4, p.batch * p.steps);
+  float *h_prev = f32(&args, 5, rows), *c_prev = lstm ? f32(&args, 6, rows) : NULL;
+  float *gate_values = f32(&args, 7, p.batch * width), *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 8, rows);
+  float *h_new = f32(&args, 9, rows), *c_new = lstm ? f32(&args, 10, rows) : NULL, *output = f32(&args, 11, rows);
+  if (args.failed) return NULL;
+  k_recurrent_gates_forward(&p, projected, products, recurrent_bias, mask, h_prev, c_prev, gate_values, extra, h_new, c_new, output);
+  END();
+}
+
+/* recurrentGatesBackward(step, mask | null, gateValues, extra | null, hPrev, cPrev | null, dOutput, dH, dC | null,
+ *                        dProjected, productGradients, dHPrev, dCPrev | null) */
+static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentGatesBackward", 13);
+  rnn_step p;
+  if (!read_rnn_step(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  float *mask = f32_or_null(&args, 1, p.batch * p.steps), *gate_values = f32(&args, 2, p.batch * width);
+  float *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 3, rows);
+  float *h_prev = f32(&args, 4, rows), *c_prev = lstm ? f32(&args, 5, rows) : NULL;
+  float *d_output = f32(&args, 6, rows), *d_h = f32(&args, 7, rows), *d_c = lstm ? f32(&args, 8, rows) : NULL;
+  float *d_projected = f32(&args, 9, p.batch * p.steps * width), *product_gradients = f32(&args, 10, p.batch * width);
+  float *d_h_prev = f32(&args, 11, rows), *d_c_prev = lstm ? f32(&args, 12, rows) : NULL;
+  if (args.failed) return NULL;
+  k_recurrent_gates_backward(&p, mask, gate_values, extra, h_prev, c_prev, d_output, d_h, d_c, d_projected, product_gradients,
+                             d_h_prev, d_c_prev);
+  END();
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -712,6 +771,8 @@ NAPI_MODULE_INIT() {
       {"batchNormBackward", batch_norm_backward},
       {"layerNormForward", layer_norm_forward},
       {"layerNormBackward", layer_norm_backward},
+      {"recurrentGatesForward", recurrent_gates_forward},
+      {"recurrentGatesBackward", recurrent_gates_backward},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

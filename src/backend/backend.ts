@@ -309,6 +309,11 @@ export interface Backend {
   layerNormForward(args: LayerNormForwardArgs): void;
   /** Gradients of `layerNormForward` with respect to its input, gamma and beta. */
   layerNormBackward(args: LayerNormBackwardArgs): void;
+
+  /** The gates of one recurrent step, after its recurrent matmul: new states and output. */
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
+  /** Backpropagation through the gates of one recurrent step. */
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
 }
 
 export interface BatchNormForwardArgs {
@@ -390,4 +395,75 @@ export interface LayerNormBackwardArgs {
   dx: FloatArray | null;
   dGamma: FloatArray | null;
   dBeta: FloatArray | null;
+}
+
+/**
+ * Cells whose step the recurrent gate kernels compute. "gru" is a GRU with
+ * the reset gate applied after the recurrent matmul (Keras's default).
+ * Gates sit side by side in the last axis: LSTM i, f, c, o and GRU z, r, h.
+ */
+export type RecurrentGateKind = "simple_rnn" | "lstm" | "gru";
+
+export interface RecurrentGatesForwardArgs {
+  kind: RecurrentGateKind;
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  batch: number;
+  units: number;
+  steps: number;
+  /** The time index this call reads from `projected` and `mask`. */
+  step: number;
+  /** Input projections of every step, [batch, steps, gates · units]. */
+  projected: FloatArray;
+  /** Recurrent products h_prev · recurrent_kernel of this step, [batch, gates · units]. */
+  products: FloatArray;
+  /** The GRU's recurrent bias, [gates · units], or null. */
+  recurrentBias: FloatArray | null;
+  /** Step mask [batch, steps] (0 masks), or null. A masked row keeps its states. */
+  mask: FloatArray | null;
+  /** A masked row outputs zeros instead of h_prev. */
+  zeroOutput: boolean;
+  hPrev: FloatArray;
+  /** LSTM only, else null. */
+  cPrev: FloatArray | null;
+  /** Output: activated gates, [batch, gates · units]. */
+  gateValues: FloatArray;
+  /** Output [batch, units]: LSTM activation(c), GRU the recurrent h-gate product with its bias; null for SimpleRNN. */
+  extra: FloatArray | null;
+  /** Outputs [batch, units]: new states, and the step's output. */
+  hNew: FloatArray;
+  cNew: FloatArray | null;
+  output: FloatArray;
+}
+
+export interface RecurrentGatesBackwardArgs {
+  kind: RecurrentGateKind;
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  batch: number;
+  units: number;
+  steps: number;
+  step: number;
+  mask: FloatArray | null;
+  zeroOutput: boolean;
+  /** The values that the forward call of this step wrote or read. */
+  gateValues: FloatArray;
+  extra: FloatArray | null;
+  hPrev: FloatArray;
+  cPrev: FloatArray | null;
+  /** Gradient of the step's output, [batch, units]. */
+  dOutput: FloatArray;
+  /** Gradients of the new states, [batch, units]. */
+  dH: FloatArray;
+  dC: FloatArray | null;
+  /** Output: this step's slice of the [batch, steps, gates · units] gradient is overwritten. */
+  dProjected: FloatArray;
+  /** Output, [batch, gates · units]: gradient of the recurrent products (zero rows where masked). */
+  productGradients: FloatArray;
+  /**
+   * Output, [batch, units]: the gradient of h_prev that does not pass through
+   * the recurrent matmul (the caller adds productGradients · kernelᵀ).
+   */
+  dHPrev: FloatArray;
+  dCPrev: FloatArray | null;
 }

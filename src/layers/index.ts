@@ -18,6 +18,10 @@ import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from "./activation-layers.js";
 import { Add, Concatenate } from "./merging.js";
 import { BatchNormalization, LayerNormalization } from "./normalization.js";
 import { Permute, RepeatVector, Reshape } from "./reshaping.js";
+import { Bidirectional } from "./bidirectional.js";
+import { Embedding } from "./embedding.js";
+import { GRU, LSTM, SimpleRNN } from "./recurrent.js";
+import { GRUCell, LSTMCell, SimpleRNNCell } from "./rnn-cells.js";
 
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
@@ -53,6 +57,10 @@ export {
 export { Add, Concatenate, type ConcatenateOptions } from "./merging.js";
 export { BatchNormalization, type BatchNormalizationOptions, LayerNormalization, type LayerNormalizationOptions } from "./normalization.js";
 export { Permute, type PermuteOptions, RepeatVector, type RepeatVectorOptions, Reshape, type ReshapeOptions } from "./reshaping.js";
+export { Bidirectional, type BidirectionalOptions, type MergeMode } from "./bidirectional.js";
+export { Embedding, type EmbeddingOptions } from "./embedding.js";
+export { GRU, type GRUOptions, LSTM, type LSTMOptions, RecurrentLayer, type RecurrentLayerOptions, SimpleRNN, type SimpleRNNOptions } from "./recurrent.js";
+export { GRUCell, type GRUCellOptions, LSTMCell, type LSTMCellOptions, RecurrentCell, type RecurrentCellOptions, SimpleRNNCell } from "./rnn-cells.js";
 
 const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {
   Activation: Activation.fromConfig,
@@ -84,6 +92,15 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   RepeatVector: RepeatVector.fromConfig,
   Reshape: Reshape.fromConfig,
   Softmax: Softmax.fromConfig,
+  // A function, because bidirectional.ts imports this module to rebuild its inner layers.
+  Bidirectional: (config) => Bidirectional.fromConfig(config),
+  Embedding: Embedding.fromConfig,
+  GRU: GRU.fromConfig,
+  GRUCell: GRUCell.fromConfig,
+  LSTM: LSTM.fromConfig,
+  LSTMCell: LSTMCell.fromConfig,
+  SimpleRNN: SimpleRNN.fromConfig,
+  SimpleRNNCell: SimpleRNNCell.fromConfig,
 };
 
 /**

@@ -23,3 +23,5 @@ export {
   type BatchNormalizationResult,
   type LayerNormalizationOptions,
 } from "./normalization.js";
+export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
+export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";

@@ -571,6 +571,92 @@ for (const [label, withAffine, rmsScaling] of [
   });
 }
 
+// Recurrent gate kernels: each cell, with and without a step mask, forward and backward.
+for (const [kind, activation, gates, masked, zeroOutput, withBias] of [
+  ["simple_rnn", "tanh", 1, false, false, false],
+  ["simple_rnn", "relu", 1, true, false, false],
+  ["lstm", "tanh", 4, false, false, false],
+  ["lstm", "tanh", 4, true, true, false],
+  ["gru", "tanh", 3, false, false, true],
+  ["gru", "linear", 3, true, false, false],
+] as const) {
+  const batch = 3;
+  const units = 5;
+  const steps = 4;
+  const step = 2;
+  const width = gates * units;
+  const label = `${kind} ${activation}${masked ? " masked" : ""}${zeroOutput ? " zero output" : ""}${withBias ? " with bias" : ""}`;
+  const mask = masked ? Float32Array.from({ length: batch * steps }, (_, i) => (i % 3 === 1 ? 0 : 1)) : null;
+  const forwardInputs = () => ({
+    kind,
+    activation,
+    recurrentActivation: "sigmoid" as const,
+    batch,
+    units,
+    steps,
+    step,
+    projected: f32(batch * steps * width, 50, -2, 2),
+    products: f32(batch * width, 51, -2, 2),
+    recurrentBias: withBias ? f32(width, 52) : null,
+    mask,
+    zeroOutput,
+    hPrev: f32(batch * units, 53),
+    cPrev: kind === "lstm" ? f32(batch * units, 54) : null,
+  });
+  const forwardOutputs = () => ({
+    gateValues: new Float32Array(batch * width),
+    extra: kind === "simple_rnn" ? null : new Float32Array(batch * units),
+    hNew: new Float32Array(batch * units),
+    cNew: kind === "lstm" ? new Float32Array(batch * units) : null,
+    output: new Float32Array(batch * units),
+  });
+  cases.push({
+    name: `recurrentGatesForward ${label}`,
+    kernel: "recurrentGatesForward",
+    run: (backend) => {
+      const outputs = forwardOutputs();
+      backend.recurrentGatesForward({ ...forwardInputs(), ...outputs });
+      return [outputs.gateValues, outputs.hNew, outputs.output, ...(outputs.extra ? [outputs.extra] : []), ...(outputs.cNew ? [outputs.cNew] : [])];
+    },
+  });
+  cases.push({
+    name: `recurrentGatesBackward ${label}`,
+    kernel: "recurrentGatesBackward",
+    run: (backend) => {
+      const inputs = forwardInputs();
+      const saved = forwardOutputs();
+      reference.recurrentGatesForward({ ...inputs, ...saved });
+      const dProjected = f32(batch * steps * width, 55);
+      const productGradients = new Float32Array(batch * width);
+      const dHPrev = new Float32Array(batch * units);
+      const dCPrev = kind === "lstm" ? new Float32Array(batch * units) : null;
+      backend.recurrentGatesBackward({
+        kind,
+        activation,
+        recurrentActivation: "sigmoid",
+        batch,
+        units,
+        steps,
+        step,
+        mask,
+        zeroOutput,
+        gateValues: saved.gateValues,
+        extra: saved.extra,
+        hPrev: inputs.hPrev,
+        cPrev: inputs.cPrev,
+        dOutput: f32(batch * units, 56),
+        dH: f32(batch * units, 57),
+        dC: kind === "lstm" ? f32(batch * units, 58) : null,
+        dProjected,
+        productGradients,
+        dHPrev,
+        dCPrev,
+      });
+      return [dProjected, productGradients, dHPrev, ...(dCPrev ? [dCPrev] : [])];
+    },
+  });
+}
+
 const native = nativeBackend();
 
 describe(`native backend parity (${cases.length} cases)`, { skip: native === null ? `native backend unavailable: ${nativeBackendError()}` : false }, () => {

@@ -31,6 +31,8 @@ import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -535,6 +537,14 @@ export class NativeBackend extends TypeScriptBackend {
       dGamma as Float32Array | null,
       dBeta as Float32Array | null,
     );
+  }
+
+  override recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    if (!nativeGatesForward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesForward(args);
+  }
+
+  override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
   }
 }
 

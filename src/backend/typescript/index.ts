@@ -9,6 +9,8 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
   Im2colArgs,
   PoolArgs,
   PoolBackwardArgs,
@@ -23,6 +25,7 @@ import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -313,6 +316,14 @@ export class TypeScriptBackend implements Backend {
 
   layerNormBackward(args: LayerNormBackwardArgs): void {
     normalization.layerNormBackward(args);
+  }
+
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    recurrentGatesForward(args);
+  }
+
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    recurrentGatesBackward(args);
   }
 }
 
