@@ -322,7 +322,7 @@ export class Model extends Layer {
     const resolved = this.compiled?.resolved;
     if (name === "loss" || resolved?.targets.some((t) => `${t.name}_loss` === name)) return "min";
     const tracked = resolved?.metricObjects?.find((m) => m.key === name);
-    if (!tracked) return null;
+    if (!tracked || tracked.metric.higherIsBetter === null) return null;
     return tracked.metric.higherIsBetter ? "max" : "min";
   }
 

@@ -32,9 +32,9 @@ interface ReferenceCase {
   csv?: string;
 }
 
-const reference = JSON.parse(readFileSync(new URL("../fixtures/reference/callbacks.json", import.meta.url), "utf8"), (_key, value) =>
-  value === "NaN" ? NaN : value,
-) as { cases: Record<string, ReferenceCase> };
+// Python's json module writes NaN as a bare token, which JSON.parse rejects.
+const referenceText = readFileSync(new URL("../fixtures/reference/callbacks.json", import.meta.url), "utf8").replace(/\bNaN\b/g, '"NaN"');
+const reference = JSON.parse(referenceText, (_key, value) => (value === "NaN" ? NaN : value)) as { cases: Record<string, ReferenceCase> };
 
 function oneWeight(learningRate: number): Sequential {
   const model = new Sequential([Input({ shape: [1] }), new Dense({ units: 1, useBias: false, kernelInitializer: "zeros" })]);
