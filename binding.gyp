@@ -8,7 +8,8 @@
         "native/src/gemm.c",
         "native/src/kernels.c",
         "native/src/threadpool.c",
-        "native/src/conv.c"
+        "native/src/conv.c",
+        "native/src/activations.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2", "-O0"],

@@ -21,6 +21,15 @@ import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
+import * as activations from "./activations.js";
+import type {
+  ActivationOp,
+  RowActivationOp,
+  SigmoidCrossentropyArgs,
+  SigmoidCrossentropyBackwardArgs,
+  SoftmaxCrossentropyArgs,
+  SoftmaxCrossentropyBackwardArgs,
+} from "../backend.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -295,6 +304,38 @@ export class TypeScriptBackend implements Backend {
 
   avgPoolBackward(args: PoolBackwardArgs): void {
     conv.avgPoolBackward(args);
+  }
+
+  activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void {
+    activations.activation(op, x, out, params);
+  }
+
+  activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void {
+    activations.activationBackward(op, x, y, dy, dx, params);
+  }
+
+  rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    activations.rowActivation(op, x, out, rows, cols);
+  }
+
+  rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    activations.rowActivationBackward(op, x, y, dy, dx, rows, cols);
+  }
+
+  softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void {
+    activations.softmaxCrossentropy(args);
+  }
+
+  softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void {
+    activations.softmaxCrossentropyBackward(args);
+  }
+
+  sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void {
+    activations.sigmoidCrossentropy(args);
+  }
+
+  sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
+    activations.sigmoidCrossentropyBackward(args);
   }
 }
 
