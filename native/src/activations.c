@@ -24,18 +24,19 @@ static double sigmoid(double x) {
 
 static double clamp(double x, double low, double high) { return x < low ? low : (x > high ? high : x); }
 
+/* Keras's relu with options; see reluFull in src/backend/typescript/activations.ts. */
 static double relu_full(double x, double slope, double max_value, double threshold) {
   if (slope != 0 && isinf(max_value) && threshold == 0) return x >= 0 ? x : slope * x;
-  double kept = threshold != 0 && !(x > threshold) ? 0 : x;
-  double positive = fmin(fmax(kept, 0.0), max_value);
+  double positive = threshold != 0 ? (x > threshold ? x : 0) : fmax(x, 0.0);
+  if (!isinf(max_value)) positive = clamp(positive, 0, max_value);
   double negative = slope != 0 ? fmax(threshold - x, 0.0) : 0;
   return positive - slope * negative;
 }
 
 static double relu_full_derivative(double x, double slope, double max_value, double threshold) {
   if (slope != 0 && isinf(max_value) && threshold == 0) return x >= 0 ? 1 : slope;
-  double kept = threshold != 0 && !(x > threshold) ? 0 : x;
-  double positive = kept > 0 && kept < max_value ? 1 : 0;
+  int passes = threshold != 0 ? x > threshold : x > 0;
+  double positive = passes && (isinf(max_value) || (x > 0 && x < max_value)) ? 1 : 0;
   double negative = slope != 0 && threshold - x > 0 ? slope : 0;
   return positive + negative;
 }
@@ -66,6 +67,7 @@ static double activation_value(int op, double x, double p0, double p1, double p2
     case ACT_MISH: return x * tanh(softplus(x));
     case ACT_LOG_SIGMOID: return -softplus(-x);
     case ACT_THRESHOLD: return x > p0 ? x : p1;
+    case ACT_POWER: return pow(x, p0);
     default: return NAN;
   }
 }
@@ -112,6 +114,7 @@ static double activation_derivative(int op, double x, double y, double p0, doubl
     }
     case ACT_LOG_SIGMOID: return sigmoid(-x);
     case ACT_THRESHOLD: return x > p0 ? 1 : 0;
+    case ACT_POWER: return p0 == 0 ? 0 : p0 * pow(x, p0 - 1);
     default: return NAN;
   }
 }
@@ -134,9 +137,38 @@ static double log_sum_exp(const float *x, size_t cols) {
   return max + log(total);
 }
 
+typedef struct {
+  double value;
+  size_t index;
+} ranked;
+
 static int descending(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
+  double x = ((const ranked *)a)->value, y = ((const ranked *)b)->value;
   return (x < y) - (x > y);
+}
+
+/*
+ * Keras 3.15.1's sparsemax threshold for one row (see sparsemaxThreshold in
+ * src/backend/typescript/activations.ts): sorts the row into `order`, marks
+ * the support in `support` (by sorted position) and returns tau.
+ */
+static double sparsemax_threshold(const float *row, size_t cols, ranked *order, unsigned char *support, size_t *count) {
+  for (size_t c = 0; c < cols; c++) {
+    order[c].value = row[c];
+    order[c].index = c;
+  }
+  qsort(order, cols, sizeof(ranked), descending);
+  double cumulative = 0, cumulative_total = 0;
+  *count = 0;
+  for (size_t i = 0; i < cols; i++) {
+    cumulative += order[i].value;
+    support[i] = order[i].value - (cumulative - 1) / (double)(i + 1) > 0;
+    if (support[i]) {
+      cumulative_total += cumulative;
+      (*count)++;
+    }
+  }
+  return (cumulative_total - 1) / (double)*count;
 }
 
 int k_row_activation(int op, const float *x, float *out, size_t rows, size_t cols) {
@@ -148,25 +180,21 @@ int k_row_activation(int op, const float *x, float *out, size_t rows, size_t col
     return 0;
   }
   if (op == ROW_SPARSEMAX) {
-    double *sorted = malloc((cols > 0 ? cols : 1) * sizeof(double));
-    if (!sorted) return -1;
-    for (size_t r = 0; r < rows; r++) {
-      const float *row = x + r * cols;
-      for (size_t c = 0; c < cols; c++) sorted[c] = row[c];
-      qsort(sorted, cols, sizeof(double), descending);
-      double cumulative = 0, support_sum = 0;
-      size_t support = 0;
-      for (size_t k = 0; k < cols; k++) {
-        cumulative += sorted[k];
-        if (sorted[k] - (cumulative - 1) / (double)(k + 1) > 0) {
-          support = k + 1;
-          support_sum = cumulative;
-        }
-      }
-      double tau = (support_sum - 1) / (double)support;
-      for (size_t c = 0; c < cols; c++) out[r * cols + c] = (float)fmax(row[c] - tau, 0.0);
+    size_t scratch = cols > 0 ? cols : 1;
+    ranked *order = malloc(scratch * sizeof(ranked));
+    unsigned char *support = malloc(scratch);
+    if (!order || !support) {
+      free(order);
+      free(support);
+      return -1;
     }
-    free(sorted);
+    for (size_t r = 0; r < rows; r++) {
+      size_t count;
+      double tau = sparsemax_threshold(x + r * cols, cols, order, support, &count);
+      for (size_t c = 0; c < cols; c++) out[r * cols + c] = (float)fmax(x[r * cols + c] - tau, 0.0);
+    }
+    free(order);
+    free(support);
     return 0;
   }
   for (size_t r = 0; r < rows; r++) {
@@ -176,8 +204,20 @@ int k_row_activation(int op, const float *x, float *out, size_t rows, size_t col
   return 0;
 }
 
-void k_row_activation_backward(int op, const float *x, const float *y, const float *dy, float *dx, size_t rows,
-                               size_t cols) {
+int k_row_activation_backward(int op, const float *x, const float *y, const float *dy, float *dx, size_t rows,
+                              size_t cols) {
+  ranked *order = NULL;
+  unsigned char *support = NULL;
+  if (op == ROW_SPARSEMAX) {
+    size_t scratch = cols > 0 ? cols : 1;
+    order = malloc(scratch * sizeof(ranked));
+    support = malloc(scratch);
+    if (!order || !support) {
+      free(order);
+      free(support);
+      return -1;
+    }
+  }
   for (size_t r = 0; r < rows; r++) {
     size_t offset = r * cols;
     if (op == ROW_GLU) {
@@ -188,22 +228,28 @@ void k_row_activation_backward(int op, const float *x, const float *y, const flo
         dx[offset + half + c] = (float)(g * a * s * (1 - s));
       }
     } else if (op == ROW_SPARSEMAX) {
-      double total = 0;
-      size_t support = 0;
+      size_t count;
+      double tau = sparsemax_threshold(x + offset, cols, order, support, &count);
+      double active = 0;
       for (size_t c = 0; c < cols; c++) {
-        if (y[offset + c] > 0) {
-          total += dy[offset + c];
-          support++;
-        }
+        if (x[offset + c] - tau > 0) active += dy[offset + c];
       }
-      double mean = support == 0 ? 0 : total / (double)support;
-      for (size_t c = 0; c < cols; c++) dx[offset + c] = y[offset + c] > 0 ? (float)(dy[offset + c] - mean) : 0.0f;
+      size_t later = 0;
+      for (size_t i = cols; i-- > 0;) {
+        if (support[i]) later++;
+        size_t c = order[i].index;
+        double direct = x[offset + c] - tau > 0 ? dy[offset + c] : 0;
+        dx[offset + c] = (float)(direct - active * (double)later / (double)count);
+      }
     } else {
       double total = 0;
       for (size_t c = 0; c < cols; c++) total += dy[offset + c];
       for (size_t c = 0; c < cols; c++) dx[offset + c] = (float)(dy[offset + c] - exp(y[offset + c]) * total);
     }
   }
+  free(order);
+  free(support);
+  return 0;
 }
 
 void k_softmax_crossentropy(const float *logits, const float *labels, const int32_t *sparse_labels, float *loss,

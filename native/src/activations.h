@@ -31,6 +31,7 @@ enum {
   ACT_MISH,
   ACT_LOG_SIGMOID,
   ACT_THRESHOLD,
+  ACT_POWER,
   ACT_COUNT
 };
 
@@ -40,9 +41,9 @@ enum { ROW_LOG_SOFTMAX, ROW_SPARSEMAX, ROW_GLU, ROW_COUNT };
 void k_activation(int op, const float *x, float *out, size_t n, double p0, double p1, double p2);
 void k_activation_backward(int op, const float *x, const float *y, const float *dy, float *dx, size_t n, double p0,
                            double p1, double p2);
-/* Returns 0 on success, -1 when sparsemax could not allocate its scratch row. */
+/* Both return 0 on success, -1 when sparsemax could not allocate its scratch row. */
 int k_row_activation(int op, const float *x, float *out, size_t rows, size_t cols);
-void k_row_activation_backward(int op, const float *x, const float *y, const float *dy, float *dx, size_t rows,
+int k_row_activation_backward(int op, const float *x, const float *y, const float *dy, float *dx, size_t rows,
                                size_t cols);
 /* Exactly one of labels (soft, [rows, classes]) and sparse_labels ([rows]) is non-NULL. */
 void k_softmax_crossentropy(const float *logits, const float *labels, const int32_t *sparse_labels, float *loss,

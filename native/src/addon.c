@@ -645,7 +645,7 @@ static napi_value row_activation_backward(napi_env env, napi_callback_info info)
   float *x = f32(&args, 1, rows * cols), *y = f32(&args, 2, out_size), *dy = f32(&args, 3, out_size);
   float *dx = f32(&args, 4, rows * cols);
   if (args.failed) return NULL;
-  k_row_activation_backward(op, x, y, dy, dx, rows, cols);
+  if (k_row_activation_backward(op, x, y, dy, dx, rows, cols) != 0) fail(&args, "out of memory");
   END();
 }
 

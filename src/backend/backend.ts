@@ -223,7 +223,8 @@ export interface PoolBackwardArgs extends WindowGeometry {
  * parameters passed in `params` (unused ones are ignored):
  * relu_full (negative slope, max value or Infinity, threshold), leaky_relu (negative slope),
  * elu and celu (alpha), hard_shrink and soft_shrink (threshold), squareplus (b),
- * threshold (threshold, default value). The others take none.
+ * threshold (threshold, default value), power (exponent). The others take none.
+ * power is xᵖ for the focal crossentropies, not a Keras activation.
  */
 export type ActivationOp =
   | "relu_full"
@@ -249,7 +250,8 @@ export type ActivationOp =
   | "squareplus"
   | "mish"
   | "log_sigmoid"
-  | "threshold";
+  | "threshold"
+  | "power";
 
 /** Row-wise activations over the last axis of a [rows, cols] matrix. */
 export type RowActivationOp = "log_softmax" | "sparsemax" | "glu";

@@ -14,3 +14,14 @@ export {
   conv2dTranspose,
   maxPool2d,
 } from "./conv.js";
+export {
+  activation,
+  glu,
+  logSoftmax,
+  maxLastAxis,
+  sigmoidCrossentropy,
+  softmaxAlong,
+  softmaxCrossentropy,
+  sparsemax,
+  transpose,
+} from "./activations.js";

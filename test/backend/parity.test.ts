@@ -505,6 +505,7 @@ const ACTIVATION_PARAMETERS: [ActivationOp, number[]][] = [
   ["mish", []],
   ["log_sigmoid", []],
   ["threshold", [0.3, -2]],
+  ["power", [2.5]],
 ];
 for (const [op, params] of ACTIVATION_PARAMETERS) {
   cases.push({
@@ -512,7 +513,7 @@ for (const [op, params] of ACTIVATION_PARAMETERS) {
     kernel: "activation",
     run: (backend) => {
       const out = new Float32Array(41);
-      backend.activation(op, f32(41, 60, -5, 5), out, params);
+      backend.activation(op, f32(41, 60, op === "power" ? 0 : -5, 5), out, params);
       return [out];
     },
   });
@@ -520,7 +521,7 @@ for (const [op, params] of ACTIVATION_PARAMETERS) {
     name: `activationBackward ${op}`,
     kernel: "activationBackward",
     run: (backend) => {
-      const x = f32(41, 61, -5, 5);
+      const x = f32(41, 61, op === "power" ? 0 : -5, 5);
       const y = new Float32Array(41);
       reference.activation(op, x, y, params);
       const dx = new Float32Array(41);

@@ -160,6 +160,7 @@ const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
   mish: 21,
   log_sigmoid: 22,
   threshold: 23,
+  power: 24,
 };
 const ROW_ACTIVATION_CODES: Record<RowActivationOp, number> = { log_softmax: 0, sparsemax: 1, glu: 2 };
 

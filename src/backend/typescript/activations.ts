@@ -60,19 +60,24 @@ export function erf(x: number): number {
   return x < 0 ? -result : result;
 }
 
+/**
+ * Keras's relu with options: a non-zero threshold replaces inputs at or below
+ * it with 0 and skips the max(x, 0) step (so inputs between a negative
+ * threshold and 0 pass through), a finite maximum clips to [0, maxValue], and
+ * the negative slope subtracts slope · max(threshold − x, 0).
+ */
 function reluFull(x: number, slope: number, maxValue: number, threshold: number): number {
   if (slope !== 0 && maxValue === Infinity && threshold === 0) return x >= 0 ? x : slope * x;
-  // Keras zeroes inputs at or below a non-zero threshold before clipping to [0, maxValue].
-  const kept = threshold !== 0 && !(x > threshold) ? 0 : x;
-  const positive = Math.min(Math.max(kept, 0), maxValue);
+  let positive = threshold !== 0 ? (x > threshold ? x : 0) : Math.max(x, 0);
+  if (maxValue !== Infinity) positive = Math.min(Math.max(positive, 0), maxValue);
   const negative = slope !== 0 ? Math.max(threshold - x, 0) : 0;
   return positive - slope * negative;
 }
 
 function reluFullDerivative(x: number, slope: number, maxValue: number, threshold: number): number {
   if (slope !== 0 && maxValue === Infinity && threshold === 0) return x >= 0 ? 1 : slope;
-  const kept = threshold !== 0 && !(x > threshold) ? 0 : x;
-  const positive = kept > 0 && kept < maxValue ? 1 : 0;
+  const passes = threshold !== 0 ? x > threshold : x > 0;
+  const positive = passes && (maxValue === Infinity || (x > 0 && x < maxValue)) ? 1 : 0;
   const negative = slope !== 0 && threshold - x > 0 ? slope : 0;
   return positive + negative;
 }
@@ -128,6 +133,8 @@ export function activationValue(op: ActivationOp, x: number, p0: number, p1: num
       return -softplus(-x);
     case "threshold":
       return x > p0 ? x : p1;
+    case "power":
+      return Math.pow(x, p0);
   }
 }
 
@@ -196,6 +203,8 @@ export function activationDerivative(op: ActivationOp, x: number, y: number, p0:
       return sigmoid(-x);
     case "threshold":
       return x > p0 ? 1 : 0;
+    case "power":
+      return p0 === 0 ? 0 : p0 * Math.pow(x, p0 - 1);
   }
 }
 
@@ -231,25 +240,31 @@ function logSumExp(x: FloatArray, offset: number, cols: number): number {
 }
 
 /**
- * Sparsemax of one row: the Euclidean projection onto the probability
- * simplex, max(x − τ, 0), with τ found from the sorted values.
+ * Sparsemax of one row as Keras 3.15.1 computes it on every backend: with the
+ * values sorted in descending order and cumulative sums c_i, the support S is
+ * every i with sorted_i > (c_i − 1) / i, k = |S|, and
+ * τ = (Σ_{i∈S} c_i − 1) / k. Fills `order` with the row's indices sorted by value.
+ * NOTE: textbook sparsemax takes τ = (c_k − 1) / k instead; the two differ
+ * once the support has two or more elements, and Keras's output then need not sum to 1.
  */
-function sparsemaxRow(x: FloatArray, out: FloatArray, offset: number, cols: number, sorted: Float64Array): void {
-  for (let c = 0; c < cols; c++) sorted[c] = x[offset + c]!;
-  sorted.subarray(0, cols).sort();
-  sorted.subarray(0, cols).reverse();
+function sparsemaxThreshold(x: FloatArray, offset: number, cols: number, order: number[]): { tau: number; support: boolean[] } {
+  order.length = cols;
+  for (let c = 0; c < cols; c++) order[c] = c;
+  order.sort((a, b) => x[offset + b]! - x[offset + a]!);
   let cumulative = 0;
-  let supportSum = 0;
-  let support = 0;
-  for (let k = 0; k < cols; k++) {
-    cumulative += sorted[k]!;
-    if (sorted[k]! - (cumulative - 1) / (k + 1) > 0) {
-      support = k + 1;
-      supportSum = cumulative;
+  let cumulativeTotal = 0;
+  let count = 0;
+  const support = new Array<boolean>(cols).fill(false);
+  for (let i = 0; i < cols; i++) {
+    const value = x[offset + order[i]!]!;
+    cumulative += value;
+    if (value - (cumulative - 1) / (i + 1) > 0) {
+      support[i] = true;
+      cumulativeTotal += cumulative;
+      count++;
     }
   }
-  const tau = (supportSum - 1) / support;
-  for (let c = 0; c < cols; c++) out[offset + c] = Math.max(x[offset + c]! - tau, 0);
+  return { tau: (cumulativeTotal - 1) / count, support };
 }
 
 export function rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
@@ -261,8 +276,12 @@ export function rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArra
     return;
   }
   if (op === "sparsemax") {
-    const sorted = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) sparsemaxRow(x, out, r * cols, cols, sorted);
+    const order: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const offset = r * cols;
+      const { tau } = sparsemaxThreshold(x, offset, cols, order);
+      for (let c = 0; c < cols; c++) out[offset + c] = Math.max(x[offset + c]! - tau, 0);
+    }
     return;
   }
   for (let r = 0; r < rows; r++) {
@@ -281,6 +300,7 @@ export function rowActivationBackward(
   rows: number,
   cols: number,
 ): void {
+  const order: number[] = [];
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     if (op === "glu") {
@@ -293,17 +313,21 @@ export function rowActivationBackward(
         dx[offset + half + c] = g * a * s * (1 - s);
       }
     } else if (op === "sparsemax") {
-      // On the support (y > 0) the Jacobian is I − 11ᵀ/k, elsewhere zero.
-      let total = 0;
-      let support = 0;
+      // y = max(x − τ, 0). Sorted value j enters τ through every c_i with i ≥ j in S: ∂τ/∂sorted_j = #{i ∈ S, i ≥ j} / k.
+      const { tau, support } = sparsemaxThreshold(x, offset, cols, order);
+      let active = 0;
+      let count = 0;
       for (let c = 0; c < cols; c++) {
-        if (y[offset + c]! > 0) {
-          total += dy[offset + c]!;
-          support++;
-        }
+        if (x[offset + c]! - tau > 0) active += dy[offset + c]!;
+        if (support[c]) count++;
       }
-      const meanGradient = support === 0 ? 0 : total / support;
-      for (let c = 0; c < cols; c++) dx[offset + c] = y[offset + c]! > 0 ? dy[offset + c]! - meanGradient : 0;
+      let later = 0;
+      for (let i = cols - 1; i >= 0; i--) {
+        if (support[i]) later++;
+        const c = order[i]!;
+        const direct = x[offset + c]! - tau > 0 ? dy[offset + c]! : 0;
+        dx[offset + c] = direct - (active * later) / count;
+      }
     } else {
       // log_softmax: dx = dy − softmax · Σ dy.
       let total = 0;
