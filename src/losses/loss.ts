@@ -35,6 +35,8 @@ export interface MaskedValues {
 export abstract class Loss {
   readonly name: string;
   readonly reduction: Reduction;
+  /** The reduction as given, so that null stays null in `getConfig()` as in Keras. */
+  private readonly configReduction: Reduction | null;
 
   /** `extraKeys` are the option names a subclass accepts besides `name` and `reduction`. */
   constructor(options: LossOptions, defaultName: string, extraKeys: readonly string[] = []) {
@@ -45,6 +47,7 @@ export abstract class Loss {
       throw new ValueError(`Invalid \`reduction\` ${JSON.stringify(reduction)}: expected one of ${formatChoices(REDUCTIONS)} or null.`);
     }
     this.reduction = reduction;
+    this.configReduction = options.reduction === null ? null : reduction;
   }
 
   /** The Keras class name, used in serialized configs. */
@@ -72,7 +75,7 @@ export abstract class Loss {
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, reduction: this.reduction };
+    return { name: this.name, reduction: this.configReduction };
   }
 }
 
