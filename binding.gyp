@@ -9,6 +9,8 @@
         "native/src/kernels.c",
         "native/src/threadpool.c",
         "native/src/conv.c",
+        "native/src/normalization.c",
+        "native/src/recurrent.c",
         "native/src/activations.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -7,11 +7,11 @@
 import type { ActivationOp, RowActivationOp } from "../backend/backend.js";
 import { getBackend } from "../backend/registry.js";
 import { record } from "../autodiff/tape.js";
-import { ShapeError, ValueError, formatShape } from "../errors.js";
+import { ShapeError, formatShape } from "../errors.js";
 import type { FloatArray, FloatDType } from "../tensor/dtype.js";
 import { normalizeAxis } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { softmax } from "./nn.js";
+import { transpose } from "./manipulation.js";
 import { emptyLike, floatData, floatDType, sameFloatDType } from "./util.js";
 
 /**
@@ -39,48 +39,6 @@ function permutationToEnd(rank: number, axis: number): number[] | null {
   for (let a = 0; a < rank; a++) if (a !== axis) order.push(a);
   order.push(axis);
   return order;
-}
-
-/** For each element of `x` transposed by `order`, the flat index it comes from in `x`. */
-function gatherIndices(shape: readonly number[], order: readonly number[]): Int32Array {
-  const rank = shape.length;
-  const strides = new Array<number>(rank);
-  let stride = 1;
-  for (let a = rank - 1; a >= 0; a--) {
-    strides[a] = stride;
-    stride *= shape[a]!;
-  }
-  const outShape = order.map((a) => shape[a]!);
-  const indices = new Int32Array(stride);
-  const position = new Array<number>(rank).fill(0);
-  for (let i = 0; i < indices.length; i++) {
-    let source = 0;
-    for (let a = 0; a < rank; a++) source += position[a]! * strides[order[a]!]!;
-    indices[i] = source;
-    for (let a = rank - 1; a >= 0; a--) {
-      if (++position[a]! < outShape[a]!) break;
-      position[a] = 0;
-    }
-  }
-  return indices;
-}
-
-/** Transposes `x` by `order` (a permutation of its axes). */
-export function transpose(x: Tensor, order: readonly number[]): Tensor {
-  const dtype = floatDType(x, "transpose");
-  if (order.length !== x.rank || [...order].sort((a, b) => a - b).some((a, i) => a !== i)) {
-    throw new ValueError(`Invalid axis order ${formatShape(order)} for a tensor of rank ${x.rank}: expected a permutation of its axes.`);
-  }
-  const indices = gatherIndices(x.shape, order);
-  const out = emptyLike(dtype, order.map((a) => x.shape[a]!));
-  getBackend().gatherRows(x.data, 1, indices, out.data);
-  return record([x], out, (dy) => {
-    const inverse = new Array<number>(order.length);
-    order.forEach((a, i) => (inverse[a] = i));
-    const dx = emptyLike(dtype, x.shape);
-    getBackend().gatherRows(dy.data, 1, gatherIndices(dy.shape, inverse), dx.data);
-    return [dx];
-  });
 }
 
 /** Runs `fn` with `axis` of `x` moved last, then moves it back. */
@@ -130,12 +88,6 @@ export function sparsemax(x: Tensor, axis = -1): Tensor {
 export function glu(x: Tensor, axis = -1): Tensor {
   requireRank(x, "glu");
   return alongAxis(x, axis, (t) => rowActivationLastAxis("glu", t));
-}
-
-/** Softmax along any axis. */
-export function softmaxAlong(x: Tensor, axis = -1): Tensor {
-  requireRank(x, "softmax");
-  return alongAxis(x, axis, softmax);
 }
 
 /**

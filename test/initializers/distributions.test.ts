@@ -61,9 +61,9 @@ describe("initializer statistics against Keras 3.15.1", () => {
     test(`${label} matches mean, stddev and bounds`, () => {
       const values = build(entry.class_name, entry.kwargs, 7).call(entry.shape, "float64").data;
       const ours = statistics(values);
-      // 60 000 draws and more: the sample stddev is within 2 % and the mean within 4 standard errors.
+      // 60 000 draws and more: both means carry sampling noise, so they may differ by a few standard errors.
       const standardError = entry.std / Math.sqrt(values.length);
-      assert.ok(Math.abs(ours.mean - entry.mean) < 4 * standardError + 4 * standardError, `${label}: mean ${ours.mean}, Keras ${entry.mean}`);
+      assert.ok(Math.abs(ours.mean - entry.mean) < 6 * standardError, `${label}: mean ${ours.mean}, Keras ${entry.mean}`);
       assert.ok(Math.abs(ours.std / entry.std - 1) < 0.02, `${label}: stddev ${ours.std}, Keras ${entry.std}`);
       // Truncated and uniform samples are bounded, so the largest deviation is within 2 % of Keras's.
       const bounded = entry.kwargs["distribution"] !== "untruncated_normal" && entry.class_name !== "RandomNormal";

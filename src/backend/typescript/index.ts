@@ -9,6 +9,8 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
   Im2colArgs,
   PoolArgs,
   PoolBackwardArgs,
@@ -30,6 +32,9 @@ import type {
   SoftmaxCrossentropyArgs,
   SoftmaxCrossentropyBackwardArgs,
 } from "../backend.js";
+import * as normalization from "./normalization.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -336,6 +341,30 @@ export class TypeScriptBackend implements Backend {
 
   sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
     activations.sigmoidCrossentropyBackward(args);
+  }
+
+  batchNormForward(args: BatchNormForwardArgs): void {
+    normalization.batchNormForward(args);
+  }
+
+  batchNormBackward(args: BatchNormBackwardArgs): void {
+    normalization.batchNormBackward(args);
+  }
+
+  layerNormForward(args: LayerNormForwardArgs): void {
+    normalization.layerNormForward(args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    normalization.layerNormBackward(args);
+  }
+
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    recurrentGatesForward(args);
+  }
+
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    recurrentGatesBackward(args);
   }
 }
 
