@@ -104,7 +104,7 @@ export const softsign = elementwise("softsign", "softsign");
 /** x · σ(x); `swish` is the same function. */
 export const silu = elementwise("silu", "silu");
 export const swish = silu;
-/** The exact x · Φ(x) by default (as `keras.activations.gelu`); the tanh approximation with `approximate: true`. */
+/** Computes the exact x · Φ(x) by default, as `keras.activations.gelu` does, or the tanh approximation with `approximate: true`. */
 export const gelu = defineWithOptions<{ approximate?: boolean }>("gelu", ["approximate"], (x, o) => {
   if (o.approximate !== undefined && typeof o.approximate !== "boolean") {
     throw new ValueError(`Invalid \`approximate\` for gelu: expected a boolean, received ${JSON.stringify(o.approximate)}.`);

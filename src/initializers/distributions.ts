@@ -53,7 +53,7 @@ abstract class RandomInitializer extends Initializer {
   }
 }
 
-/** A standard normal sample redrawn until it lies within ±2. */
+/** Draws a standard normal sample, redrawing until it lies within ±2. */
 function truncatedStandardNormal(generator: RandomGenerator): number {
   for (;;) {
     const value = generator.normal();
@@ -131,7 +131,9 @@ export class VarianceScaling extends RandomInitializer {
 
   call(shape: readonly number[], dtype: DType = "float32"): Tensor {
     const [fanIn, fanOut] = this.fans(shape);
-    const n = this.mode === "fan_in" ? fanIn : this.mode === "fan_out" ? fanOut : (fanIn + fanOut) / 2;
+    let n = (fanIn + fanOut) / 2;
+    if (this.mode === "fan_in") n = fanIn;
+    else if (this.mode === "fan_out") n = fanOut;
     const variance = this.scale / Math.max(1, n);
     if (this.distribution === "uniform") {
       const limit = Math.sqrt(3 * variance);

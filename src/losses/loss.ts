@@ -85,7 +85,7 @@ function filled(value: number, dtype: FloatDType, shape: readonly number[] = [])
   return new Tensor(data, shape);
 }
 
-/** A constant scalar in `dtype`. */
+/** Returns a constant scalar in `dtype`. */
 export function scalar(value: number, dtype: FloatDType): Tensor {
   return filled(value, dtype);
 }
@@ -97,7 +97,9 @@ export function scalar(value: number, dtype: FloatDType): Tensor {
  */
 export function reduceWeighted(values: Tensor, sampleWeight: Tensor | null, mask: Tensor | null, reduction: Reduction): Tensor {
   const dtype = values.dtype as FloatDType;
-  let weight = sampleWeight === null ? null : sampleWeight.dtype === dtype ? sampleWeight : cast(sampleWeight, dtype);
+  let weight = sampleWeight;
+  if (weight !== null && weight.dtype !== dtype) weight = cast(weight, dtype);
+
   if (mask !== null) {
     let maskWeight = mask;
     if (reduction === "mean" || reduction === "sum_over_batch_size") {
@@ -111,11 +113,13 @@ export function reduceWeighted(values: Tensor, sampleWeight: Tensor | null, mask
       weight = ops.mul(alignedWeight, alignedMask);
     }
   }
+
   let weighted = values;
   if (weight !== null) {
     const [alignedValues, alignedWeight] = alignRanks(values, weight);
     weighted = ops.mul(alignedValues, alignedWeight);
   }
+
   if (reduction === "none" || weighted.rank === 0) return weighted;
   if (weighted.size === 0) return filled(0, dtype);
   const total = ops.sum(weighted);
@@ -156,7 +160,7 @@ export function requireSameShape(yTrue: Tensor, yPred: Tensor, loss: string, hin
   }
 }
 
-/** The labels in the predictions' float dtype. */
+/** Casts the labels to the predictions' float dtype. */
 export function asFloat(yTrue: Tensor, like: Tensor): Tensor {
   return yTrue.dtype === like.dtype ? yTrue : cast(yTrue, like.dtype);
 }

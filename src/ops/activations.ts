@@ -32,7 +32,7 @@ export function activation(op: ActivationOp, x: Tensor, params: readonly number[
   });
 }
 
-/** The permutation that moves `axis` to the end, or null when it is already last. */
+/** Returns the permutation that moves `axis` to the end, or null when it is already last. */
 function permutationToEnd(rank: number, axis: number): number[] | null {
   if (axis === rank - 1) return null;
   const order: number[] = [];
@@ -149,7 +149,7 @@ export function sigmoidCrossentropy(labels: Tensor, logits: Tensor): Tensor {
   });
 }
 
-/** The maximum along the last axis; the gradient goes to the first maximal element of each row. */
+/** Takes the maximum along the last axis. The gradient goes to the first maximal element of each row. */
 export function maxLastAxis(x: Tensor): Tensor {
   const dtype = floatDType(x, "max");
   requireRank(x, "max");
