@@ -497,6 +497,22 @@ export class Model extends Layer {
     weights: (Tensor | null)[] | null,
     perOutput: (Tensor | null)[],
   ): Tensor {
+    let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
+    // Weight penalties count in the training and the evaluation loss alike, as in Keras.
+    for (const variable of this.weights) {
+      if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
+    }
+    return total;
+  }
+
+  /** Sums each output's weighted loss, recording the unweighted ones in `perOutput`. */
+  private outputLosses(
+    resolved: ResolvedTargets,
+    ys: Tensor[],
+    preds: Tensor[],
+    weights: (Tensor | null)[] | null,
+    perOutput: (Tensor | null)[],
+  ): Tensor {
     let total: Tensor | null = null;
     resolved.targets.forEach((target, i) => {
       if (!target.loss) {
