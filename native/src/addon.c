@@ -488,13 +488,15 @@ static int window_arg(call_args *args, size_t index, stratum_window *g) {
   size_t *fields[STRATUM_WINDOW_FIELDS] = {&g->batch,      &g->height,     &g->width,         &g->channels,
                                            &g->window_h,   &g->window_w,   &g->stride_h,      &g->stride_w,
                                            &g->dilation_h, &g->dilation_w, &g->pad_top,       &g->pad_left,
-                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels};
+                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels,
+                                           &g->depth,      &g->window_d,   &g->stride_d,      &g->dilation_d,
+                                           &g->pad_front,  &g->out_d};
   for (size_t i = 0; i < STRATUM_WINDOW_FIELDS; i++) {
     if (dims[i] < 0) return fail(args, "window geometry entries must be non-negative");
     *fields[i] = (size_t)dims[i];
   }
   if (g->window_h == 0 || g->window_w == 0 || g->stride_h == 0 || g->stride_w == 0 || g->dilation_h == 0 ||
-      g->dilation_w == 0) {
+      g->dilation_w == 0 || g->depth == 0 || g->window_d == 0 || g->stride_d == 0 || g->dilation_d == 0) {
     return fail(args, "window size, strides and dilation must be at least 1");
   }
   if (g->channel_offset + g->group_channels > g->channels) return fail(args, "channel slice exceeds the channels");
@@ -514,18 +516,18 @@ static size_t element_count(call_args *args, size_t count, const size_t *sizes) 
 }
 
 static size_t image_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->height, g->width, g->channels};
-  return element_count(args, 4, sizes);
+  const size_t sizes[] = {g->batch, g->depth, g->height, g->width, g->channels};
+  return element_count(args, 5, sizes);
 }
 
 static size_t pooled_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->channels};
-  return element_count(args, 4, sizes);
+  const size_t sizes[] = {g->batch, g->out_d, g->out_h, g->out_w, g->channels};
+  return element_count(args, 5, sizes);
 }
 
 static size_t patch_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->window_h, g->window_w, g->group_channels};
-  return element_count(args, 6, sizes);
+  const size_t sizes[] = {g->batch, g->out_d, g->out_h, g->out_w, g->window_d, g->window_h, g->window_w, g->group_channels};
+  return element_count(args, 8, sizes);
 }
 
 /* im2col(x, cols, geometry) */
