@@ -23,3 +23,15 @@ export {
   type BatchNormalizationResult,
   type LayerNormalizationOptions,
 } from "./normalization.js";
+export { batchMatmul } from "./attention.js";
+export {
+  type Conv3DOptions,
+  type Conv3DTransposeOptions,
+  type DepthwiseConv2DOptions,
+  type Pool3DOptions,
+  averagePool3d,
+  conv3d,
+  conv3dTranspose,
+  depthwiseConv2d,
+  maxPool3d,
+} from "./volume.js";
