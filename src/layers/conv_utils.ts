@@ -55,7 +55,8 @@ export function checkDataFormat(value: unknown, owner: string): DataFormat {
 /** Throws a ShapeError unless `shape` has the rank of a channels-last input with `spatialRank` spatial axes. */
 export function checkInputRankFor(shape: readonly (number | null)[], spatialRank: number, owner: string): void {
   if (shape.length !== spatialRank + 2) {
-    const layout = spatialRank === 1 ? "(batch, steps, channels)" : "(batch, height, width, channels)";
+    const layouts = ["(batch, steps, channels)", "(batch, height, width, channels)", "(batch, depth, height, width, channels)"];
+    const layout = layouts[spatialRank - 1] ?? `(batch, ${spatialRank} spatial axes, channels)`;
     throw new ShapeError(
       `${owner} needs inputs of rank ${spatialRank + 2} ${layout}, received shape ${formatShape(shape)} of rank ${shape.length}.`,
     );
