@@ -9,7 +9,8 @@
         "native/src/kernels.c",
         "native/src/threadpool.c",
         "native/src/conv.c",
-        "native/src/normalization.c"
+        "native/src/normalization.c",
+        "native/src/depthwise.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2", "-O0"],

@@ -676,6 +676,51 @@ static napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* Checks that a window geometry describes images (no depth axis), as the depthwise kernels need. */
+static int image_window(call_args *args, const stratum_window *g) {
+  if (g->depth != 1 || g->window_d != 1 || g->out_d != 1 || g->pad_front != 0) return fail(args, "the depthwise kernels take images only, not volumes");
+  return 1;
+}
+
+/* depthwiseConv(x, kernel, out, multiplier, geometry) */
+static napi_value depthwise_conv(napi_env env, napi_callback_info info) {
+  BEGIN("depthwiseConv", 5);
+  stratum_window g;
+  if (!window_arg(&args, 4, &g) || !image_window(&args, &g)) return NULL;
+  const size_t multiplier = size_arg(&args, 3);
+  const size_t kernel_sizes[] = {g.window_h, g.window_w, g.channels, multiplier};
+  const size_t out_sizes[] = {g.batch, g.out_h, g.out_w, g.channels, multiplier};
+  size_t image = image_elements(&args, &g), kernel_size = element_count(&args, 4, kernel_sizes), out_size = element_count(&args, 5, out_sizes);
+  float *x = f32(&args, 0, image), *kernel = f32(&args, 1, kernel_size), *out = f32(&args, 2, out_size);
+  if (args.failed) return NULL;
+  if (multiplier == 0) {
+    fail(&args, "multiplier must be at least 1");
+    return NULL;
+  }
+  k_depthwise_conv(&g, multiplier, x, kernel, out);
+  END();
+}
+
+/* depthwiseConvBackward(x, kernel, dy, dx or null, dKernel or null, multiplier, geometry) */
+static napi_value depthwise_conv_backward(napi_env env, napi_callback_info info) {
+  BEGIN("depthwiseConvBackward", 7);
+  stratum_window g;
+  if (!window_arg(&args, 6, &g) || !image_window(&args, &g)) return NULL;
+  const size_t multiplier = size_arg(&args, 5);
+  const size_t kernel_sizes[] = {g.window_h, g.window_w, g.channels, multiplier};
+  const size_t out_sizes[] = {g.batch, g.out_h, g.out_w, g.channels, multiplier};
+  size_t image = image_elements(&args, &g), kernel_size = element_count(&args, 4, kernel_sizes), out_size = element_count(&args, 5, out_sizes);
+  float *x = f32(&args, 0, image), *kernel = f32(&args, 1, kernel_size), *dy = f32(&args, 2, out_size);
+  float *dx = f32_or_null(&args, 3, image), *dkernel = f32_or_null(&args, 4, kernel_size);
+  if (args.failed) return NULL;
+  if (multiplier == 0) {
+    fail(&args, "multiplier must be at least 1");
+    return NULL;
+  }
+  k_depthwise_conv_backward(&g, multiplier, x, kernel, dy, dx, dkernel);
+  END();
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -714,6 +759,8 @@ NAPI_MODULE_INIT() {
       {"batchNormBackward", batch_norm_backward},
       {"layerNormForward", layer_norm_forward},
       {"layerNormBackward", layer_norm_backward},
+      {"depthwiseConv", depthwise_conv},
+      {"depthwiseConvBackward", depthwise_conv_backward},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

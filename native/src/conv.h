@@ -31,4 +31,14 @@ void k_max_pool_backward(const stratum_window *g, const float *x, const float *d
 void k_avg_pool(const stratum_window *g, const float *x, float *out);
 void k_avg_pool_backward(const stratum_window *g, const float *dy, float *dx);
 
+/*
+ * Depthwise convolution of images x [batch, height, width, channels] with a
+ * kernel [window_h, window_w, channels, multiplier] into out [batch, out_h,
+ * out_w, channels * multiplier], and its gradients (dx or dkernel may be
+ * NULL). The depth fields must describe images, and the channel slice is ignored.
+ */
+void k_depthwise_conv(const stratum_window *g, size_t multiplier, const float *x, const float *kernel, float *out);
+void k_depthwise_conv_backward(const stratum_window *g, size_t multiplier, const float *x, const float *kernel, const float *dy,
+                               float *dx, float *dkernel);
+
 #endif

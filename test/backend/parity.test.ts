@@ -652,6 +652,7 @@ for (const [label, g, multiplier] of [
   ["strided, padded", window(2, 7, 7, 4, [3, 2], [2, 3], [1, 1], [1, 0], [4, 3]), 1],
   ["dilated, padded", window(1, 6, 8, 2, [2, 3], [1, 1], [2, 2], [1, 2], [6, 8]), 3],
   ["one-dimensional", window(3, 1, 9, 2, [1, 3], [1, 2], [1, 1], [0, 1], [1, 5]), 2],
+  ["threaded", window(4, 32, 32, 8, [3, 3], [1, 1], [1, 1], [1, 1], [32, 32]), 2],
 ] as const) {
   const image = g.batch * g.height * g.width * g.channels;
   const kernelSize = g.windowHeight * g.windowWidth * g.channels * multiplier;

@@ -9,6 +9,7 @@ import { GlobalAveragePooling1D } from "../../src/layers/pooling.js";
 import { Model } from "../../src/models/model.js";
 import { Adam } from "../../src/optimizers/adam.js";
 import { setRandomSeed } from "../../src/random.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
 import { forEachBackend } from "../helpers/backends.js";
 import { sampleValues } from "../helpers/values.js";
 
@@ -58,7 +59,7 @@ test(
     assert.ok(losses.every(Number.isFinite), "every epoch's loss is finite");
     assert.ok(losses[losses.length - 1]! < losses[0]! * 0.5, `loss falls by half: ${losses[0]} first, ${losses[losses.length - 1]} last`);
 
-    const predictions = model.predict(x.slice(0, 2));
+    const predictions = model.predict(x.slice(0, 2)) as Tensor;
     assert.deepEqual([...predictions.shape], [2, STEPS, 1], "prediction shape");
   }),
 );
@@ -78,5 +79,5 @@ test("Transformer encoder config survives fromConfig", () => {
   );
   rebuilt.setWeights(model.getWeights());
   const { x } = makeData(2, 5);
-  assert.deepEqual([...rebuilt.predict(x).data], [...model.predict(x).data], "rebuilt model predicts the same");
+  assert.deepEqual([...(rebuilt.predict(x) as Tensor).data], [...(model.predict(x) as Tensor).data], "rebuilt model predicts the same");
 });

@@ -31,6 +31,7 @@ import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import type { DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -98,6 +99,16 @@ export interface NativeAddon {
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   avgPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   avgPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  depthwiseConv(x: Float32Array, kernel: Float32Array, out: Float32Array, multiplier: number, geometry: Int32Array): void;
+  depthwiseConvBackward(
+    x: Float32Array,
+    kernel: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dKernel: Float32Array | null,
+    multiplier: number,
+    geometry: Int32Array,
+  ): void;
   batchNormForward(
     x: Float32Array,
     outer: number,
@@ -534,6 +545,31 @@ export class NativeBackend extends TypeScriptBackend {
       dx as Float32Array | null,
       dGamma as Float32Array | null,
       dBeta as Float32Array | null,
+    );
+  }
+
+  override depthwiseConv(args: DepthwiseConvArgs): void {
+    const { x, kernel, out, multiplier } = args;
+    if (!isF32(x, kernel, out)) return super.depthwiseConv(args);
+    const geometry = encodeWindow("depthwiseConv", args, 0, args.channels);
+    checkLength("depthwiseConv", "x", x, imageSize(args));
+    checkLength("depthwiseConv", "out", out, pooledSize(args) * multiplier);
+    this.addon.depthwiseConv(x as Float32Array, kernel as Float32Array, out as Float32Array, multiplier, geometry);
+  }
+
+  override depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
+    const { x, kernel, dy, dx, dKernel, multiplier } = args;
+    if (!isF32(x, kernel, dy, dx, dKernel)) return super.depthwiseConvBackward(args);
+    const geometry = encodeWindow("depthwiseConvBackward", args, 0, args.channels);
+    checkLength("depthwiseConvBackward", "dy", dy, pooledSize(args) * multiplier);
+    this.addon.depthwiseConvBackward(
+      x as Float32Array,
+      kernel as Float32Array,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dKernel as Float32Array | null,
+      multiplier,
+      geometry,
     );
   }
 }
