@@ -5,9 +5,9 @@
  * src/backend/typescript/conv.ts, summing in the same order.
  *
  * Threads: the forward pass splits by output row. The backward pass splits by
- * input channel, since both the input gradient and the kernel gradient of
- * channel c are written by channel c's outputs only, so no two tasks write
- * the same memory and the result does not depend on the thread count.
+ * input channel, because only channel c's outputs write the input gradient
+ * and kernel gradient of channel c. No two tasks write the same memory, so
+ * the result does not depend on the thread count.
  */
 #include <string.h>
 

@@ -10,7 +10,6 @@ import { RandomGenerator, globalRandom } from "../random.js";
 import { type FloatDType } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { emptyLike } from "../ops/util.js";
-import { checkPositiveInteger } from "../utils/validate.js";
 import {
   BASE_LAYER_OPTIONS,
   type CallOptions,
@@ -36,9 +35,9 @@ export interface AttentionCallOptions extends CallOptions {
 
 export interface MultiHeadAttentionCallOptions extends AttentionCallOptions {
   /**
-   * Which query positions may attend to which key positions, [batch, Tq, Tv]
-   * (or any shape that broadcasts to the scores without the head axis); values
-   * above 0.5 allow. It is combined with the query, value and key masks.
+   * Mask of the key positions each query position may attend to, [batch, Tq, Tv],
+   * or any shape that broadcasts to the scores without the head axis. Values
+   * above 0.5 allow a position. It is combined with the query, value and key masks.
    */
   attentionMask?: Tensor | null;
   /** Masks [batch, steps] of the inputs; by default those attached to the tensors (Keras masks). */
@@ -171,6 +170,7 @@ export class Attention extends Layer {
     }
     const queryMask = keepArray(options.masks?.[0] ?? options.mask, batch, queryLength, this.owner, "query mask");
     const valueMask = keepArray(options.masks?.[1], batch, valueLength, this.owner, "value mask");
+
     let scores = this.scores(query, key);
     const causal = options.useCausalMask ?? false;
     if (valueMask || causal) {
@@ -186,6 +186,7 @@ export class Attention extends Layer {
       }
       scores = ops.add(scores, offset);
     }
+
     const weights = ops.softmaxAlong(scores, -1);
     const dropped = options.training && this.dropout > 0 ? ops.dropout(weights, this.dropout, this.generator ?? globalRandom()) : weights;
     let output = ops.batchMatmul(dropped, value);
@@ -194,6 +195,7 @@ export class Attention extends Layer {
       keep.data.set(queryMask);
       output = ops.mul(output, keep);
     }
+
     return options.returnAttentionScores ? [output, weights] : output;
   }
 

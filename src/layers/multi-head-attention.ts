@@ -121,7 +121,7 @@ const MHA_UNSUPPORTED = ["kernel_regularizer", "bias_regularizer", "activity_reg
  * laid out like Keras 3.15.1's MultiHeadAttention. Call it on one tensor for
  * self-attention, or on [query, value] or [query, value, key] (the key
  * defaults to the value). Attention masks and causal masking come through
- * the call options; masks attached to the inputs act as query, value and key
+ * the call options. Masks attached to the inputs act as query, value and key
  * masks, and the output keeps the query's mask.
  */
 export class MultiHeadAttention extends Layer {
@@ -167,7 +167,9 @@ export class MultiHeadAttention extends Layer {
     if (axes !== null && !(typeof axes === "number" || (Array.isArray(axes) && axes.length > 0 && axes.every(Number.isInteger)))) {
       throw new ValueError(`Invalid \`attentionAxes\` for ${owner}: expected an integer or an array of integers, received ${JSON.stringify(axes)}.`);
     }
-    this.attentionAxes = axes === null ? null : typeof axes === "number" ? [axes] : [...axes];
+    if (axes === null) this.attentionAxes = null;
+    else if (typeof axes === "number") this.attentionAxes = [axes];
+    else this.attentionAxes = [...axes];
     this.slidingWindow = options.slidingWindow === undefined || options.slidingWindow === null ? null : checkPositiveInteger(options.slidingWindow, "slidingWindow", owner);
     this.kernelInitializer = initializers.get(options.kernelInitializer ?? "glorot_uniform", "kernelInitializer");
     this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
@@ -279,7 +281,8 @@ export class MultiHeadAttention extends Layer {
       throw new ShapeError(`${this.owner} needs a query and value that match on the axes attention does not run over, received ${formatShape(query.shape)} and ${formatShape(value.shape)}.`);
     }
     const scores = ops.batchMatmul(qFlat, kFlat, false, true);
-    const keep = this.keepMask(scores, query, value, { queryMask, valueMask, keyMask, attentionMask: options.attentionMask ?? null, causal: options.useCausalMask ?? false }, batchAxes, q.shape, k.shape);
+    const masks = { queryMask, valueMask, keyMask, attentionMask: options.attentionMask ?? null, causal: options.useCausalMask ?? false };
+    const keep = this.keepMask(scores, query, masks, batchAxes, q.shape, k.shape);
     const weights = keep ? ops.maskedSoftmax(scores, keep, -1) : ops.softmaxAlong(scores, -1);
     const dropped = options.training && this.dropout > 0 ? ops.dropout(weights, this.dropout, this.generator ?? globalRandom()) : weights;
     const combined = ops.batchMatmul(dropped, vFlat);
@@ -305,7 +308,6 @@ export class MultiHeadAttention extends Layer {
   private keepMask(
     scores: Tensor,
     query: Tensor,
-    value: Tensor,
     masks: { queryMask: Tensor | null; valueMask: Tensor | null; keyMask: Tensor | null; attentionMask: Tensor | null; causal: boolean },
     batchAxes: number[],
     projectedShape: readonly number[],

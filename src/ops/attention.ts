@@ -34,9 +34,11 @@ export function batchMatmul(a: Tensor, b: Tensor, transposeA = false, transposeB
         `with transposeA ${transposeA} and transposeB ${transposeB}.`,
     );
   }
+
   const batch = leading.reduce((x, y) => x * y, 1);
   const out = emptyLike(dtype, [...leading, m, n]);
   getBackend().batchMatmul({ a: a.data as FloatArray, b: b.data as FloatArray, out: out.data as FloatArray, batch, m, k, n, transposeA, transposeB });
+
   return record([a, b], out, (dy, needs) => {
     const backend = getBackend();
     const g = dy.data as FloatArray;

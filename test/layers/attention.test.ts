@@ -41,10 +41,10 @@ interface AttentionCase {
 }
 
 /**
- * The checks of the shared layer test, for layers called on several inputs
- * and with weights in sublayers: output shape, weight paths and shapes, the
- * config round trip with the same output, and one training step that changes
- * every weight and lowers the loss.
+ * Runs the checks of the shared layer test on a layer that takes several
+ * inputs or keeps weights in sublayers. It checks the output shape, weight
+ * paths and shapes, the config round trip with the same output, and one
+ * training step that changes every weight and lowers the loss.
  */
 function runAttentionLayerTest(testCase: AttentionCase): void {
   const layer = testCase.create();

@@ -16,7 +16,7 @@ import { sampleValues } from "../helpers/values.js";
 const STEPS = 6;
 const FEATURES = 3;
 
-/** One Transformer encoder block: self-attention and a feed-forward network, each with a residual Add and LayerNormalization. */
+/** Applies one Transformer encoder block: self-attention and a feed-forward network, each with a residual Add and LayerNormalization. */
 function encoderBlock(x: SymbolicTensor, width: number): SymbolicTensor {
   const attention = new MultiHeadAttention({ numHeads: 2, keyDim: 4 }).apply([x, x]) as SymbolicTensor;
   const attended = new LayerNormalization({ epsilon: 1e-6 }).apply(new Add().apply([x, attention]) as SymbolicTensor) as SymbolicTensor;
@@ -26,8 +26,8 @@ function encoderBlock(x: SymbolicTensor, width: number): SymbolicTensor {
 }
 
 /**
- * The toy task: every step's target is the product of its own first feature
- * and the sequence's mean second feature, so each output needs every step.
+ * Creates the toy task: every step's target is the product of its own first
+ * feature and the sequence's mean second feature, so each output needs every step.
  */
 function makeData(count: number, seed: number): { x: number[][][]; y: number[][][] } {
   const values = sampleValues(count * STEPS * FEATURES, seed, -1, 1);

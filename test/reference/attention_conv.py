@@ -21,9 +21,9 @@ SEED = 20241204
 # (class name, keyword arguments, input shapes, options). Options: "masks"
 # (one Keras mask [batch, steps] per input, or None), "call" (call keyword
 # arguments), "attention_mask" (an array for MultiHeadAttention). Masked
-# MultiHeadAttention cases return their scores, because Keras 3.15.1 then
-# takes its einsum path, which gives a query step with every key masked
-# all-zero weights; the JAX fast path gives it uniform weights instead.
+# MultiHeadAttention cases return their scores, so Keras 3.15.1 takes its
+# einsum path. That path gives a query step whose keys are all masked
+# all-zero weights, while the JAX fast path gives it uniform weights.
 CASES = [
     ("DepthwiseConv2D", dict(kernel_size=3), [(2, 5, 6, 3)], {}),
     ("DepthwiseConv2D", dict(kernel_size=(3, 2), strides=2, padding="same", depth_multiplier=2, activation="relu"), [(2, 7, 6, 2)], {}),
