@@ -11,7 +11,9 @@ import {
   axisPadding,
   checkDataFormat,
   checkInputRankFor,
+  checkOutputLengthsFor,
   checkStridesWithDilation,
+  knownChannels,
   normalizePadding,
   normalizeTuple,
   transposeAxis,
@@ -121,12 +123,7 @@ abstract class BaseConv extends Layer {
 
   /** Returns the channel count of a built input shape, which must be known. */
   protected inputChannels(inputShape: SymbolicShape): number {
-    checkInputRankFor(inputShape, this.rank, this.owner);
-    const channels = inputShape[inputShape.length - 1];
-    if (channels === null || channels === undefined) {
-      throw new ShapeError(`${this.owner} needs the channel axis (the last) of its input to be known, received shape ${formatShape(inputShape)}.`);
-    }
-    return channels;
+    return knownChannels(inputShape, this.rank, this.owner);
   }
 
   protected override checkInputShape(shape: readonly number[]): void {
@@ -244,13 +241,7 @@ abstract class Conv extends BaseConv {
   }
 
   private checkOutputLengths(inputShape: SymbolicShape): void {
-    if (this.outputLengths(inputShape).some((d) => d !== null && d <= 0)) {
-      throw new ShapeError(
-        `${this.owner}: the output would be empty or negative for inputs of shape ${formatShape(inputShape)} with kernelSize ` +
-          `${JSON.stringify(this.kernelSize)}, dilationRate ${JSON.stringify(this.dilationRate)}, strides ${JSON.stringify(this.strides)} ` +
-          `and padding "${this.padding}". Use a smaller kernel or "same" padding.`,
-      );
-    }
+    checkOutputLengthsFor(this.outputLengths(inputShape), inputShape, this, this.owner);
   }
 
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {

@@ -109,7 +109,8 @@ function geometry(
   };
 }
 
-function applyActivation(x: Tensor, activation: FusedActivation): Tensor {
+/** Applies a fused activation as separate ops, for convolutions whose kernels do not fuse it. */
+export function applyActivation(x: Tensor, activation: FusedActivation): Tensor {
   if (activation === "relu") return relu(x);
   if (activation === "sigmoid") return sigmoid(x);
   if (activation === "tanh") return tanh(x);

@@ -10,8 +10,8 @@ import { getBackend } from "../backend/registry.js";
 import { record } from "../autodiff/tape.js";
 import type { FloatArray } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { type AxisPadding, denseConv, groupedConv, poolWindows, slidingOutputLength, transposeConv } from "./conv.js";
-import { add, relu, sigmoid, tanh } from "./elementwise.js";
+import { type AxisPadding, applyActivation, denseConv, groupedConv, poolWindows, slidingOutputLength, transposeConv } from "./conv.js";
+import { add } from "./elementwise.js";
 import { emptyLike, floatDType, sameFloatDType } from "./util.js";
 
 type Triple = [number, number, number];
@@ -94,13 +94,6 @@ function volumeGeometry(
     outHeight: out[1]!,
     outWidth: out[2]!,
   };
-}
-
-function applyActivation(x: Tensor, activation: FusedActivation): Tensor {
-  if (activation === "relu") return relu(x);
-  if (activation === "sigmoid") return sigmoid(x);
-  if (activation === "tanh") return tanh(x);
-  return x;
 }
 
 /**
