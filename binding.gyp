@@ -9,7 +9,9 @@
         "native/src/kernels.c",
         "native/src/threadpool.c",
         "native/src/conv.c",
+        "native/src/optimizers.c",
         "native/src/normalization.c",
+        "native/src/recurrent.c",
         "native/src/depthwise.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],

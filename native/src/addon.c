@@ -14,8 +14,10 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "optimizers.h"
 #include "normalization.h"
 #include "threadpool.h"
+#include "recurrent.h"
 
 #define MAX_ARGS 14
 
@@ -440,6 +442,152 @@ static napi_value sgd_update(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* rmspropUpdate(variable, gradient, velocity, momentum | null, averageGradient | null, learningRate, rho, momentumFactor, epsilon) */
+static napi_value rmsprop_update(napi_env env, napi_callback_info info) {
+  BEGIN("rmspropUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *velocity = f32(&args, 2, n);
+  float *momentum = f32_or_null(&args, 3, n), *average_gradient = f32_or_null(&args, 4, n);
+  double learning_rate = number(&args, 5), rho = number(&args, 6), momentum_factor = number(&args, 7);
+  double epsilon = number(&args, 8);
+  if (args.failed) return NULL;
+  k_rmsprop_update(variable, gradient, velocity, momentum, average_gradient, n, learning_rate, rho, momentum_factor,
+                   epsilon);
+  END();
+}
+
+/* adagradUpdate(variable, gradient, accumulator, learningRate, epsilon) */
+static napi_value adagrad_update(napi_env env, napi_callback_info info) {
+  BEGIN("adagradUpdate", 5);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *accumulator = f32(&args, 2, n);
+  double learning_rate = number(&args, 3), epsilon = number(&args, 4);
+  if (args.failed) return NULL;
+  k_adagrad_update(variable, gradient, accumulator, n, learning_rate, epsilon);
+  END();
+}
+
+/* adadeltaUpdate(variable, gradient, accumulatedGrad, accumulatedDeltaVar, learningRate, rho, epsilon) */
+static napi_value adadelta_update(napi_env env, napi_callback_info info) {
+  BEGIN("adadeltaUpdate", 7);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n);
+  float *accumulated_grad = f32(&args, 2, n), *accumulated_delta_var = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), rho = number(&args, 5), epsilon = number(&args, 6);
+  if (args.failed) return NULL;
+  k_adadelta_update(variable, gradient, accumulated_grad, accumulated_delta_var, n, learning_rate, rho, epsilon);
+  END();
+}
+
+/* adamaxUpdate(variable, gradient, momentum, norm, learningRate, beta1, beta2, epsilon, step) */
+static napi_value adamax_update(napi_env env, napi_callback_info info) {
+  BEGIN("adamaxUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n), *norm = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8);
+  if (args.failed) return NULL;
+  k_adamax_update(variable, gradient, momentum, norm, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* nadamUpdate(variable, gradient, momentum, velocity, learningRate, beta1, beta2, epsilon, step, momentumProduct) */
+static napi_value nadam_update(napi_env env, napi_callback_info info) {
+  BEGIN("nadamUpdate", 10);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8), momentum_product = number(&args, 9);
+  if (args.failed) return NULL;
+  k_nadam_update(variable, gradient, momentum, velocity, n, learning_rate, beta1, beta2, epsilon, step,
+                 momentum_product);
+  END();
+}
+
+/* lionUpdate(variable, gradient, momentum, learningRate, beta1, beta2) */
+static napi_value lion_update(napi_env env, napi_callback_info info) {
+  BEGIN("lionUpdate", 6);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  double learning_rate = number(&args, 3), beta1 = number(&args, 4), beta2 = number(&args, 5);
+  if (args.failed) return NULL;
+  k_lion_update(variable, gradient, momentum, n, learning_rate, beta1, beta2);
+  END();
+}
+
+/* lambUpdate(variable, gradient, momentum, velocity, learningRate, beta1, beta2, epsilon, step) */
+static napi_value lamb_update(napi_env env, napi_callback_info info) {
+  BEGIN("lambUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8);
+  if (args.failed) return NULL;
+  k_lamb_update(variable, gradient, momentum, velocity, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* ftrlUpdate(variable, gradient, accumulator, linear, learningRate, learningRatePower, l1, l2, l2Shrinkage) */
+static napi_value ftrl_update(napi_env env, napi_callback_info info) {
+  BEGIN("ftrlUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *accumulator = f32(&args, 2, n);
+  float *linear = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), learning_rate_power = number(&args, 5), l1 = number(&args, 6);
+  double l2 = number(&args, 7), l2_shrinkage = number(&args, 8);
+  if (args.failed) return NULL;
+  k_ftrl_update(variable, gradient, accumulator, linear, n, learning_rate, learning_rate_power, l1, l2, l2_shrinkage);
+  END();
+}
+
+/* adafactorUpdate(variable, gradient, velocity, rowFactor | null, columnFactor | null, batch, rows, cols,
+                   relativeStep, beta2, epsilon1, epsilon2, clipThreshold) */
+static napi_value adafactor_update(napi_env env, napi_callback_info info) {
+  BEGIN("adafactorUpdate", 13);
+  size_t n = length_of(&args, 0);
+  size_t batch = size_arg(&args, 5), rows = size_arg(&args, 6), cols = size_arg(&args, 7);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *velocity = f32(&args, 2, n);
+  float *row_factor = f32_or_null(&args, 3, batch * rows), *column_factor = f32_or_null(&args, 4, batch * cols);
+  double relative_step = number(&args, 8), beta2 = number(&args, 9), epsilon1 = number(&args, 10);
+  double epsilon2 = number(&args, 11), clip_threshold = number(&args, 12);
+  if (args.failed) return NULL;
+  if ((row_factor == NULL) != (column_factor == NULL)) {
+    fail(&args, "rowFactor and columnFactor must both be arrays or both be null");
+    return NULL;
+  }
+  if (row_factor != NULL && batch * rows * cols != n) {
+    fail(&args, "batch * rows * cols must equal the variable's length");
+    return NULL;
+  }
+  k_adafactor_update(variable, gradient, velocity, row_factor, column_factor, n, batch, rows, cols, relative_step,
+                     beta2, epsilon1, epsilon2, clip_threshold);
+  END();
+}
+
+/* emaUpdate(average, variable, momentum) */
+static napi_value ema_update(napi_env env, napi_callback_info info) {
+  BEGIN("emaUpdate", 3);
+  size_t n = length_of(&args, 0);
+  float *average = f32(&args, 0, n), *variable = f32(&args, 1, n);
+  double momentum = number(&args, 2);
+  if (args.failed) return NULL;
+  k_ema_update(average, variable, n, momentum);
+  END();
+}
+
+/* squaredNorm(x): returns the sum of squares. */
+static napi_value squared_norm(napi_env env, napi_callback_info info) {
+  BEGIN("squaredNorm", 1);
+  size_t n = length_of(&args, 0);
+  float *x = f32(&args, 0, n);
+  if (args.failed) return NULL;
+  napi_value result;
+  napi_create_double(env, k_squared_norm(x, n), &result);
+  return result;
+}
+
 /* setThreads(count): resizes the pool and returns the thread count in use. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   BEGIN("setThreads", 1);
@@ -676,6 +824,64 @@ static napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* Reads the Int32Array [kind, activation, recurrentActivation, batch, units, steps, step, zeroOutput] of a recurrent call. */
+static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
+  int32_t *values = i32(args, index, 8);
+  if (args->failed) return 0;
+  for (int i = 0; i < 8; i++) {
+    if (values[i] < 0) return fail(args, "recurrent step sizes must be non-negative");
+  }
+  if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
+  if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
+  p->kind = values[0];
+  p->activation = values[1];
+  p->recurrent_activation = values[2];
+  p->batch = (size_t)values[3];
+  p->units = (size_t)values[4];
+  p->steps = (size_t)values[5];
+  p->step = (size_t)values[6];
+  p->zero_output = values[7] != 0;
+  return 1;
+}
+
+static size_t rnn_width(const rnn_step *p) { return (p->kind == RNN_LSTM ? 4 : (p->kind == RNN_GRU ? 3 : 1)) * p->units; }
+
+/* recurrentGatesForward(step, projected, products, recurrentBias | null, mask | null, hPrev, cPrev | null,
+ *                       gateValues, extra | null, hNew, cNew | null, output) */
+static napi_value recurrent_gates_forward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentGatesForward", 12);
+  rnn_step p;
+  if (!read_rnn_step(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  float *projected = f32(&args, 1, p.batch * p.steps * width), *products = f32(&args, 2, p.batch * width);
+  float *recurrent_bias = f32_or_null(&args, 3, width), *mask = f32_or_null(&args, 4, p.batch * p.steps);
+  float *h_prev = f32(&args, 5, rows), *c_prev = lstm ? f32(&args, 6, rows) : NULL;
+  float *gate_values = f32(&args, 7, p.batch * width), *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 8, rows);
+  float *h_new = f32(&args, 9, rows), *c_new = lstm ? f32(&args, 10, rows) : NULL, *output = f32(&args, 11, rows);
+  if (args.failed) return NULL;
+  k_recurrent_gates_forward(&p, projected, products, recurrent_bias, mask, h_prev, c_prev, gate_values, extra, h_new, c_new, output);
+  END();
+}
+
+/* recurrentGatesBackward(step, mask | null, gateValues, extra | null, hPrev, cPrev | null, dOutput, dH, dC | null,
+ *                        dProjected, productGradients, dHPrev, dCPrev | null) */
+static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentGatesBackward", 13);
+  rnn_step p;
+  if (!read_rnn_step(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  float *mask = f32_or_null(&args, 1, p.batch * p.steps), *gate_values = f32(&args, 2, p.batch * width);
+  float *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 3, rows);
+  float *h_prev = f32(&args, 4, rows), *c_prev = lstm ? f32(&args, 5, rows) : NULL;
+  float *d_output = f32(&args, 6, rows), *d_h = f32(&args, 7, rows), *d_c = lstm ? f32(&args, 8, rows) : NULL;
+  float *d_projected = f32(&args, 9, p.batch * p.steps * width), *product_gradients = f32(&args, 10, p.batch * width);
+  float *d_h_prev = f32(&args, 11, rows), *d_c_prev = lstm ? f32(&args, 12, rows) : NULL;
+  if (args.failed) return NULL;
+  k_recurrent_gates_backward(&p, mask, gate_values, extra, h_prev, c_prev, d_output, d_h, d_c, d_projected, product_gradients,
+                             d_h_prev, d_c_prev);
+  END();
+}
+
 /* Checks that a window geometry describes images (no depth axis), as the depthwise kernels need. */
 static int image_window(call_args *args, const stratum_window *g) {
   if (g->depth != 1 || g->window_d != 1 || g->out_d != 1 || g->pad_front != 0) return fail(args, "the depthwise kernels take images only, not volumes");
@@ -755,10 +961,23 @@ NAPI_MODULE_INIT() {
       {"maxPoolBackward", max_pool_backward},
       {"avgPool", avg_pool},
       {"avgPoolBackward", avg_pool_backward},
+      {"rmspropUpdate", rmsprop_update},
+      {"adagradUpdate", adagrad_update},
+      {"adadeltaUpdate", adadelta_update},
+      {"adamaxUpdate", adamax_update},
+      {"nadamUpdate", nadam_update},
+      {"lionUpdate", lion_update},
+      {"lambUpdate", lamb_update},
+      {"ftrlUpdate", ftrl_update},
+      {"adafactorUpdate", adafactor_update},
+      {"emaUpdate", ema_update},
+      {"squaredNorm", squared_norm},
       {"batchNormForward", batch_norm_forward},
       {"batchNormBackward", batch_norm_backward},
       {"layerNormForward", layer_norm_forward},
       {"layerNormBackward", layer_norm_backward},
+      {"recurrentGatesForward", recurrent_gates_forward},
+      {"recurrentGatesBackward", recurrent_gates_backward},
       {"depthwiseConv", depthwise_conv},
       {"depthwiseConvBackward", depthwise_conv_backward},
   };

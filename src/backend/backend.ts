@@ -312,6 +312,24 @@ export interface Backend {
   /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
   avgPool(args: PoolArgs): void;
   avgPoolBackward(args: PoolBackwardArgs): void;
+
+  /** One RMSprop step (optionally centered, optionally with momentum) over a whole variable, in place. */
+  rmspropUpdate(args: RmspropUpdateArgs): void;
+  adagradUpdate(args: AdagradUpdateArgs): void;
+  adadeltaUpdate(args: AdadeltaUpdateArgs): void;
+  adamaxUpdate(args: AdamaxUpdateArgs): void;
+  nadamUpdate(args: NadamUpdateArgs): void;
+  lionUpdate(args: LionUpdateArgs): void;
+  /** Adam's direction scaled by the trust ratio ‖w‖ / ‖update‖ over the whole variable. */
+  lambUpdate(args: LambUpdateArgs): void;
+  ftrlUpdate(args: FtrlUpdateArgs): void;
+  /** One Adafactor step with factored second moments over the last two axes. */
+  adafactorUpdate(args: AdafactorUpdateArgs): void;
+  /** Moving average of a variable's values, for optimizers with `useEma`. */
+  emaUpdate(args: EmaUpdateArgs): void;
+  /** Σ x[i]², summed in float64 in a fixed order, for gradient clipping by norm. */
+  squaredNorm(x: FloatArray): number;
+
   /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
   batchNormForward(args: BatchNormForwardArgs): void;
   /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */
@@ -320,6 +338,11 @@ export interface Backend {
   layerNormForward(args: LayerNormForwardArgs): void;
   /** Gradients of `layerNormForward` with respect to its input, gamma and beta. */
   layerNormBackward(args: LayerNormBackwardArgs): void;
+
+  /** The gates of one recurrent step, after its recurrent matmul: new states and output. */
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
+  /** Backpropagation through the gates of one recurrent step. */
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
   /** out[i] = op(a[i]) · op(b[i]) for each of `batch` matrix pairs stored one after another (see `matmul`). */
   batchMatmul(args: BatchMatmulArgs): void;
   /** Convolves each input channel with its own `multiplier` filters (a depthwise convolution). */
@@ -446,3 +469,99 @@ export interface LayerNormBackwardArgs {
   dGamma: FloatArray | null;
   dBeta: FloatArray | null;
 }
+
+/**
+ * Cells whose step the recurrent gate kernels compute. "gru" is a GRU with
+ * the reset gate applied after the recurrent matmul (Keras's default).
+ * Gates sit side by side in the last axis: LSTM i, f, c, o and GRU z, r, h.
+ */
+export type RecurrentGateKind = "simple_rnn" | "lstm" | "gru";
+
+export interface RecurrentGatesForwardArgs {
+  kind: RecurrentGateKind;
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  batch: number;
+  units: number;
+  steps: number;
+  /** The time index this call reads from `projected` and `mask`. */
+  step: number;
+  /** Input projections of every step, [batch, steps, gates · units]. */
+  projected: FloatArray;
+  /** Recurrent products h_prev · recurrent_kernel of this step, [batch, gates · units]. */
+  products: FloatArray;
+  /** The GRU's recurrent bias, [gates · units], or null. */
+  recurrentBias: FloatArray | null;
+  /** Step mask [batch, steps] (0 masks), or null. A masked row keeps its states. */
+  mask: FloatArray | null;
+  /** A masked row outputs zeros instead of h_prev. */
+  zeroOutput: boolean;
+  hPrev: FloatArray;
+  /** LSTM only, else null. */
+  cPrev: FloatArray | null;
+  /** Output: activated gates, [batch, gates · units]. */
+  gateValues: FloatArray;
+  /** Output [batch, units]: LSTM activation(c), GRU the recurrent h-gate product with its bias; null for SimpleRNN. */
+  extra: FloatArray | null;
+  /** Outputs [batch, units]: new states, and the step's output. */
+  hNew: FloatArray;
+  cNew: FloatArray | null;
+  output: FloatArray;
+}
+
+export interface RecurrentGatesBackwardArgs {
+  kind: RecurrentGateKind;
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  batch: number;
+  units: number;
+  steps: number;
+  step: number;
+  mask: FloatArray | null;
+  zeroOutput: boolean;
+  /** The values that the forward call of this step wrote or read. */
+  gateValues: FloatArray;
+  extra: FloatArray | null;
+  hPrev: FloatArray;
+  cPrev: FloatArray | null;
+  /** Gradient of the step's output, [batch, units]. */
+  dOutput: FloatArray;
+  /** Gradients of the new states, [batch, units]. */
+  dH: FloatArray;
+  dC: FloatArray | null;
+  /** Output: this step's slice of the [batch, steps, gates · units] gradient is overwritten. */
+  dProjected: FloatArray;
+  /** Output, [batch, gates · units]: gradient of the recurrent products (zero rows where masked). */
+  productGradients: FloatArray;
+  /**
+   * Output, [batch, units]: the gradient of h_prev that does not pass through
+   * the recurrent matmul (the caller adds productGradients · kernelᵀ).
+   */
+  dHPrev: FloatArray;
+  dCPrev: FloatArray | null;
+}
+
+export type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "./optimizer-args.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "./optimizer-args.js";

@@ -45,6 +45,14 @@ export interface CallOptions {
   masks?: (Tensor | null)[];
 }
 
+/** Number of `addLoss` calls so far, so a model can skip collecting layer losses when none were added. */
+let lossesAddedCount = 0;
+
+/** Returns how many losses layers have added with `addLoss` since the program started. */
+export function addedLossCount(): number {
+  return lossesAddedCount;
+}
+
 /** Masks travel with the tensors they belong to, as Keras attaches them to its tensors. */
 const tensorMasks = new WeakMap<Tensor, Tensor>();
 
@@ -155,12 +163,14 @@ export abstract class Layer {
   }
 
   /**
-   * Returns the mask of the output, given the inputs and their mask. By
-   * default a layer that supports masking passes the mask through and any
-   * other layer drops it.
+   * Returns the mask of the output (or one per output), given the inputs and
+   * their mask (one per input for a layer called on an array). By default a
+   * layer that supports masking passes the first mask through and any other
+   * layer drops it.
    */
-  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return this.supportsMasking ? mask : null;
+  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | null | (Tensor | null)[]): Tensor | null | (Tensor | null)[] {
+    if (!this.supportsMasking) return null;
+    return Array.isArray(mask) ? (mask[0] ?? null) : mask;
   }
 
   /**
@@ -206,14 +216,18 @@ export abstract class Layer {
     }
     const outputs = this.call(isList ? tensors : tensors[0]!, callOptions);
     const inputMask = callOptions.mask ?? null;
-    const outputMask = this.computeMask(isList ? tensors : tensors[0]!, inputMask);
+    const outputMask = this.computeMask(isList ? tensors : tensors[0]!, isList ? (callOptions.masks ?? [inputMask]) : inputMask);
     if (inputMask !== null && outputMask === null && !this.supportsMasking && this.computeMask === Layer.prototype.computeMask) {
       warnOnce(
         `mask-dropped:${this.name}`,
         `Layer "${this.name}" (${this.className}) received a masked input but does not support masking, so later layers see no mask.`,
       );
     }
-    for (const output of Array.isArray(outputs) ? outputs : [outputs]) setMask(output, outputMask);
+    if (Array.isArray(outputs)) {
+      outputs.forEach((output, i) => setMask(output, Array.isArray(outputMask) ? (outputMask[i] ?? null) : outputMask));
+    } else {
+      setMask(outputs, Array.isArray(outputMask) ? (outputMask[0] ?? null) : outputMask);
+    }
     return outputs;
   }
 
@@ -317,6 +331,29 @@ export abstract class Layer {
   get nonTrainableWeights(): Variable[] {
     if (!this.trainable) return this.weights;
     return [...this.ownWeights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)];
+  }
+
+  private readonly addedLosses: Tensor[] = [];
+
+  /**
+   * Adds a scalar loss computed during `call` (an activity penalty, for
+   * example). A model adds the `losses` of its layers to the training loss
+   * and clears them before each step with `clearLosses`.
+   */
+  addLoss(loss: Tensor): void {
+    this.addedLosses.push(loss);
+    lossesAddedCount++;
+  }
+
+  /** The losses added by this layer and its tracked layers since they were last cleared. */
+  get losses(): Tensor[] {
+    return [...this.addedLosses, ...this.sublayers.flatMap((l) => l.losses)];
+  }
+
+  /** Forgets the losses added by this layer and its tracked layers. */
+  clearLosses(): void {
+    this.addedLosses.length = 0;
+    for (const layer of this.sublayers) layer.clearLosses();
   }
 
   countParams(): number {

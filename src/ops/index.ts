@@ -23,6 +23,8 @@ export {
   type BatchNormalizationResult,
   type LayerNormalizationOptions,
 } from "./normalization.js";
+export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
+export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";
 export { batchMatmul } from "./attention.js";
 export {
   type Conv3DOptions,

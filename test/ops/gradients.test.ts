@@ -430,6 +430,33 @@ describe("normalization, reshaping and activation op gradients", () => {
   });
 });
 
+describe("sequence op gradients", () => {
+  gradientTest("sliceLastAxis", "gradient of sliceLastAxis", () => {
+    checkGradients((x) => ops.sliceLastAxis(x, 1, 2), [sample([2, 3, 4], 90)]);
+  });
+
+  gradientTest("sliceSteps", "gradient of sliceSteps", () => {
+    checkGradients((x) => ops.sliceSteps(x, 1, 2), [sample([2, 4, 3], 91)]);
+  });
+
+  gradientTest("reverseSteps", "gradient of reverseSteps", () => {
+    checkGradients((x) => ops.reverseSteps(x), [sample([2, 3, 2], 92)]);
+  });
+
+  gradientTest("gatherTableRows", "gradient of gatherTableRows with repeated indices", () => {
+    checkGradients((table) => ops.gatherTableRows(table, Int32Array.from([0, 2, 2, 1]), [2, 2]), [sample([3, 2], 93)]);
+  });
+
+  // test/ops/recurrent.test.ts checks every cell kind, masks and dropout; this is the LSTM case.
+  gradientTest("recurrentScan", "gradient of recurrentScan for an LSTM", () => {
+    const options = { kind: "lstm", units: 2, activation: "tanh", recurrentActivation: "sigmoid" } as const;
+    checkGradients(
+      (projected, kernel, h, c) => ops.recurrentScan(projected, kernel, null, [h, c], options),
+      [sample([2, 3, 8], 94), sample([2, 8], 95), sample([2, 2], 96), sample([2, 2], 97)],
+    );
+  });
+});
+
 describe("attention and volume op gradients", () => {
   const pad3 = [[1, 0], [0, 1], [1, 1]] as [[number, number], [number, number], [number, number]];
 

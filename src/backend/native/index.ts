@@ -30,7 +30,22 @@ import type {
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
+import * as nativeOptimizers from "./optimizers.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "../optimizer-args.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
 import type { DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
@@ -473,6 +488,55 @@ export class NativeBackend extends TypeScriptBackend {
     this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
   }
 
+  override rmspropUpdate(args: RmspropUpdateArgs): void {
+    if (!nativeOptimizers.rmspropUpdate(this.optimizerAddon, args)) super.rmspropUpdate(args);
+  }
+
+  override adagradUpdate(args: AdagradUpdateArgs): void {
+    if (!nativeOptimizers.adagradUpdate(this.optimizerAddon, args)) super.adagradUpdate(args);
+  }
+
+  override adadeltaUpdate(args: AdadeltaUpdateArgs): void {
+    if (!nativeOptimizers.adadeltaUpdate(this.optimizerAddon, args)) super.adadeltaUpdate(args);
+  }
+
+  override adamaxUpdate(args: AdamaxUpdateArgs): void {
+    if (!nativeOptimizers.adamaxUpdate(this.optimizerAddon, args)) super.adamaxUpdate(args);
+  }
+
+  override nadamUpdate(args: NadamUpdateArgs): void {
+    if (!nativeOptimizers.nadamUpdate(this.optimizerAddon, args)) super.nadamUpdate(args);
+  }
+
+  override lionUpdate(args: LionUpdateArgs): void {
+    if (!nativeOptimizers.lionUpdate(this.optimizerAddon, args)) super.lionUpdate(args);
+  }
+
+  override lambUpdate(args: LambUpdateArgs): void {
+    if (!nativeOptimizers.lambUpdate(this.optimizerAddon, args)) super.lambUpdate(args);
+  }
+
+  override ftrlUpdate(args: FtrlUpdateArgs): void {
+    if (!nativeOptimizers.ftrlUpdate(this.optimizerAddon, args)) super.ftrlUpdate(args);
+  }
+
+  override adafactorUpdate(args: AdafactorUpdateArgs): void {
+    if (!nativeOptimizers.adafactorUpdate(this.optimizerAddon, args)) super.adafactorUpdate(args);
+  }
+
+  override emaUpdate(args: EmaUpdateArgs): void {
+    if (!nativeOptimizers.emaUpdate(this.optimizerAddon, args)) super.emaUpdate(args);
+  }
+
+  override squaredNorm(x: FloatArray): number {
+    return x instanceof Float32Array ? this.optimizerAddon.squaredNorm(x) : super.squaredNorm(x);
+  }
+
+  /** The addon seen through its optimizer functions (declared in ./optimizers.ts). */
+  private get optimizerAddon(): nativeOptimizers.NativeOptimizerAddon {
+    return this.addon as unknown as nativeOptimizers.NativeOptimizerAddon;
+  }
+
   override batchNormForward(args: BatchNormForwardArgs): void {
     const { x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out } = args;
     if (!isF32(x, weights, gamma, beta, mean, variance, out)) return super.batchNormForward(args);
@@ -546,6 +610,14 @@ export class NativeBackend extends TypeScriptBackend {
       dGamma as Float32Array | null,
       dBeta as Float32Array | null,
     );
+  }
+
+  override recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    if (!nativeGatesForward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesForward(args);
+  }
+
+  override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
   }
 
   override depthwiseConv(args: DepthwiseConvArgs): void {

@@ -9,6 +9,8 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
   Im2colArgs,
   PoolArgs,
   PoolBackwardArgs,
@@ -21,8 +23,22 @@ import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
+import * as optimizers from "./optimizers.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "../optimizer-args.js";
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 import type { BatchMatmulArgs, DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /**
@@ -300,6 +316,50 @@ export class TypeScriptBackend implements Backend {
     conv.avgPoolBackward(args);
   }
 
+  rmspropUpdate(args: RmspropUpdateArgs): void {
+    optimizers.rmspropUpdate(args);
+  }
+
+  adagradUpdate(args: AdagradUpdateArgs): void {
+    optimizers.adagradUpdate(args);
+  }
+
+  adadeltaUpdate(args: AdadeltaUpdateArgs): void {
+    optimizers.adadeltaUpdate(args);
+  }
+
+  adamaxUpdate(args: AdamaxUpdateArgs): void {
+    optimizers.adamaxUpdate(args);
+  }
+
+  nadamUpdate(args: NadamUpdateArgs): void {
+    optimizers.nadamUpdate(args);
+  }
+
+  lionUpdate(args: LionUpdateArgs): void {
+    optimizers.lionUpdate(args);
+  }
+
+  lambUpdate(args: LambUpdateArgs): void {
+    optimizers.lambUpdate(args);
+  }
+
+  ftrlUpdate(args: FtrlUpdateArgs): void {
+    optimizers.ftrlUpdate(args);
+  }
+
+  adafactorUpdate(args: AdafactorUpdateArgs): void {
+    optimizers.adafactorUpdate(args);
+  }
+
+  emaUpdate(args: EmaUpdateArgs): void {
+    optimizers.emaUpdate(args);
+  }
+
+  squaredNorm(x: FloatArray): number {
+    return optimizers.squaredNorm(x);
+  }
+
   batchNormForward(args: BatchNormForwardArgs): void {
     normalization.batchNormForward(args);
   }
@@ -314,6 +374,14 @@ export class TypeScriptBackend implements Backend {
 
   layerNormBackward(args: LayerNormBackwardArgs): void {
     normalization.layerNormBackward(args);
+  }
+
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    recurrentGatesForward(args);
+  }
+
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    recurrentGatesBackward(args);
   }
 
   /** Runs `matmul` on each pair of matrices, so a backend with a faster `matmul` speeds this up too. */
