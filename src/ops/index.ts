@@ -25,6 +25,7 @@ export {
 } from "./normalization.js";
 export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
 export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";
+export { activation, glu, logSoftmax, maxLastAxis, sigmoidCrossentropy, softmaxCrossentropy, sparsemax } from "./activations.js";
 export { batchMatmul } from "./attention.js";
 export {
   type Conv3DOptions,
