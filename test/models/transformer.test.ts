@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Add } from "../../src/layers/merging.js";
 import { Dense } from "../../src/layers/dense.js";
+import { Embedding } from "../../src/layers/embedding.js";
 import { Input, type SymbolicTensor } from "../../src/layers/input.js";
 import { MultiHeadAttention } from "../../src/layers/multi-head-attention.js";
 import { LayerNormalization } from "../../src/layers/normalization.js";
@@ -80,4 +81,18 @@ test("Transformer encoder config survives fromConfig", () => {
   rebuilt.setWeights(model.getWeights());
   const { x } = makeData(2, 5);
   assert.deepEqual([...(rebuilt.predict(x) as Tensor).data], [...(model.predict(x) as Tensor).data], "rebuilt model predicts the same");
+});
+
+test("padding masks reach attention in a model", () => {
+  setRandomSeed(4);
+  const inputs = Input({ shape: [null] });
+  const embedded = new Embedding({ inputDim: 10, outputDim: 6, maskZero: true }).apply(inputs) as SymbolicTensor;
+  const attended = new MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([embedded, embedded]) as SymbolicTensor;
+  const pooled = new GlobalAveragePooling1D().apply(attended) as SymbolicTensor;
+  const model = new Model({ inputs, outputs: new Dense({ units: 1 }).apply(pooled) as SymbolicTensor });
+  const short = (model.predict([[3, 1, 4]], { verbose: 0 }) as Tensor).data[0]!;
+  const padded = (model.predict([[3, 1, 4, 0, 0]], { verbose: 0 }) as Tensor).data[0]!;
+  const unpadded = (model.predict([[3, 1, 4, 1, 5]], { verbose: 0 }) as Tensor).data[0]!;
+  assert.ok(Math.abs(short - padded) < 1e-6, `padding changes nothing: ${short} without, ${padded} with`);
+  assert.ok(Math.abs(short - unpadded) > 1e-4, `real tokens change the output: ${short} and ${unpadded}`);
 });
