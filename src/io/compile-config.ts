@@ -1,0 +1,215 @@
+/**
+ * The training configuration in files: Keras 3's `compile_config` and the
+ * legacy HDF5 `training_config`, to and from `model.compile` arguments.
+ */
+
+import { ValueError } from "../errors.js";
+import * as losses from "../losses/index.js";
+import * as metrics from "../metrics/index.js";
+import type { CompileOptions, Model } from "../models/model.js";
+import type { LossSpec, LossWeightsSpec, MetricsSpec } from "../models/compile.js";
+import { isPlainRecord } from "../models/functional.js";
+import { Adam } from "../optimizers/adam.js";
+import * as optimizers from "../optimizers/index.js";
+import { SGD } from "../optimizers/sgd.js";
+
+type Json = Record<string, unknown>;
+
+/** Optimizer config keys that Stratum accepts only at the value Keras uses when they are off. */
+const OFF_VALUES: Record<string, unknown[]> = {
+  weight_decay: [null, 0],
+  clipnorm: [null],
+  global_clipnorm: [null],
+  clipvalue: [null],
+  use_ema: [false],
+  ema_momentum: [],
+  ema_overwrite_frequency: [null],
+  loss_scale_factor: [null],
+  gradient_accumulation_steps: [null],
+  // Keras 2 and tf.keras 2.11+ keys.
+  decay: [0, null],
+  is_legacy_optimizer: [false],
+  jit_compile: [],
+};
+
+function unsupported(detail: string): ValueError {
+  return new ValueError(detail);
+}
+
+function optimizerFromConfig(value: unknown): optimizers.Optimizer {
+  if (typeof value === "string") return optimizers.get(value);
+  if (!isPlainRecord(value) || typeof value["class_name"] !== "string" || !isPlainRecord(value["config"])) {
+    throw unsupported(`the optimizer entry ${JSON.stringify(value)?.slice(0, 100)} is not a Keras optimizer config`);
+  }
+  const className = value["class_name"];
+  const config = value["config"];
+  const own: Record<string, string[]> = { Adam: ["beta_1", "beta_2", "epsilon", "amsgrad"], SGD: ["momentum", "nesterov"] };
+  const ownKeys = own[className];
+  if (!ownKeys) throw unsupported(`optimizer ${className} is not available in Stratum (it has ${Object.keys(own).join(", ")})`);
+  for (const [key, option] of Object.entries(config)) {
+    if (key === "name" || key === "learning_rate" || key === "lr" || ownKeys.includes(key)) continue;
+    const off = OFF_VALUES[key];
+    if (off === undefined) throw unsupported(`optimizer option "${key}" is not supported`);
+    if (off.length > 0 && !off.includes(option)) throw unsupported(`optimizer option "${key}" = ${JSON.stringify(option)} is not supported`);
+  }
+  const learningRate = config["learning_rate"] ?? config["lr"];
+  if (learningRate !== undefined && typeof learningRate !== "number") {
+    throw unsupported("the learning rate is a schedule, which Stratum does not support yet");
+  }
+  const name = typeof config["name"] === "string" ? config["name"] : undefined;
+  const base = { ...(learningRate === undefined ? {} : { learningRate }), ...(name ? { name } : {}) };
+  if (className === "Adam") {
+    return new Adam({
+      ...base,
+      ...(typeof config["beta_1"] === "number" ? { beta1: config["beta_1"] } : {}),
+      ...(typeof config["beta_2"] === "number" ? { beta2: config["beta_2"] } : {}),
+      ...(typeof config["epsilon"] === "number" ? { epsilon: config["epsilon"] } : {}),
+      ...(typeof config["amsgrad"] === "boolean" ? { amsgrad: config["amsgrad"] } : {}),
+    });
+  }
+  return new SGD({
+    ...base,
+    ...(typeof config["momentum"] === "number" ? { momentum: config["momentum"] } : {}),
+    ...(typeof config["nesterov"] === "boolean" ? { nesterov: config["nesterov"] } : {}),
+  });
+}
+
+/** Loss config keys and the values at which the Stratum loss classes compute what Keras computes. */
+const LOSS_DEFAULTS: Record<string, unknown[]> = {
+  from_logits: [false],
+  label_smoothing: [0],
+  axis: [-1],
+  reduction: ["sum_over_batch_size", "auto"],
+  ignore_class: [null],
+};
+
+function lossFromConfig(value: unknown): losses.LossIdentifier {
+  if (typeof value === "string") {
+    losses.get(value);
+    return value;
+  }
+  if (isPlainRecord(value) && value["class_name"] === "function" && typeof value["config"] === "string") return lossFromConfig(value["config"]);
+  if (!isPlainRecord(value) || typeof value["class_name"] !== "string") {
+    throw unsupported(`the loss entry ${JSON.stringify(value)?.slice(0, 100)} is not a Keras loss`);
+  }
+  const config = isPlainRecord(value["config"]) ? value["config"] : {};
+  for (const [key, option] of Object.entries(config)) {
+    if (key === "name" || key === "fn" || key === "dtype") continue;
+    const allowed = LOSS_DEFAULTS[key];
+    if (!allowed || !allowed.includes(option)) throw unsupported(`loss option "${key}" = ${JSON.stringify(option)} is not supported`);
+  }
+  return losses.get(value["class_name"]);
+}
+
+function metricFromConfig(value: unknown): metrics.MetricIdentifier {
+  if (typeof value === "string") {
+    metrics.validate(value);
+    return value;
+  }
+  if (isPlainRecord(value) && isPlainRecord(value["config"])) {
+    const config = value["config"];
+    // Keras 2 wrapped function metrics: {"class_name": "MeanMetricWrapper", "config": {"name", "fn"}}.
+    const name = value["class_name"] === "MeanMetricWrapper" ? config["fn"] ?? config["name"] : value["class_name"];
+    for (const [key, option] of Object.entries(config)) {
+      if (["name", "dtype", "fn"].includes(key)) continue;
+      if (key === "threshold" && option === 0.5) continue;
+      throw unsupported(`metric option "${key}" = ${JSON.stringify(option)} is not supported`);
+    }
+    if (typeof name === "string") {
+      metrics.validate(name);
+      return name;
+    }
+  }
+  throw unsupported(`the metric entry ${JSON.stringify(value)?.slice(0, 100)} is not supported`);
+}
+
+function metricsFromConfig(value: unknown): MetricsSpec | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Array.isArray(value)) throw unsupported("metrics by output name are not supported in saved files yet");
+  // Keras 2 wrote one list per output; a single-output model has one.
+  const flat = value.length === 1 && Array.isArray(value[0]) ? (value[0] as unknown[]) : value;
+  if (flat.some(Array.isArray)) throw unsupported("per-output metric lists are not supported in saved files yet");
+  return flat.map(metricFromConfig);
+}
+
+/**
+ * Turns a Keras 3 `compile_config` or a legacy `training_config` into
+ * `compile` options. Returns null for an empty config (an uncompiled
+ * model) and throws a ValueError naming the part Stratum cannot rebuild.
+ */
+export function compileOptionsFromConfig(config: unknown): CompileOptions | null {
+  if (!isPlainRecord(config) || Object.keys(config).length === 0) return null;
+  const optimizerEntry = config["optimizer"] ?? config["optimizer_config"];
+  if (optimizerEntry === undefined || optimizerEntry === null) return null;
+  const loss = config["loss"];
+  if (loss === undefined || loss === null) throw unsupported("the config has no loss");
+  let lossSpec: LossSpec;
+  if (Array.isArray(loss)) lossSpec = loss.map((l) => (l === null ? null : lossFromConfig(l)));
+  else if (isPlainRecord(loss) && !("class_name" in loss)) {
+    lossSpec = Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, l === null ? null : lossFromConfig(l)]));
+  } else lossSpec = lossFromConfig(loss);
+  const lossWeights = config["loss_weights"];
+  if (config["weighted_metrics"] !== null && config["weighted_metrics"] !== undefined) {
+    throw unsupported("weighted_metrics are not supported yet");
+  }
+  const options: CompileOptions = { optimizer: optimizerFromConfig(optimizerEntry), loss: lossSpec };
+  if (Array.isArray(lossWeights) || isPlainRecord(lossWeights)) options.lossWeights = lossWeights as LossWeightsSpec;
+  const metricsSpec = metricsFromConfig(config["metrics"]);
+  if (metricsSpec !== undefined) options.metrics = metricsSpec;
+  return options;
+}
+
+/** The compile arguments of a model, read from its compiled state. */
+interface CompiledArguments {
+  optimizer: optimizers.Optimizer;
+  loss: LossSpec;
+  lossWeights: LossWeightsSpec | undefined;
+  metrics: MetricsSpec | undefined;
+}
+
+/**
+ * Reads the arguments `model` was compiled with, or null.
+ * NOTE: Model keeps them in a private field, read here by name, until the
+ * Model class offers a public accessor for its compile configuration.
+ */
+function compiledArguments(model: Model): CompiledArguments | null {
+  return (model as unknown as { compiled: CompiledArguments | null }).compiled ?? null;
+}
+
+function serializeLoss(loss: losses.LossIdentifier | null): unknown {
+  if (loss === null || typeof loss === "string") return loss;
+  return { module: "keras.losses", class_name: loss.className, config: loss.getConfig(), registered_name: null };
+}
+
+function serializeMetric(metric: metrics.MetricIdentifier | metrics.MetricIdentifier[] | null): unknown {
+  if (metric === null || typeof metric === "string") return metric;
+  if (Array.isArray(metric)) return metric.map(serializeMetric);
+  return metric.name;
+}
+
+/** Returns the model's Keras 3 `compile_config`: `{}` when it is not compiled. */
+export function compileConfigOf(model: Model): Record<string, unknown> {
+  const compiled = compiledArguments(model);
+  if (!compiled) return {};
+  const { optimizer, loss, lossWeights } = compiled;
+  let serializedLoss: unknown;
+  if (typeof loss === "string" || loss instanceof losses.Loss) serializedLoss = serializeLoss(loss);
+  else if (Array.isArray(loss)) serializedLoss = loss.map(serializeLoss);
+  else serializedLoss = Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, serializeLoss(l)]));
+  const metricsSpec = compiled.metrics;
+  let serializedMetrics: unknown = null;
+  if (Array.isArray(metricsSpec)) serializedMetrics = metricsSpec.map((m) => serializeMetric(m as metrics.MetricIdentifier));
+  else if (isPlainRecord(metricsSpec)) {
+    serializedMetrics = Object.fromEntries(Object.entries(metricsSpec).map(([k, m]) => [k, serializeMetric(m as metrics.MetricIdentifier)]));
+  }
+  return {
+    optimizer: { module: "keras.optimizers", class_name: optimizer.className, config: optimizer.getConfig(), registered_name: null },
+    loss: serializedLoss,
+    loss_weights: lossWeights ?? null,
+    metrics: serializedMetrics,
+    weighted_metrics: null,
+    run_eagerly: false,
+    steps_per_execution: 1,
+    jit_compile: false,
+  };
+}
