@@ -8,7 +8,9 @@
         "native/src/gemm.c",
         "native/src/kernels.c",
         "native/src/threadpool.c",
-        "native/src/conv.c"
+        "native/src/conv.c",
+        "native/src/normalization.c",
+        "native/src/recurrent.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2", "-O0"],

@@ -24,7 +24,20 @@ export {
   GlobalMaxPooling2D,
   MaxPooling1D,
   MaxPooling2D,
+  Add,
+  BatchNormalization,
+  Concatenate,
+  ELU,
+  LayerNormalization,
+  LeakyReLU,
+  PReLU,
+  Permute,
+  ReLU,
+  RepeatVector,
+  Reshape,
+  Softmax,
 } from "./layers/index.js";
+export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";
 export { setRandomSeed } from "./random.js";

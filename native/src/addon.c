@@ -6,6 +6,7 @@
  * before calling.
  */
 #include <node_api.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +14,9 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "normalization.h"
 #include "threadpool.h"
+#include "recurrent.h"
 
 #define MAX_ARGS 14
 
@@ -592,6 +595,144 @@ static napi_value avg_pool_backward(napi_env env, napi_callback_info info) {
   return pool_backward(env, info, "avgPoolBackward", 1);
 }
 
+/* The element count outer · channels · inner of a batch-norm input, or 0 with an exception when it overflows. */
+static size_t batch_norm_size(call_args *args, size_t outer, size_t channels, size_t inner) {
+  if (args->failed) return 0;
+  size_t per_outer = channels * inner;
+  if (per_outer != 0 && outer > SIZE_MAX / per_outer) {
+    fail(args, "outer * channels * inner overflows");
+    return 0;
+  }
+  return outer * per_outer;
+}
+
+/* batchNormForward(x, outer, channels, inner, weights | null, gamma | null, beta | null, mean, variance, training, epsilon, out) */
+static napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
+  BEGIN("batchNormForward", 12);
+  size_t outer = size_arg(&args, 1), channels = size_arg(&args, 2), inner = size_arg(&args, 3);
+  size_t n = batch_norm_size(&args, outer, channels, inner);
+  float *x = f32(&args, 0, n), *weights = f32_or_null(&args, 4, n);
+  float *gamma = f32_or_null(&args, 5, channels), *beta = f32_or_null(&args, 6, channels);
+  float *mean = f32(&args, 7, channels), *variance = f32(&args, 8, channels);
+  int training = flag(&args, 9);
+  double epsilon = number(&args, 10);
+  float *out = f32(&args, 11, n);
+  if (args.failed) return NULL;
+  if (!k_batch_norm_forward(x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
+/* batchNormBackward(x, outer, channels, inner, weights | null, gamma | null, mean, variance, training, epsilon, dy, dx | null, dGamma | null, dBeta | null) */
+static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
+  BEGIN("batchNormBackward", 14);
+  size_t outer = size_arg(&args, 1), channels = size_arg(&args, 2), inner = size_arg(&args, 3);
+  size_t n = batch_norm_size(&args, outer, channels, inner);
+  float *x = f32(&args, 0, n), *weights = f32_or_null(&args, 4, n), *gamma = f32_or_null(&args, 5, channels);
+  float *mean = f32(&args, 6, channels), *variance = f32(&args, 7, channels);
+  int training = flag(&args, 8);
+  double epsilon = number(&args, 9);
+  float *dy = f32(&args, 10, n), *dx = f32_or_null(&args, 11, n);
+  float *d_gamma = f32_or_null(&args, 12, channels), *d_beta = f32_or_null(&args, 13, channels);
+  if (args.failed) return NULL;
+  if (!k_batch_norm_backward(x, outer, channels, inner, weights, gamma, mean, variance, training, epsilon, dy, dx, d_gamma,
+                             d_beta)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
+/* layerNormForward(x, rows, cols, gamma | null, beta | null, epsilon, rmsScaling, out, mean, invStd) */
+static napi_value layer_norm_forward(napi_env env, napi_callback_info info) {
+  BEGIN("layerNormForward", 10);
+  size_t rows = size_arg(&args, 1), cols = size_arg(&args, 2);
+  float *x = f32(&args, 0, rows * cols), *gamma = f32_or_null(&args, 3, cols), *beta = f32_or_null(&args, 4, cols);
+  double epsilon = number(&args, 5);
+  int rms_scaling = flag(&args, 6);
+  float *out = f32(&args, 7, rows * cols), *mean = f32(&args, 8, rows), *inv_std = f32(&args, 9, rows);
+  if (args.failed) return NULL;
+  k_layer_norm_forward(x, rows, cols, gamma, beta, epsilon, rms_scaling, out, mean, inv_std);
+  END();
+}
+
+/* layerNormBackward(x, rows, cols, gamma | null, mean, invStd, rmsScaling, dy, dx | null, dGamma | null, dBeta | null) */
+static napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
+  BEGIN("layerNormBackward", 11);
+  size_t rows = size_arg(&args, 1), cols = size_arg(&args, 2);
+  float *x = f32(&args, 0, rows * cols), *gamma = f32_or_null(&args, 3, cols);
+  float *mean = f32(&args, 4, rows), *inv_std = f32(&args, 5, rows);
+  int rms_scaling = flag(&args, 6);
+  float *dy = f32(&args, 7, rows * cols), *dx = f32_or_null(&args, 8, rows * cols);
+  float *d_gamma = f32_or_null(&args, 9, cols), *d_beta = f32_or_null(&args, 10, cols);
+  if (args.failed) return NULL;
+  if (!k_layer_norm_backward(x, rows, cols, gamma, mean, inv_std, rms_scaling, dy, dx, d_gamma, d_beta)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
+/* Reads the Int32Array [kind, activation, recurrentActivation, batch, units, steps, step, zeroOutput] of a recurrent call. */
+static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
+  int32_t *values = i32(args, index, 8);
+  if (args->failed) return 0;
+  for (int i = 0; i < 8; i++) {
+    if (values[i] < 0) return fail(args, "recurrent step sizes must be non-negative");
+  }
+  if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
+  if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
+  p->kind = values[0];
+  p->activation = values[1];
+  p->recurrent_activation = values[2];
+  p->batch = (size_t)values[3];
+  p->units = (size_t)values[4];
+  p->steps = (size_t)values[5];
+  p->step = (size_t)values[6];
+  p->zero_output = values[7] != 0;
+  return 1;
+}
+
+static size_t rnn_width(const rnn_step *p) { return (p->kind == RNN_LSTM ? 4 : (p->kind == RNN_GRU ? 3 : 1)) * p->units; }
+
+/* recurrentGatesForward(step, projected, products, recurrentBias | null, mask | null, hPrev, cPrev | null,
+ *                       gateValues, extra | null, hNew, cNew | null, output) */
+static napi_value recurrent_gates_forward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentGatesForward", 12);
+  rnn_step p;
+  if (!read_rnn_step(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  float *projected = f32(&args, 1, p.batch * p.steps * width), *products = f32(&args, 2, p.batch * width);
+  float *recurrent_bias = f32_or_null(&args, 3, width), *mask = f32_or_null(&args, 4, p.batch * p.steps);
+  float *h_prev = f32(&args, 5, rows), *c_prev = lstm ? f32(&args, 6, rows) : NULL;
+  float *gate_values = f32(&args, 7, p.batch * width), *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 8, rows);
+  float *h_new = f32(&args, 9, rows), *c_new = lstm ? f32(&args, 10, rows) : NULL, *output = f32(&args, 11, rows);
+  if (args.failed) return NULL;
+  k_recurrent_gates_forward(&p, projected, products, recurrent_bias, mask, h_prev, c_prev, gate_values, extra, h_new, c_new, output);
+  END();
+}
+
+/* recurrentGatesBackward(step, mask | null, gateValues, extra | null, hPrev, cPrev | null, dOutput, dH, dC | null,
+ *                        dProjected, productGradients, dHPrev, dCPrev | null) */
+static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentGatesBackward", 13);
+  rnn_step p;
+  if (!read_rnn_step(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  float *mask = f32_or_null(&args, 1, p.batch * p.steps), *gate_values = f32(&args, 2, p.batch * width);
+  float *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 3, rows);
+  float *h_prev = f32(&args, 4, rows), *c_prev = lstm ? f32(&args, 5, rows) : NULL;
+  float *d_output = f32(&args, 6, rows), *d_h = f32(&args, 7, rows), *d_c = lstm ? f32(&args, 8, rows) : NULL;
+  float *d_projected = f32(&args, 9, p.batch * p.steps * width), *product_gradients = f32(&args, 10, p.batch * width);
+  float *d_h_prev = f32(&args, 11, rows), *d_c_prev = lstm ? f32(&args, 12, rows) : NULL;
+  if (args.failed) return NULL;
+  k_recurrent_gates_backward(&p, mask, gate_values, extra, h_prev, c_prev, d_output, d_h, d_c, d_projected, product_gradients,
+                             d_h_prev, d_c_prev);
+  END();
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -626,6 +767,12 @@ NAPI_MODULE_INIT() {
       {"maxPoolBackward", max_pool_backward},
       {"avgPool", avg_pool},
       {"avgPoolBackward", avg_pool_backward},
+      {"batchNormForward", batch_norm_forward},
+      {"batchNormBackward", batch_norm_backward},
+      {"layerNormForward", layer_norm_forward},
+      {"layerNormBackward", layer_norm_backward},
+      {"recurrentGatesForward", recurrent_gates_forward},
+      {"recurrentGatesBackward", recurrent_gates_backward},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

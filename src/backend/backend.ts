@@ -301,4 +301,169 @@ export interface Backend {
   /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
   avgPool(args: PoolArgs): void;
   avgPoolBackward(args: PoolBackwardArgs): void;
+  /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
+  batchNormForward(args: BatchNormForwardArgs): void;
+  /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */
+  batchNormBackward(args: BatchNormBackwardArgs): void;
+  /** Normalizes each row of a [rows, cols] matrix over its columns (layer normalization). */
+  layerNormForward(args: LayerNormForwardArgs): void;
+  /** Gradients of `layerNormForward` with respect to its input, gamma and beta. */
+  layerNormBackward(args: LayerNormBackwardArgs): void;
+
+  /** The gates of one recurrent step, after its recurrent matmul: new states and output. */
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
+  /** Backpropagation through the gates of one recurrent step. */
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
+}
+
+export interface BatchNormForwardArgs {
+  /** Input, [outer, channels, inner]. Statistics are per channel, over the outer and inner axes. */
+  x: FloatArray;
+  outer: number;
+  channels: number;
+  inner: number;
+  /**
+   * Per-element weights of x's size (1 keeps an element, 0 masks it), or null.
+   * With weights, the batch statistics are weighted sums divided by Σw + 1e-7.
+   */
+  weights: FloatArray | null;
+  /** Scale, [channels], or null for 1. */
+  gamma: FloatArray | null;
+  /** Offset, [channels], or null for 0. */
+  beta: FloatArray | null;
+  /** [channels]: written with the batch mean when `training`, otherwise read. */
+  mean: FloatArray;
+  /** [channels]: written with the biased batch variance when `training`, otherwise read. */
+  variance: FloatArray;
+  training: boolean;
+  epsilon: number;
+  /** Output, x's size: gamma · (x − mean) / sqrt(variance + epsilon) + beta. */
+  out: FloatArray;
+}
+
+export interface BatchNormBackwardArgs {
+  x: FloatArray;
+  outer: number;
+  channels: number;
+  inner: number;
+  weights: FloatArray | null;
+  gamma: FloatArray | null;
+  /** The statistics the forward pass used, [channels]. */
+  mean: FloatArray;
+  variance: FloatArray;
+  /** True when the forward pass used batch statistics, whose dependence on x then enters dx. */
+  training: boolean;
+  epsilon: number;
+  dy: FloatArray;
+  /** Gradients with respect to x, gamma and beta, or null when not needed. */
+  dx: FloatArray | null;
+  dGamma: FloatArray | null;
+  dBeta: FloatArray | null;
+}
+
+export interface LayerNormForwardArgs {
+  /** Input, [rows, cols]. Each row is normalized over its columns. */
+  x: FloatArray;
+  rows: number;
+  cols: number;
+  /** Scale, [cols], or null for 1. */
+  gamma: FloatArray | null;
+  /** Offset, [cols], or null for 0 (always null with `rmsScaling`). */
+  beta: FloatArray | null;
+  epsilon: number;
+  /**
+   * Keras's deprecated `rms_scaling`: out = gamma · x / sqrt(variance + epsilon),
+   * without subtracting the mean (the variance is still taken about the mean).
+   */
+  rmsScaling: boolean;
+  out: FloatArray;
+  /** Per-row mean and 1 / sqrt(variance + epsilon), [rows], written for the backward pass. */
+  mean: FloatArray;
+  invStd: FloatArray;
+}
+
+export interface LayerNormBackwardArgs {
+  x: FloatArray;
+  rows: number;
+  cols: number;
+  gamma: FloatArray | null;
+  /** The per-row statistics `layerNormForward` wrote. */
+  mean: FloatArray;
+  invStd: FloatArray;
+  rmsScaling: boolean;
+  dy: FloatArray;
+  dx: FloatArray | null;
+  dGamma: FloatArray | null;
+  dBeta: FloatArray | null;
+}
+
+/**
+ * Cells whose step the recurrent gate kernels compute. "gru" is a GRU with
+ * the reset gate applied after the recurrent matmul (Keras's default).
+ * Gates sit side by side in the last axis: LSTM i, f, c, o and GRU z, r, h.
+ */
+export type RecurrentGateKind = "simple_rnn" | "lstm" | "gru";
+
+export interface RecurrentGatesForwardArgs {
+  kind: RecurrentGateKind;
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  batch: number;
+  units: number;
+  steps: number;
+  /** The time index this call reads from `projected` and `mask`. */
+  step: number;
+  /** Input projections of every step, [batch, steps, gates · units]. */
+  projected: FloatArray;
+  /** Recurrent products h_prev · recurrent_kernel of this step, [batch, gates · units]. */
+  products: FloatArray;
+  /** The GRU's recurrent bias, [gates · units], or null. */
+  recurrentBias: FloatArray | null;
+  /** Step mask [batch, steps] (0 masks), or null. A masked row keeps its states. */
+  mask: FloatArray | null;
+  /** A masked row outputs zeros instead of h_prev. */
+  zeroOutput: boolean;
+  hPrev: FloatArray;
+  /** LSTM only, else null. */
+  cPrev: FloatArray | null;
+  /** Output: activated gates, [batch, gates · units]. */
+  gateValues: FloatArray;
+  /** Output [batch, units]: LSTM activation(c), GRU the recurrent h-gate product with its bias; null for SimpleRNN. */
+  extra: FloatArray | null;
+  /** Outputs [batch, units]: new states, and the step's output. */
+  hNew: FloatArray;
+  cNew: FloatArray | null;
+  output: FloatArray;
+}
+
+export interface RecurrentGatesBackwardArgs {
+  kind: RecurrentGateKind;
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  batch: number;
+  units: number;
+  steps: number;
+  step: number;
+  mask: FloatArray | null;
+  zeroOutput: boolean;
+  /** The values that the forward call of this step wrote or read. */
+  gateValues: FloatArray;
+  extra: FloatArray | null;
+  hPrev: FloatArray;
+  cPrev: FloatArray | null;
+  /** Gradient of the step's output, [batch, units]. */
+  dOutput: FloatArray;
+  /** Gradients of the new states, [batch, units]. */
+  dH: FloatArray;
+  dC: FloatArray | null;
+  /** Output: this step's slice of the [batch, steps, gates · units] gradient is overwritten. */
+  dProjected: FloatArray;
+  /** Output, [batch, gates · units]: gradient of the recurrent products (zero rows where masked). */
+  productGradients: FloatArray;
+  /**
+   * Output, [batch, units]: the gradient of h_prev that does not pass through
+   * the recurrent matmul (the caller adds productGradients · kernelᵀ).
+   */
+  dHPrev: FloatArray;
+  dCPrev: FloatArray | null;
 }

@@ -6,7 +6,8 @@ export type Logs = Record<string, number>;
 export interface TrainingParams {
   verbose: number;
   epochs: number;
-  steps: number;
+  /** Batches per epoch, or null while unknown (an iterable of batches in its first epoch). */
+  steps: number | null;
 }
 
 /**

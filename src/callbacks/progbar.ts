@@ -56,7 +56,8 @@ function formatEta(seconds: number): string {
 }
 
 export class Progbar {
-  private readonly target: number;
+  /** Total steps, or null when unknown, in which case the bar shows `12/Unknown` and no bar. */
+  private readonly target: number | null;
   private readonly verbose: number;
   private readonly output: TextOutput;
   private readonly dynamic: boolean;
@@ -65,7 +66,7 @@ export class Progbar {
   private lastRedraw = 0;
   private previousWidth = 0;
 
-  constructor(target: number, options: { verbose?: number; output?: TextOutput } = {}) {
+  constructor(target: number | null, options: { verbose?: number; output?: TextOutput } = {}) {
     this.target = target;
     this.verbose = options.verbose ?? 1;
     this.output = options.output ?? defaultOutput;
@@ -83,11 +84,11 @@ export class Progbar {
   }
 
   /** Shows progress at step `current` with the given values; `finalize` ends the line. */
-  update(current: number, values: Logs, finalize = current >= this.target): void {
+  update(current: number, values: Logs, finalize = this.target !== null && current >= this.target): void {
     const now = performance.now() / 1000;
     const perStep = this.stepDuration(current, now);
-    const digits = String(this.target).length;
-    const count = `${String(current).padStart(digits)}/${this.target}`;
+    const target = this.target;
+    const count = target === null ? `${String(current).padStart(7)}/Unknown` : `${String(current).padStart(String(target).length)}/${target}`;
     const metrics = Object.entries(values)
       .map(([key, value]) => ` - ${key}: ${formatValue(value, this.verbose)}`)
       .join("");
@@ -101,12 +102,16 @@ export class Progbar {
     if (!this.dynamic && !finalize) return;
     if (this.dynamic && !finalize && now - this.lastRedraw < REDRAW_INTERVAL_SECONDS) return;
     this.lastRedraw = now;
-    const done = Math.min(BAR_WIDTH, Math.floor((BAR_WIDTH * current) / this.target));
-    const time = finalize ? `${(now - this.start).toFixed(0)}s` : formatEta(perStep * (this.target - current));
+    const time =
+      finalize || target === null ? `${(now - this.start).toFixed(0)}s` : formatEta(perStep * (target - current));
     const color = (code: string, text: string): string => (this.dynamic ? `\x1b[${code}m${text}\x1b[0m` : text);
-    let bar = color("1", count) + " ";
-    if (done > 0) bar += color("32", "━".repeat(done));
-    if (done < BAR_WIDTH) bar += color("37", "━".repeat(BAR_WIDTH - done));
+    let bar = color("1", count);
+    if (target !== null) {
+      const done = Math.min(BAR_WIDTH, Math.floor((BAR_WIDTH * current) / target));
+      bar += " ";
+      if (done > 0) bar += color("32", "━".repeat(done));
+      if (done < BAR_WIDTH) bar += color("37", "━".repeat(BAR_WIDTH - done));
+    }
     let line = `${bar} ${color("1", time)} ${formatTimePerStep(perStep)}${metrics}`;
     const visibleWidth = line.replace(/\x1b\[[0-9;]*m/g, "").length;
     if (this.previousWidth > visibleWidth) line += " ".repeat(this.previousWidth - visibleWidth);
@@ -121,6 +126,8 @@ export class ProgbarLogger extends Callback {
   private verbose = 1;
   private epochs = 1;
   private inFit = false;
+  /** Steps seen so far in the current loop, the total when `params.steps` is unknown. */
+  private seen = 0;
 
   override onTrainBegin(): void {
     this.verbose = this.params.verbose;
@@ -130,15 +137,17 @@ export class ProgbarLogger extends Callback {
 
   override onEpochBegin(epoch: number): void {
     this.progbar = new Progbar(this.params.steps, { verbose: this.verbose });
+    this.seen = 0;
     if (this.epochs > 1 && this.verbose !== 0) getOutput().write(`Epoch ${epoch + 1}/${this.epochs}\n`);
   }
 
   override onTrainBatchEnd(batch: number, logs: Logs = {}): void {
+    this.seen = batch + 1;
     this.progbar?.update(batch + 1, logs, false);
   }
 
   override onEpochEnd(_epoch: number, logs: Logs = {}): void {
-    this.progbar?.update(this.params.steps, logs, true);
+    this.progbar?.update(this.params.steps ?? this.seen, logs, true);
   }
 
   override onTrainEnd(): void {
@@ -146,26 +155,32 @@ export class ProgbarLogger extends Callback {
   }
 
   override onTestBegin(): void {
-    if (!this.inFit) this.progbar = new Progbar(this.params.steps, { verbose: this.params.verbose });
+    if (this.inFit) return;
+    this.progbar = new Progbar(this.params.steps, { verbose: this.params.verbose });
+    this.seen = 0;
   }
 
   override onTestBatchEnd(batch: number, logs: Logs = {}): void {
-    if (!this.inFit) this.progbar?.update(batch + 1, logs, false);
+    if (this.inFit) return;
+    this.seen = batch + 1;
+    this.progbar?.update(batch + 1, logs, false);
   }
 
   override onTestEnd(logs: Logs = {}): void {
-    if (!this.inFit) this.progbar?.update(this.params.steps, logs, true);
+    if (!this.inFit) this.progbar?.update(this.params.steps ?? this.seen, logs, true);
   }
 
   override onPredictBegin(): void {
     this.progbar = new Progbar(this.params.steps, { verbose: this.params.verbose });
+    this.seen = 0;
   }
 
   override onPredictBatchEnd(batch: number): void {
+    this.seen = batch + 1;
     this.progbar?.update(batch + 1, {}, false);
   }
 
   override onPredictEnd(): void {
-    this.progbar?.update(this.params.steps, {}, true);
+    this.progbar?.update(this.params.steps ?? this.seen, {}, true);
   }
 }

@@ -1,4 +1,4 @@
-/** Weight initializers: glorot_uniform, zeros and ones, by Keras name or object. */
+/** Weight initializers: glorot_uniform, orthogonal, random_uniform, zeros and ones, by Keras name or object. */
 
 import { ValueError, formatChoices } from "../errors.js";
 import { type RandomGenerator, RandomGenerator as Generator, globalRandom } from "../random.js";
@@ -98,6 +98,135 @@ export class GlorotUniform extends Initializer {
   }
 }
 
+function checkSeed(seed: number | null, className: string): number | null {
+  if (seed !== null && !(Number.isInteger(seed) && seed >= 0)) {
+    throw new ValueError(`Invalid \`seed\` for ${className}: expected a non-negative integer or null, received ${JSON.stringify(seed)}.`);
+  }
+  return seed;
+}
+
+/**
+ * Uniform on [minval, maxval). Keras's "uniform" and "random_uniform" name
+ * this initializer with the defaults −0.05 and 0.05.
+ */
+export class RandomUniform extends Initializer {
+  readonly minval: number;
+  readonly maxval: number;
+  readonly seed: number | null;
+
+  constructor(options: { minval?: number; maxval?: number; seed?: number | null } = {}) {
+    super();
+    checkOptionKeys(options, ["minval", "maxval", "seed"], "RandomUniform", (m) => new ValueError(m));
+    this.minval = options.minval ?? -0.05;
+    this.maxval = options.maxval ?? 0.05;
+    if (!Number.isFinite(this.minval) || !Number.isFinite(this.maxval) || this.minval > this.maxval) {
+      throw new ValueError(
+        `Invalid range for RandomUniform: expected finite numbers with minval <= maxval, received minval ${this.minval} and maxval ${this.maxval}.`,
+      );
+    }
+    this.seed = checkSeed(options.seed ?? null, "RandomUniform");
+  }
+
+  get className(): string {
+    return "RandomUniform";
+  }
+
+  call(shape: readonly number[], dtype: DType = "float32"): Tensor {
+    const generator: RandomGenerator = this.seed === null ? globalRandom() : new Generator(this.seed);
+    const data = allocate(dtype, sizeOf(shape));
+    const width = this.maxval - this.minval;
+    for (let i = 0; i < data.length; i++) data[i] = this.minval + generator.uniform() * width;
+    return new Tensor(data, shape);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { seed: this.seed, minval: this.minval, maxval: this.maxval };
+  }
+}
+
+/**
+ * A (semi-)orthogonal matrix times `gain`, computed as Keras does. The shape
+ * is flattened to (product of leading axes, last axis), and a standard normal
+ * matrix of the taller orientation is drawn. Its QR decomposition gives Q,
+ * with each column's sign chosen so that R has a positive diagonal, and Q is
+ * transposed back when the matrix is wide. The rows or the columns, whichever
+ * are fewer, are orthonormal.
+ */
+export class Orthogonal extends Initializer {
+  readonly gain: number;
+  readonly seed: number | null;
+
+  constructor(options: { gain?: number; seed?: number | null } = {}) {
+    super();
+    checkOptionKeys(options, ["gain", "seed"], "Orthogonal", (m) => new ValueError(m));
+    this.gain = options.gain ?? 1.0;
+    if (!Number.isFinite(this.gain)) {
+      throw new ValueError(`Invalid \`gain\` for Orthogonal: expected a finite number, received ${JSON.stringify(options.gain)}.`);
+    }
+    this.seed = checkSeed(options.seed ?? null, "Orthogonal");
+  }
+
+  get className(): string {
+    return "Orthogonal";
+  }
+
+  call(shape: readonly number[], dtype: DType = "float32"): Tensor {
+    if (shape.length < 2) {
+      throw new ValueError(
+        `Orthogonal initializer needs a shape of rank 2 or more, received [${shape.join(", ")}]. Use it for kernels such as a recurrent kernel.`,
+      );
+    }
+    const rows = sizeOf(shape.slice(0, -1));
+    const cols = shape[shape.length - 1]!;
+    const tall = Math.max(rows, cols);
+    const narrow = Math.min(rows, cols);
+    const generator: RandomGenerator = this.seed === null ? globalRandom() : new Generator(this.seed);
+    // Column-major [tall, narrow] normal matrix, orthonormalized column by column.
+    const q = new Float64Array(tall * narrow);
+    for (let i = 0; i < tall; i++) {
+      for (let j = 0; j < narrow; j++) q[j * tall + i] = generator.normal();
+    }
+    orthonormalizeColumns(q, tall, narrow);
+    const data = allocate(dtype, rows * cols);
+    for (let i = 0; i < tall; i++) {
+      for (let j = 0; j < narrow; j++) {
+        const value = this.gain * q[j * tall + i]!;
+        // A wide matrix is the transpose of the tall one.
+        if (rows >= cols) data[i * cols + j] = value;
+        else data[j * cols + i] = value;
+      }
+    }
+    return new Tensor(data, shape);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { seed: this.seed, gain: this.gain };
+  }
+}
+
+/**
+ * Replaces the columns of a column-major [rows, cols] matrix (rows >= cols)
+ * with Q of its thin QR decomposition. Modified Gram-Schmidt with a second
+ * pass gives R a positive diagonal, which is the sign convention Keras applies.
+ */
+function orthonormalizeColumns(q: Float64Array, rows: number, cols: number): void {
+  for (let j = 0; j < cols; j++) {
+    const column = q.subarray(j * rows, (j + 1) * rows);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < j; k++) {
+        const previous = q.subarray(k * rows, (k + 1) * rows);
+        let dot = 0;
+        for (let i = 0; i < rows; i++) dot += previous[i]! * column[i]!;
+        for (let i = 0; i < rows; i++) column[i]! -= dot * previous[i]!;
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < rows; i++) norm += column[i]! * column[i]!;
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < rows; i++) column[i] = norm === 0 ? 0 : column[i]! / norm;
+  }
+}
+
 const names: Record<string, () => Initializer> = {
   glorot_uniform: () => new GlorotUniform(),
   GlorotUniform: () => new GlorotUniform(),
@@ -107,6 +236,11 @@ const names: Record<string, () => Initializer> = {
   ones: () => new Ones(),
   one: () => new Ones(),
   Ones: () => new Ones(),
+  orthogonal: () => new Orthogonal(),
+  Orthogonal: () => new Orthogonal(),
+  random_uniform: () => new RandomUniform(),
+  uniform: () => new RandomUniform(),
+  RandomUniform: () => new RandomUniform(),
 };
 
 export type InitializerIdentifier = string | Initializer;
@@ -127,5 +261,13 @@ export function get(identifier: InitializerIdentifier, argument = "initializer")
 export function deserialize(config: SerializedInitializer | string): Initializer {
   if (typeof config === "string") return get(config);
   if (config.class_name === "GlorotUniform") return new GlorotUniform({ seed: (config.config["seed"] as number | null) ?? null });
+  if (config.class_name === "Orthogonal") {
+    const { seed = null, gain = 1.0 } = config.config as { seed?: number | null; gain?: number };
+    return new Orthogonal({ seed, gain });
+  }
+  if (config.class_name === "RandomUniform") {
+    const { seed = null, minval = -0.05, maxval = 0.05 } = config.config as { seed?: number | null; minval?: number; maxval?: number };
+    return new RandomUniform({ seed, minval, maxval });
+  }
   return get(config.class_name);
 }

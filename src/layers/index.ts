@@ -14,6 +14,14 @@ import {
   MaxPooling1D,
   MaxPooling2D,
 } from "./pooling.js";
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from "./activation-layers.js";
+import { Add, Concatenate } from "./merging.js";
+import { BatchNormalization, LayerNormalization } from "./normalization.js";
+import { Permute, RepeatVector, Reshape } from "./reshaping.js";
+import { Bidirectional } from "./bidirectional.js";
+import { Embedding } from "./embedding.js";
+import { GRU, LSTM, SimpleRNN } from "./recurrent.js";
+import { GRUCell, LSTMCell, SimpleRNNCell } from "./rnn-cells.js";
 
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
@@ -34,6 +42,25 @@ export {
   MaxPooling2D,
   type PoolingOptions,
 } from "./pooling.js";
+export {
+  ELU,
+  type ELUOptions,
+  LeakyReLU,
+  type LeakyReLUOptions,
+  PReLU,
+  type PReLUOptions,
+  ReLU,
+  type ReLUOptions,
+  Softmax,
+  type SoftmaxOptions,
+} from "./activation-layers.js";
+export { Add, Concatenate, type ConcatenateOptions } from "./merging.js";
+export { BatchNormalization, type BatchNormalizationOptions, LayerNormalization, type LayerNormalizationOptions } from "./normalization.js";
+export { Permute, type PermuteOptions, RepeatVector, type RepeatVectorOptions, Reshape, type ReshapeOptions } from "./reshaping.js";
+export { Bidirectional, type BidirectionalOptions, type MergeMode } from "./bidirectional.js";
+export { Embedding, type EmbeddingOptions } from "./embedding.js";
+export { GRU, type GRUOptions, LSTM, type LSTMOptions, RecurrentLayer, type RecurrentLayerOptions, SimpleRNN, type SimpleRNNOptions } from "./recurrent.js";
+export { GRUCell, type GRUCellOptions, LSTMCell, type LSTMCellOptions, RecurrentCell, type RecurrentCellOptions, SimpleRNNCell } from "./rnn-cells.js";
 
 const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {
   Activation: Activation.fromConfig,
@@ -53,6 +80,27 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   GlobalMaxPooling2D: GlobalMaxPooling2D.fromConfig,
   GlobalAveragePooling1D: GlobalAveragePooling1D.fromConfig,
   GlobalAveragePooling2D: GlobalAveragePooling2D.fromConfig,
+  Add: Add.fromConfig,
+  BatchNormalization: BatchNormalization.fromConfig,
+  Concatenate: Concatenate.fromConfig,
+  ELU: ELU.fromConfig,
+  LayerNormalization: LayerNormalization.fromConfig,
+  LeakyReLU: LeakyReLU.fromConfig,
+  PReLU: PReLU.fromConfig,
+  Permute: Permute.fromConfig,
+  ReLU: ReLU.fromConfig,
+  RepeatVector: RepeatVector.fromConfig,
+  Reshape: Reshape.fromConfig,
+  Softmax: Softmax.fromConfig,
+  // A function, because bidirectional.ts imports this module to rebuild its inner layers.
+  Bidirectional: (config) => Bidirectional.fromConfig(config),
+  Embedding: Embedding.fromConfig,
+  GRU: GRU.fromConfig,
+  GRUCell: GRUCell.fromConfig,
+  LSTM: LSTM.fromConfig,
+  LSTMCell: LSTMCell.fromConfig,
+  SimpleRNN: SimpleRNN.fromConfig,
+  SimpleRNNCell: SimpleRNNCell.fromConfig,
 };
 
 /**

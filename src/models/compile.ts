@@ -31,6 +31,8 @@ export interface OutputTarget {
   loss: losses.Loss | null;
   weight: number;
   metricIdentifiers: metrics.MetricIdentifier[];
+  /** Metrics that take the sample and class weights into account. */
+  weightedMetricIdentifiers: metrics.MetricIdentifier[];
 }
 
 function isLossIdentifier(value: unknown): value is losses.LossIdentifier {
@@ -38,7 +40,9 @@ function isLossIdentifier(value: unknown): value is losses.LossIdentifier {
 }
 
 /** Checks every identifier in the specs, so a misspelt name fails at compile time. */
-export function validateCompileSpecs(loss: unknown, lossWeights: unknown, metricsSpec: unknown): void {
+export function validateCompileSpecs(loss: unknown, lossWeights: unknown, metricsSpec: unknown, weightedMetricsSpec?: unknown): void {
+  validateMetricsSpec(metricsSpec, "metrics");
+  validateMetricsSpec(weightedMetricsSpec, "weightedMetrics");
   if (loss === undefined || loss === null) {
     throw new ValueError('compile needs a `loss`, for example loss: "categorical_crossentropy" or "mse".');
   }
@@ -59,10 +63,13 @@ export function validateCompileSpecs(loss: unknown, lossWeights: unknown, metric
       );
     }
   }
+}
+
+function validateMetricsSpec(metricsSpec: unknown, argument: string): void {
   if (metricsSpec === undefined || metricsSpec === null) return;
   if (!Array.isArray(metricsSpec) && !isPlainRecord(metricsSpec)) {
     throw new ValueError(
-      `Invalid \`metrics\`: expected an array such as ["accuracy"] (or, for several outputs, one array per output or a record by output name), received ${JSON.stringify(metricsSpec)}.`,
+      `Invalid \`${argument}\`: expected an array such as ["accuracy"] (or, for several outputs, one array per output or a record by output name), received ${JSON.stringify(metricsSpec)}.`,
     );
   }
   const entries = Array.isArray(metricsSpec) ? metricsSpec : Object.values(metricsSpec);
@@ -121,10 +128,10 @@ function asList(entry: unknown): metrics.MetricIdentifier[] {
   return Array.isArray(entry) ? [...entry] : [entry as metrics.MetricIdentifier];
 }
 
-function resolveMetrics(metricsSpec: MetricsSpec | undefined, outputNames: readonly string[]): metrics.MetricIdentifier[][] {
+function resolveMetrics(metricsSpec: MetricsSpec | undefined, outputNames: readonly string[], argument: string): metrics.MetricIdentifier[][] {
   if (metricsSpec === undefined || metricsSpec === null) return outputNames.map(() => []);
   if (!Array.isArray(metricsSpec)) {
-    checkRecordKeys(metricsSpec, outputNames, "metrics");
+    checkRecordKeys(metricsSpec, outputNames, argument);
     return outputNames.map((name) => asList(metricsSpec[name]));
   }
   const nested = metricsSpec.length > 0 && metricsSpec.every((m) => m === null || Array.isArray(m));
@@ -135,7 +142,7 @@ function resolveMetrics(metricsSpec: MetricsSpec | undefined, outputNames: reado
   if (metricsSpec.length === 0) return outputNames.map(() => []);
   if (metricsSpec.length !== outputNames.length) {
     throw new ValueError(
-      `Invalid \`metrics\` for a model with ${outputNames.length} outputs (${formatChoices(outputNames)}): ` +
+      `Invalid \`${argument}\` for a model with ${outputNames.length} outputs (${formatChoices(outputNames)}): ` +
         `received ${metricsSpec.length} entries. Pass one entry (a metric or an array of metrics) per output, or a record by output name.`,
     );
   }
@@ -148,18 +155,21 @@ export function resolveTargets(
   loss: LossSpec,
   lossWeights: LossWeightsSpec | undefined,
   metricsSpec: MetricsSpec | undefined,
+  weightedMetricsSpec?: MetricsSpec,
 ): OutputTarget[] {
   const resolvedLosses = resolveLosses(loss, outputNames);
   if (resolvedLosses.every((l) => l === null)) {
     throw new ValueError(`Invalid \`loss\`: no output of the model has a loss. Outputs: ${formatChoices(outputNames)}.`);
   }
   const weights = resolveWeights(lossWeights, outputNames);
-  const metricLists = resolveMetrics(metricsSpec, outputNames);
+  const metricLists = resolveMetrics(metricsSpec, outputNames, "metrics");
+  const weightedLists = resolveMetrics(weightedMetricsSpec, outputNames, "weightedMetrics");
   return outputNames.map((name, i) => ({
     name,
     loss: resolvedLosses[i]!,
     weight: weights[i]!,
     metricIdentifiers: metricLists[i]!,
+    weightedMetricIdentifiers: weightedLists[i]!,
   }));
 }
 

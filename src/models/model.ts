@@ -8,16 +8,16 @@ import type { Variable } from "../layers/variable.js";
 import * as metrics from "../metrics/index.js";
 import * as ops from "../ops/index.js";
 import * as optimizers from "../optimizers/index.js";
-import { globalRandom } from "../random.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { Workspace } from "../backend/workspace.js";
 import { uniqueName } from "../utils/naming.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { checkPositiveInteger } from "../utils/validate.js";
 import { type LossSpec, type LossWeightsSpec, type MetricsSpec, type OutputTarget, resolveTargets, validateCompileSpecs } from "./compile.js";
-import { checkListSampleCounts, gatherRows, type ModelData, resolveVerbose, sliceRows, toTensorList } from "./data.js";
-import { FunctionalGraph, type TensorStructure } from "./functional.js";
+import { ArraySource, type Batch, type BatchIterable, type BatchSource, IterableSource, isBatchIterable } from "./batches.js";
+import { checkListSampleCounts, type ModelData, resolveVerbose, sliceRows, toBatchTensor, toTensorList } from "./data.js";
+import { FunctionalGraph, type TensorStructure, isPlainRecord } from "./functional.js";
 import { functionalConfig, rebuildGraph } from "./functional-config.js";
 import { printSummary, type SummaryOptions } from "./summary.js";
 
@@ -38,23 +38,45 @@ export interface CompileOptions {
    * metric or an array of them) or a record by output name.
    */
   metrics?: MetricsSpec;
+  /** Metrics that weigh each sample by `sampleWeight` or `classWeight`, in the same forms as `metrics`. */
+  weightedMetrics?: MetricsSpec;
 }
 
 export type Verbose = 0 | 1 | 2 | "auto";
 
+/**
+ * Per-sample weights: one array of shape [n] (or [n, steps]) for every
+ * output, or a record by output name.
+ */
+export type SampleWeightData = TensorLike | Record<string, TensorLike>;
+
 export interface FitOptions {
-  /** Samples per gradient step; the last batch of an epoch may be smaller. Default 32. */
+  /** Samples per gradient step; the last batch of an epoch may be smaller. Default 32. Not used with an iterable of batches. */
   batchSize?: number;
-  /** Number of passes over the training data. Default 1. */
+  /** Index of the epoch to stop before: training runs epochs `initialEpoch` to `epochs - 1`. Default 1. */
   epochs?: number;
   verbose?: Verbose;
   callbacks?: Callback[];
   /** Fraction of the samples, taken from the end before any shuffling, held out for validation. */
   validationSplit?: number;
-  /** `[x, y]` to evaluate at the end of every epoch; overrides `validationSplit`. */
-  validationData?: [ModelData, ModelData];
-  /** Reshuffle the training samples before every epoch. Default true. */
-  shuffle?: boolean;
+  /** `[x, y]`, `[x, y, sampleWeight]` or an iterable of batches to evaluate after each epoch; overrides `validationSplit`. */
+  validationData?: [ModelData, ModelData] | [ModelData, ModelData, SampleWeightData] | BatchIterable;
+  /** Reshuffle all training samples before every pass (true, the default), shuffle within batch-sized chunks only ("batch"), or not at all. */
+  shuffle?: boolean | "batch";
+  /** Weights of the samples in the loss and in `weightedMetrics`. */
+  sampleWeight?: SampleWeightData;
+  /** A weight per class index, turned into sample weights from the labels; one output only, and not with `sampleWeight`. */
+  classWeight?: Record<number, number>;
+  /** Batches per epoch. With arrays, a pass over the data then continues in the next epoch. */
+  stepsPerEpoch?: number;
+  /** Batches of validation data per evaluation; default all of it. */
+  validationSteps?: number;
+  /** Batch size of the validation arrays; default `batchSize`. */
+  validationBatchSize?: number;
+  /** Validate every n-th epoch (a number), or after the listed 1-based epochs (an array). Default 1. */
+  validationFreq?: number | number[];
+  /** Epoch to start from, for resuming a run. Default 0. */
+  initialEpoch?: number;
 }
 
 export interface EvaluateOptions {
@@ -63,11 +85,17 @@ export interface EvaluateOptions {
   callbacks?: Callback[];
   /** Resolve to `{ loss, <metric>: value }` instead of an array. */
   returnDict?: boolean;
+  /** Weights of the samples in the loss and in `weightedMetrics`. */
+  sampleWeight?: SampleWeightData;
+  /** Number of batches to evaluate; default all of them. */
+  steps?: number;
 }
 
 export interface PredictOptions {
   batchSize?: number;
   verbose?: Verbose;
+  /** Number of batches to predict; default all of them. */
+  steps?: number;
 }
 
 /** What `predict` returns: one Tensor per output, in the structure the model's outputs were given. */
@@ -83,15 +111,34 @@ export interface ModelOptions {
 }
 
 const MODEL_OPTIONS = ["inputs", "outputs", "name", "trainable"];
-const COMPILE_OPTIONS = ["optimizer", "loss", "lossWeights", "metrics"];
-const FIT_OPTIONS = ["batchSize", "epochs", "verbose", "callbacks", "validationSplit", "validationData", "shuffle"];
-const EVALUATE_OPTIONS = ["batchSize", "verbose", "callbacks", "returnDict"];
-const PREDICT_OPTIONS = ["batchSize", "verbose"];
+const COMPILE_OPTIONS = ["optimizer", "loss", "lossWeights", "metrics", "weightedMetrics"];
+const FIT_OPTIONS = [
+  "batchSize",
+  "epochs",
+  "verbose",
+  "callbacks",
+  "validationSplit",
+  "validationData",
+  "shuffle",
+  "sampleWeight",
+  "classWeight",
+  "stepsPerEpoch",
+  "validationSteps",
+  "validationBatchSize",
+  "validationFreq",
+  "initialEpoch",
+];
+const EVALUATE_OPTIONS = ["batchSize", "verbose", "callbacks", "returnDict", "sampleWeight", "steps"];
+const PREDICT_OPTIONS = ["batchSize", "verbose", "steps"];
 
 /** A metric with the log key it reports under (prefixed by the output name when there are several outputs). */
 interface TrackedMetric {
   metric: metrics.Metric;
   key: string;
+  /** Index of the output the metric watches. */
+  output: number;
+  /** True for `weightedMetrics`, which receive the sample weights. */
+  weighted: boolean;
 }
 
 interface ResolvedTargets {
@@ -107,6 +154,7 @@ interface CompiledState {
   loss: LossSpec;
   lossWeights: LossWeightsSpec | undefined;
   metrics: MetricsSpec | undefined;
+  weightedMetrics: MetricsSpec | undefined;
   /** Resolved once the number of outputs is known: at compile time for declared graphs, else at the first batch. */
   resolved: ResolvedTargets | null;
   lossTracker: metrics.Mean;
@@ -280,12 +328,13 @@ export class Model extends Layer {
         'compile needs an `optimizer`. Keras defaults to "rmsprop", which Stratum does not provide yet: pass "adam" or "sgd".',
       );
     }
-    validateCompileSpecs(options.loss, options.lossWeights, options.metrics);
+    validateCompileSpecs(options.loss, options.lossWeights, options.metrics, options.weightedMetrics);
     const state: CompiledState = {
       optimizer: optimizers.get(options.optimizer),
       loss: options.loss,
       lossWeights: options.lossWeights,
       metrics: options.metrics,
+      weightedMetrics: options.weightedMetrics,
       resolved: null,
       lossTracker: new metrics.Mean({ name: "loss" }),
     };
@@ -295,7 +344,7 @@ export class Model extends Layer {
   }
 
   private resolveTargets(state: CompiledState, outputNames: readonly string[]): ResolvedTargets {
-    const targets = resolveTargets(outputNames, state.loss, state.lossWeights, state.metrics);
+    const targets = resolveTargets(outputNames, state.loss, state.lossWeights, state.metrics, state.weightedMetrics);
     const withLoss = targets.filter((t) => t.loss !== null).length;
     state.resolved = {
       targets,
@@ -370,23 +419,38 @@ export class Model extends Layer {
     return toTensorList(y, this.outputNames, argument, this.dtype);
   }
 
-  private metricObjects(state: CompiledState, resolved: ResolvedTargets, ys: Tensor[], preds: Tensor[]): TrackedMetric[] {
+  /**
+   * Creates the metric objects at the first batch, when the shapes that
+   * resolve "accuracy" are known, with Keras's log keys: the output name in
+   * front when there are several outputs, a `weighted_` prefix for a weighted
+   * metric whose name is taken, and `_1`, `_2` for remaining duplicates.
+   */
+  private metricObjects(resolved: ResolvedTargets, ys: Tensor[], preds: Tensor[]): TrackedMetric[] {
     if (resolved.metricObjects) return resolved.metricObjects;
     const tracked: TrackedMetric[] = [];
     const used = new Set<string>(["loss", ...resolved.targets.map((t) => `${t.name}_loss`)]);
     const prefix = resolved.targets.length > 1;
-    resolved.targets.forEach((target, i) => {
+    const claim = (base: string): string => {
+      let key = base;
+      for (let k = 1; used.has(key); k++) key = `${base}_${k}`;
+      used.add(key);
+      return key;
+    };
+    resolved.targets.forEach((target, output) => {
       for (const identifier of target.metricIdentifiers) {
-        const metric = metrics.get(identifier, ys[i]!, preds[i]!);
-        const base = prefix ? `${target.name}_${metric.name}` : metric.name;
-        let key = base;
-        for (let k = 1; used.has(key); k++) key = `${base}_${k}`;
-        used.add(key);
-        tracked.push({ metric, key });
+        const metric = metrics.get(identifier, ys[output]!, preds[output]!);
+        tracked.push({ metric, key: claim(prefix ? `${target.name}_${metric.name}` : metric.name), output, weighted: false });
+      }
+    });
+    resolved.targets.forEach((target, output) => {
+      for (const identifier of target.weightedMetricIdentifiers) {
+        const metric = metrics.get(identifier, ys[output]!, preds[output]!);
+        let base = prefix ? `${target.name}_${metric.name}` : metric.name;
+        if (used.has(base)) base = prefix ? `${target.name}_weighted_${metric.name}` : `weighted_${metric.name}`;
+        tracked.push({ metric, key: claim(base), output, weighted: true });
       }
     });
     resolved.metricObjects = tracked;
-    void state;
     return tracked;
   }
 
@@ -413,14 +477,20 @@ export class Model extends Layer {
    * Computes the weighted total loss of a batch, and records each output's
    * loss tensor in `perOutput`. Runs on the tape during training.
    */
-  private totalLoss(resolved: ResolvedTargets, ys: Tensor[], preds: Tensor[], perOutput: (Tensor | null)[]): Tensor {
+  private totalLoss(
+    resolved: ResolvedTargets,
+    ys: Tensor[],
+    preds: Tensor[],
+    weights: (Tensor | null)[] | null,
+    perOutput: (Tensor | null)[],
+  ): Tensor {
     let total: Tensor | null = null;
     resolved.targets.forEach((target, i) => {
       if (!target.loss) {
         perOutput[i] = null;
         return;
       }
-      const value = target.loss.compute(ys[i]!, preds[i]!);
+      const value = target.loss.compute(ys[i]!, preds[i]!, weights?.[i] ?? undefined);
       perOutput[i] = value;
       const weighted = target.weight === 1 ? value : ops.affine(value, target.weight, 0);
       total = total === null ? weighted : ops.add(total, weighted);
@@ -433,119 +503,139 @@ export class Model extends Layer {
     resolved: ResolvedTargets,
     total: number,
     perOutput: (Tensor | null)[],
-    ys: Tensor[],
+    batch: Batch,
     preds: Tensor[],
-    samples: number,
   ): void {
+    const samples = batch.xs[0]!.shape[0]!;
     state.lossTracker.update(total, samples);
     resolved.outputLossTrackers?.forEach((tracker, i) => tracker?.update(perOutput[i]!.item(), samples));
-    for (const { metric } of this.metricObjects(state, resolved, ys, preds)) {
-      const index = this.targetIndexOf(resolved, metric);
-      metric.updateState(ys[index]!, preds[index]!);
+    for (const { metric, output, weighted } of this.metricObjects(resolved, batch.ys, preds)) {
+      const weight = weighted ? (batch.weights?.[output] ?? undefined) : undefined;
+      metric.updateState(batch.ys[output]!, preds[output]!, weight);
     }
-  }
-
-  private targetIndexOf(resolved: ResolvedTargets, metric: metrics.Metric): number {
-    if (resolved.targets.length === 1) return 0;
-    let offset = 0;
-    const tracked = resolved.metricObjects!;
-    const position = tracked.findIndex((m) => m.metric === metric);
-    for (let i = 0; i < resolved.targets.length; i++) {
-      offset += resolved.targets[i]!.metricIdentifiers.length;
-      if (position < offset) return i;
-    }
-    return resolved.targets.length - 1;
   }
 
   /** Runs one training step; call it inside `trainWorkspace.run`, since its buffers are reused by the next step. */
-  private trainStep(state: CompiledState, xs: Tensor[], ys: Tensor[]): void {
+  private trainStep(state: CompiledState, batch: Batch): void {
     const variables = this.trainableWeights;
     let preds: Tensor[] = [];
     let resolved: ResolvedTargets | null = null;
     const perOutput: (Tensor | null)[] = [];
     const { value, gradients } = valueAndGradients(() => {
-      preds = this.forward(xs, true);
+      preds = this.forward(batch.xs, true);
       resolved = this.targetsFor(state, preds.length);
-      checkLabelCount(ys, preds, resolved);
-      return this.totalLoss(resolved, ys, preds, perOutput);
+      checkLabelCount(batch.ys, preds, resolved);
+      return this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput);
     }, variables.map((v) => v.value));
     if (variables.length > 0) state.optimizer.applyGradients(gradients, variables);
-    this.updateTrackers(state, resolved!, value.item(), perOutput, ys, preds, xs[0]!.shape[0]!);
+    this.updateTrackers(state, resolved!, value.item(), perOutput, batch, preds);
   }
 
-  private testStep(state: CompiledState, xs: Tensor[], ys: Tensor[]): void {
-    const preds = this.forward(xs, false);
+  private testStep(state: CompiledState, batch: Batch): void {
+    const preds = this.forward(batch.xs, false);
     const resolved = this.targetsFor(state, preds.length);
-    checkLabelCount(ys, preds, resolved);
+    checkLabelCount(batch.ys, preds, resolved);
     const perOutput: (Tensor | null)[] = [];
-    const total = this.totalLoss(resolved, ys, preds, perOutput);
-    this.updateTrackers(state, resolved, total.item(), perOutput, ys, preds, xs[0]!.shape[0]!);
+    const total = this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput);
+    this.updateTrackers(state, resolved, total.item(), perOutput, batch, preds);
   }
 
   /**
-   * Trains the model for `epochs` passes over `x` and `y`, and resolves to a
-   * History whose `history` maps each log key to its value per epoch. With
-   * several inputs or outputs, `x` and `y` are arrays in order or records by name.
+   * Trains the model and resolves to a History whose `history` maps each log
+   * key to its value per epoch. `x` and `y` are arrays (with several inputs
+   * or outputs, arrays in order or records by name), or `x` is an iterable
+   * of `[x, y]` or `[x, y, sampleWeight]` batches and `y` is left out.
    */
-  async fit(x: ModelData, y: ModelData, options: FitOptions = {}): Promise<History> {
+  async fit(x: ModelData | BatchIterable, y?: ModelData | null, options: FitOptions = {}): Promise<History> {
     checkOptionKeys(options, FIT_OPTIONS, "fit", (m) => new ValueError(m));
     const state = this.requireCompiled("fit");
-    const batchSize = checkPositiveInteger(options.batchSize ?? 32, "batchSize", "fit");
     const epochs = checkPositiveInteger(options.epochs ?? 1, "epochs", "fit");
+    const initialEpoch = checkNonNegativeInteger(options.initialEpoch ?? 0, "initialEpoch", "fit");
     const verbose = resolveVerbose(options.verbose, "fit");
     const shuffle = options.shuffle ?? true;
-    let xAll = this.prepareInputs(x);
-    let yAll = this.prepareLabels(y);
-    checkListSampleCounts(xAll, yAll);
-
-    let validation: [Tensor[], Tensor[]] | null = null;
-    if (options.validationData !== undefined) {
-      if (!Array.isArray(options.validationData) || options.validationData.length !== 2) {
-        throw new ValueError("Invalid `validationData`: expected [xVal, yVal].");
-      }
-      const xVal = this.prepareInputs(options.validationData[0], "validationData[0]");
-      const yVal = this.prepareLabels(options.validationData[1], "validationData[1]");
-      checkListSampleCounts(xVal, yVal, "validationData[0]", "validationData[1]");
-      validation = [xVal, yVal];
-    } else if (options.validationSplit !== undefined && options.validationSplit !== 0) {
-      [xAll, yAll, validation] = splitValidation(xAll, yAll, options.validationSplit);
+    if (shuffle !== true && shuffle !== false && shuffle !== "batch") {
+      throw new ValueError(`Invalid \`shuffle\` for fit: expected true, false or "batch", received ${JSON.stringify(shuffle)}.`);
+    }
+    const stepsPerEpoch = optionalPositiveInteger(options.stepsPerEpoch, "stepsPerEpoch", "fit");
+    const validationSteps = optionalPositiveInteger(options.validationSteps, "validationSteps", "fit");
+    const validationFreq = checkValidationFreq(options.validationFreq);
+    if (options.classWeight !== undefined && options.sampleWeight !== undefined) {
+      throw new ValueError("fit received both `classWeight` and `sampleWeight`. Pass one of them: fold the class weights into the sample weights.");
     }
 
-    const n = xAll[0]!.shape[0]!;
-    const steps = Math.ceil(n / batchSize);
+    let source: BatchSource;
+    let validation: BatchSource | null = null;
+    if (isBatchIterable(x)) {
+      checkNoLabels(y, "fit");
+      for (const option of ["batchSize", "sampleWeight", "classWeight", "validationSplit"] as const) {
+        if (options[option] !== undefined) {
+          throw new ValueError(`fit received \`${option}\` with an iterable of batches, which sets its own batches and weights. Remove \`${option}\`.`);
+        }
+      }
+      source = this.iterableSource(x, stepsPerEpoch, false, "fit");
+    } else {
+      const batchSize = checkPositiveInteger(options.batchSize ?? 32, "batchSize", "fit");
+      let xAll = this.prepareInputs(x);
+      let yAll = this.prepareLabels(requireLabels(y, "fit"));
+      checkListSampleCounts(xAll, yAll);
+      let weights = this.prepareSampleWeights(options.sampleWeight, yAll, xAll[0]!.shape[0]!, "sampleWeight");
+      if (options.classWeight !== undefined) weights = classWeightsToSampleWeights(options.classWeight, yAll);
+      if (options.validationData === undefined && options.validationSplit !== undefined && options.validationSplit !== 0) {
+        const split = splitValidation(xAll, yAll, weights, options.validationSplit);
+        [xAll, yAll, weights] = split.train;
+        const [xVal, yVal, wVal] = split.validation;
+        validation = new ArraySource(xVal, yVal, wVal, {
+          batchSize: options.validationBatchSize ?? batchSize,
+          shuffle: false,
+          steps: validationSteps,
+        });
+      }
+      source = new ArraySource(xAll, yAll, weights, { batchSize, shuffle, steps: stepsPerEpoch });
+      if (options.validationData !== undefined) {
+        validation = this.validationSource(options.validationData, options.validationBatchSize ?? batchSize, validationSteps);
+      }
+    }
+    if (validation === null && options.validationData !== undefined) {
+      validation = this.validationSource(options.validationData, options.validationBatchSize ?? 32, validationSteps);
+    }
+
     const history = new History();
     const callbacks: Callback[] = [...checkCallbacks(options.callbacks, "fit"), history];
     if (verbose !== 0) callbacks.push(new ProgbarLogger());
+    const params = { verbose, epochs, steps: source.steps };
     for (const callback of callbacks) {
       callback.setModel(this);
-      callback.setParams({ verbose, epochs, steps });
+      callback.setParams(params);
     }
     this.history = history;
     this.stopTraining = false;
 
     let epochLogs: Logs = {};
     await callHook(callbacks, "onTrainBegin");
-    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       this.resetMetrics(state);
       await callHook(callbacks, "onEpochBegin", epoch);
-      const order = shuffle ? globalRandom().permutation(n) : null;
+      const next = source.startEpoch();
       let logs: Logs = {};
-      for (let step = 0; step < steps; step++) {
+      // Array batches are cut inside the workspace; an iterable's batch is read before the step starts.
+      const arrays = source instanceof ArraySource;
+      for (let step = 0; !arrays || step < source.steps!; step++) {
+        const pending = arrays ? null : await next();
+        if (source.exhausted) {
+          this.stopTraining = true;
+          break;
+        }
+        if (!arrays && pending === null) break;
         await callHook(callbacks, "onTrainBatchBegin", step);
-        const start = step * batchSize;
-        const end = Math.min(n, start + batchSize);
-        this.trainWorkspace.run(() => {
-          const rows = order ? order.subarray(start, end) : null;
-          const batch = (t: Tensor) => (rows ? gatherRows(t, rows) : sliceRows(t, start, end));
-          this.trainStep(state, xAll.map(batch), yAll.map(batch));
-        });
+        this.trainWorkspace.run(() => this.trainStep(state, pending ?? (next() as Batch)));
         logs = this.currentLogs(state);
         await callHook(callbacks, "onTrainBatchEnd", step, logs);
         if (this.stopTraining) break;
       }
+      params.steps = source.steps;
       epochLogs = { ...logs };
-      if (validation) {
-        const valLogs = await this.runTest(state, validation[0], validation[1], batchSize, callbacks);
+      if (validation && validationFreq(epoch)) {
+        const valLogs = await this.runTest(state, validation, callbacks);
         for (const [key, value] of Object.entries(valLogs)) epochLogs[`val_${key}`] = value;
       }
       await callHook(callbacks, "onEpochEnd", epoch, epochLogs);
@@ -554,18 +644,72 @@ export class Model extends Layer {
     return history;
   }
 
-  private async runTest(state: CompiledState, xs: Tensor[], ys: Tensor[], batchSize: number, callbacks: Callback[]): Promise<Logs> {
+  private iterableSource(x: BatchIterable, steps: number | null, inputsOnly: boolean, method: string): IterableSource {
+    return new IterableSource(x, {
+      inputNames: this.inputNames ?? (this.inputShape ? ["input"] : null),
+      outputNames: this.outputNames,
+      dtype: this.dtype,
+      steps,
+      inputsOnly,
+      method,
+    });
+  }
+
+  private validationSource(data: FitOptions["validationData"], batchSize: number, steps: number | null): BatchSource {
+    if (isBatchIterable(data)) return this.iterableSource(data, steps, false, "fit (validationData)");
+    const entries = data as unknown;
+    if (!Array.isArray(entries) || (entries.length !== 2 && entries.length !== 3)) {
+      throw new ValueError("Invalid `validationData`: expected [xVal, yVal], [xVal, yVal, sampleWeight] or an iterable of batches.");
+    }
+    const xVal = this.prepareInputs(entries[0], "validationData[0]");
+    const yVal = this.prepareLabels(entries[1], "validationData[1]");
+    const n = checkListSampleCounts(xVal, yVal, "validationData[0]", "validationData[1]");
+    const weights = this.prepareSampleWeights(entries[2] as SampleWeightData | undefined, yVal, n, "validationData[2]");
+    return new ArraySource(xVal, yVal, weights, { batchSize, shuffle: false, steps });
+  }
+
+  /** Converts `sampleWeight` to one weight tensor per output (null for none), checking its sample count. */
+  private prepareSampleWeights(sampleWeight: SampleWeightData | undefined, ys: Tensor[], samples: number, argument: string): (Tensor | null)[] | null {
+    if (sampleWeight === undefined || sampleWeight === null) return null;
+    const names = this.outputNames ?? ys.map((_, i) => `output_${i + 1}`);
+    let perOutput: (Tensor | null)[];
+    if (isPlainRecord(sampleWeight)) {
+      for (const key of Object.keys(sampleWeight)) {
+        if (!names.includes(key)) {
+          throw new ValueError(`\`${argument}\` has "${key}", but the model has no output of that name. Outputs: ${names.map((n) => `"${n}"`).join(", ")}.`);
+        }
+      }
+      perOutput = names.map((name) => {
+        const value = (sampleWeight as Record<string, TensorLike>)[name];
+        return value === undefined ? null : toBatchTensor(value, `${argument}.${name}`, this.dtype);
+      });
+    } else {
+      const shared = toBatchTensor(sampleWeight as TensorLike, argument, this.dtype);
+      perOutput = ys.map(() => shared);
+    }
+    perOutput.forEach((w, i) => {
+      if (!w) return;
+      if (w.shape[0] !== samples || w.rank > 2) {
+        throw new ShapeError(
+          `\`${argument}\` must have one weight per sample, shape (${samples},) or (${samples}, steps), but it has shape ${formatShape(w.shape)}` +
+            `${perOutput.length > 1 ? ` for output "${names[i]}"` : ""}.`,
+        );
+      }
+    });
+    return perOutput;
+  }
+
+  private async runTest(state: CompiledState, source: BatchSource, callbacks: Callback[]): Promise<Logs> {
     this.resetMetrics(state);
-    const n = xs[0]!.shape[0]!;
-    const steps = Math.ceil(n / batchSize);
     await callHook(callbacks, "onTestBegin");
+    const next = source.startEpoch();
     let logs: Logs = {};
-    for (let step = 0; step < steps; step++) {
+    const arrays = source instanceof ArraySource;
+    for (let step = 0; !arrays || step < source.steps!; step++) {
+      const pending = arrays ? null : await next();
+      if (!arrays && pending === null) break;
       await callHook(callbacks, "onTestBatchBegin", step);
-      const start = step * batchSize;
-      const end = Math.min(n, start + batchSize);
-      const batch = (t: Tensor) => sliceRows(t, start, end);
-      this.testWorkspace.run(() => this.testStep(state, xs.map(batch), ys.map(batch)));
+      this.testWorkspace.run(() => this.testStep(state, pending ?? (next() as Batch)));
       logs = this.currentLogs(state);
       await callHook(callbacks, "onTestBatchEnd", step, logs);
     }
@@ -574,43 +718,57 @@ export class Model extends Layer {
   }
 
   /**
-   * Computes the loss and metrics on `x` and `y` without training. Resolves to
-   * the loss alone when nothing else is tracked, otherwise to an array: the
-   * total loss, each output's loss (with several outputs), then the metrics in
+   * Computes the loss and metrics without training, on arrays `x` and `y`
+   * or on an iterable of batches (with `y` left out). Resolves to the loss
+   * alone when nothing else is tracked, otherwise to an array: the total
+   * loss, each output's loss (with several outputs), then the metrics in
    * compile order. With `returnDict`, resolves to a record by log key.
    */
-  async evaluate(x: ModelData, y: ModelData, options: EvaluateOptions = {}): Promise<number | number[] | Logs> {
+  async evaluate(x: ModelData | BatchIterable, y?: ModelData | null, options: EvaluateOptions = {}): Promise<number | number[] | Logs> {
     checkOptionKeys(options, EVALUATE_OPTIONS, "evaluate", (m) => new ValueError(m));
     const state = this.requireCompiled("evaluate");
-    const batchSize = checkPositiveInteger(options.batchSize ?? 32, "batchSize", "evaluate");
     const verbose = resolveVerbose(options.verbose, "evaluate");
-    const xAll = this.prepareInputs(x);
-    const yAll = this.prepareLabels(y);
-    const n = checkListSampleCounts(xAll, yAll);
+    const steps = optionalPositiveInteger(options.steps, "steps", "evaluate");
+    let source: BatchSource;
+    if (isBatchIterable(x)) {
+      checkNoLabels(y, "evaluate");
+      source = this.iterableSource(x, steps, false, "evaluate");
+    } else {
+      const batchSize = checkPositiveInteger(options.batchSize ?? 32, "batchSize", "evaluate");
+      const xAll = this.prepareInputs(x);
+      const yAll = this.prepareLabels(requireLabels(y, "evaluate"));
+      const n = checkListSampleCounts(xAll, yAll);
+      const weights = this.prepareSampleWeights(options.sampleWeight, yAll, n, "sampleWeight");
+      source = new ArraySource(xAll, yAll, weights, { batchSize, shuffle: false, steps });
+    }
     const callbacks: Callback[] = [...checkCallbacks(options.callbacks, "evaluate")];
     if (verbose !== 0) callbacks.push(new ProgbarLogger());
     for (const callback of callbacks) {
       callback.setModel(this);
-      callback.setParams({ verbose, epochs: 1, steps: Math.ceil(n / batchSize) });
+      callback.setParams({ verbose, epochs: 1, steps: source.steps });
     }
-    const logs = await this.runTest(state, xAll, yAll, batchSize, callbacks);
+    const logs = await this.runTest(state, source, callbacks);
     if (options.returnDict) return logs;
-    const ordered = this.resultsInCompileOrder(state);
-    return ordered;
+    return this.resultsInCompileOrder(state);
   }
 
   /**
-   * Returns the model's outputs for `x`, computed in batches with training
-   * off: a Tensor for one output, else an array (or a record, when the
-   * outputs were declared as one) with a Tensor per output.
+   * Returns the model's outputs for `x` (arrays, or an iterable of input
+   * batches), computed in batches with training off: a Tensor for one
+   * output, else an array (or a record, when the outputs were declared as
+   * one) with a Tensor per output.
    */
   predict(x: ModelData, options: PredictOptions = {}): PredictOutput {
     checkOptionKeys(options, PREDICT_OPTIONS, "predict", (m) => new ValueError(m));
     const batchSize = checkPositiveInteger(options.batchSize ?? 32, "batchSize", "predict");
     const verbose = resolveVerbose(options.verbose, "predict");
+    const stepLimit = optionalPositiveInteger(options.steps, "steps", "predict");
+    if (isBatchIterable(x)) {
+      throw new ValueError("predict takes arrays; for an iterable of batches use predictBatches, which is asynchronous.");
+    }
     const xAll = this.prepareInputs(x);
     const n = checkListSampleCounts(xAll, null);
-    const steps = Math.ceil(n / batchSize);
+    const steps = Math.min(Math.ceil(n / batchSize), stepLimit ?? Infinity);
     const progbar = verbose === 0 ? null : new Progbar(steps, { verbose });
     const parts: Tensor[][] = [];
     for (let step = 0; step < steps; step++) {
@@ -620,6 +778,34 @@ export class Model extends Layer {
       progbar?.update(step + 1, {}, step + 1 === steps);
     }
     return this.structureOutputs(parts.map(concatRows));
+  }
+
+  /** Like `predict`, on an iterable (or async iterable) of input batches; resolves to the outputs of every batch joined. */
+  async predictBatches(batches: BatchIterable, options: { steps?: number; verbose?: Verbose } = {}): Promise<PredictOutput> {
+    checkOptionKeys(options, ["steps", "verbose"], "predictBatches", (m) => new ValueError(m));
+    if (!isBatchIterable(batches)) {
+      throw new ValueError("predictBatches needs an iterable of input batches, such as a generator; for arrays use predict.");
+    }
+    const verbose = resolveVerbose(options.verbose, "predictBatches");
+    const source = this.iterableSource(batches, optionalPositiveInteger(options.steps, "steps", "predictBatches"), true, "predictBatches");
+    const progbar = verbose === 0 ? null : new Progbar(source.steps, { verbose });
+    const next = source.startEpoch();
+    const parts: Tensor[][] = [];
+    for (let step = 0; ; step++) {
+      const batch = await next();
+      if (batch === null) break;
+      const outputs = this.forward(batch.xs.map((t, i) => this.checkedBatch(t, i)), false);
+      outputs.forEach((output, i) => (parts[i] ??= []).push(output));
+      progbar?.update(step + 1, {}, false);
+    }
+    if (parts.length === 0) throw new ValueError("predictBatches received no batches.");
+    progbar?.update(parts[0]!.length, {}, true);
+    return this.structureOutputs(parts.map(concatRows));
+  }
+
+  private checkedBatch(t: Tensor, index: number): Tensor {
+    this.checkDataShape(t.shape, "x", index);
+    return t;
   }
 
   /** Returns the model's outputs for one batch, with no batching and no progress bar. */
@@ -635,26 +821,40 @@ export class Model extends Layer {
     return outputs;
   }
 
-  /** Runs one training step on one batch and returns that batch's loss and metrics (not a running mean). */
-  trainOnBatch(x: ModelData, y: ModelData): number | number[] {
+  /**
+   * Runs one training step on one batch and returns that batch's loss and
+   * metrics (not a running mean). `sampleWeight` and `classWeight` work as in `fit`.
+   */
+  trainOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number> } = {}): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "classWeight"], "trainOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("trainOnBatch");
-    const xb = this.prepareInputs(x);
-    const yb = this.prepareLabels(y);
-    checkListSampleCounts(xb, yb);
+    const batch = this.singleBatch(x, y, options.sampleWeight);
+    if (options.classWeight !== undefined) {
+      if (options.sampleWeight !== undefined) {
+        throw new ValueError("trainOnBatch received both `classWeight` and `sampleWeight`. Pass one of them.");
+      }
+      batch.weights = classWeightsToSampleWeights(options.classWeight, batch.ys);
+    }
     this.resetMetrics(state);
-    this.trainWorkspace.run(() => this.trainStep(state, xb, yb));
+    this.trainWorkspace.run(() => this.trainStep(state, batch));
     return this.resultsInCompileOrder(state);
   }
 
   /** Computes one batch's loss and metrics without training. */
-  testOnBatch(x: ModelData, y: ModelData): number | number[] {
+  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData } = {}): number | number[] {
+    checkOptionKeys(options, ["sampleWeight"], "testOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("testOnBatch");
-    const xb = this.prepareInputs(x);
-    const yb = this.prepareLabels(y);
-    checkListSampleCounts(xb, yb);
+    const batch = this.singleBatch(x, y, options.sampleWeight);
     this.resetMetrics(state);
-    this.testWorkspace.run(() => this.testStep(state, xb, yb));
+    this.testWorkspace.run(() => this.testStep(state, batch));
     return this.resultsInCompileOrder(state);
+  }
+
+  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined): Batch {
+    const xs = this.prepareInputs(x);
+    const ys = this.prepareLabels(y);
+    const n = checkListSampleCounts(xs, ys);
+    return { xs, ys, weights: this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight") };
   }
 
   /** The total loss, each output's loss (when there are several), then the metrics, in compile order. */
@@ -729,7 +929,12 @@ function checkCallbacks(callbacks: unknown, method: string): Callback[] {
   return callbacks as Callback[];
 }
 
-function splitValidation(x: Tensor[], y: Tensor[], split: number): [Tensor[], Tensor[], [Tensor[], Tensor[]]] {
+interface SplitData {
+  train: [Tensor[], Tensor[], (Tensor | null)[] | null];
+  validation: [Tensor[], Tensor[], (Tensor | null)[] | null];
+}
+
+function splitValidation(x: Tensor[], y: Tensor[], weights: (Tensor | null)[] | null, split: number): SplitData {
   if (typeof split !== "number" || !(split > 0 && split < 1)) {
     throw new ValueError(
       `Invalid \`validationSplit\` for fit: expected a number greater than 0 and less than 1, received ${JSON.stringify(split)}.`,
@@ -745,7 +950,92 @@ function splitValidation(x: Tensor[], y: Tensor[], split: number): [Tensor[], Te
   }
   const head = (t: Tensor) => sliceRows(t, 0, splitAt);
   const tail = (t: Tensor) => sliceRows(t, splitAt, n);
-  return [x.map(head), y.map(head), [x.map(tail), y.map(tail)]];
+  return {
+    train: [x.map(head), y.map(head), weights ? weights.map((w) => (w ? head(w) : null)) : null],
+    validation: [x.map(tail), y.map(tail), weights ? weights.map((w) => (w ? tail(w) : null)) : null],
+  };
+}
+
+/**
+ * Turns class weights into one weight per sample, as Keras does: the class
+ * of a sample is the argmax of a one-hot label, or the rounded label itself
+ * for a single label column; classes without an entry weigh 1.
+ */
+function classWeightsToSampleWeights(classWeight: Record<number, number>, ys: Tensor[]): (Tensor | null)[] {
+  if (!isPlainRecord(classWeight)) {
+    throw new ValueError(`Invalid \`classWeight\`: expected a record from class index to weight, such as { 0: 1, 1: 5 }, received ${JSON.stringify(classWeight)}.`);
+  }
+  if (ys.length !== 1) {
+    throw new ValueError(`\`classWeight\` works for models with one output, but this model has ${ys.length}. Pass \`sampleWeight\` per output instead.`);
+  }
+  const y = ys[0]!;
+  const columns = y.rank > 1 ? y.shape[y.rank - 1]! : 1;
+  const classes = columns === 1 ? 2 : columns;
+  const table = new Map<number, number>();
+  for (const [key, weight] of Object.entries(classWeight)) {
+    const index = Number(key);
+    const validRange = columns === 1 ? "0 or 1 for a single label column" : `0 to ${classes - 1}`;
+    if (!Number.isInteger(index) || index < 0 || (columns > 1 && index >= classes)) {
+      throw new ValueError(`Invalid \`classWeight\` key "${key}": expected a class index from ${validRange}.`);
+    }
+    if (typeof weight !== "number" || !Number.isFinite(weight)) {
+      throw new ValueError(`Invalid \`classWeight\` for class ${key}: expected a finite number, received ${JSON.stringify(weight)}.`);
+    }
+    table.set(index, weight);
+  }
+  const samples = y.shape[0]!;
+  const rowSize = samples === 0 ? 0 : y.size / samples;
+  const weights = new Float32Array(samples);
+  for (let i = 0; i < samples; i++) {
+    let label: number;
+    if (columns === 1) {
+      label = Math.round(y.data[i * rowSize]!);
+    } else {
+      label = 0;
+      for (let c = 1; c < columns; c++) if (y.data[i * rowSize + c]! > y.data[i * rowSize + label]!) label = c;
+    }
+    weights[i] = table.get(label) ?? 1;
+  }
+  const tensor = new Tensor(y.dtype === "float64" ? Float64Array.from(weights) : weights, [samples]);
+  return [tensor];
+}
+
+function requireLabels(y: ModelData | null | undefined, method: string): ModelData {
+  if (y === undefined || y === null) {
+    throw new ValueError(`${method} needs labels \`y\` with array data. Pass y, or pass an iterable of [x, y] batches as x.`);
+  }
+  return y;
+}
+
+function checkNoLabels(y: unknown, method: string): void {
+  if (y !== undefined && y !== null) {
+    throw new ValueError(`${method} received an iterable of batches as \`x\` and also \`y\`. The batches carry their labels: leave y out (pass null).`);
+  }
+}
+
+function optionalPositiveInteger(value: number | undefined, name: string, method: string): number | null {
+  return value === undefined || value === null ? null : checkPositiveInteger(value, name, method);
+}
+
+function checkNonNegativeInteger(value: number, name: string, method: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new ValueError(`Invalid \`${name}\` for ${method}: expected a non-negative integer, received ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+/** Returns the test for whether to validate after a 0-based epoch. */
+function checkValidationFreq(freq: number | number[] | undefined): (epoch: number) => boolean {
+  if (freq === undefined) return () => true;
+  if (typeof freq === "number") {
+    checkPositiveInteger(freq, "validationFreq", "fit");
+    return (epoch) => (epoch + 1) % freq === 0;
+  }
+  if (Array.isArray(freq) && freq.every((e) => Number.isInteger(e) && e >= 1)) {
+    const epochs = new Set(freq);
+    return (epoch) => epochs.has(epoch + 1);
+  }
+  throw new ValueError(`Invalid \`validationFreq\`: expected a positive integer or an array of 1-based epoch numbers, received ${JSON.stringify(freq)}.`);
 }
 
 function concatRows(parts: Tensor[]): Tensor {

@@ -14,3 +14,14 @@ export {
   conv2dTranspose,
   maxPool2d,
 } from "./conv.js";
+export { elu, leakyRelu, maskedSoftmax, prelu, reluWithOptions, softmaxAlong, type ReluOptions } from "./activation.js";
+export { broadcastTo, concatenate, transpose } from "./manipulation.js";
+export {
+  batchNormalization,
+  layerNormalization,
+  type BatchNormalizationOptions,
+  type BatchNormalizationResult,
+  type LayerNormalizationOptions,
+} from "./normalization.js";
+export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
+export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";

@@ -478,6 +478,185 @@ for (const [label, g, channelOffset, groupChannels] of WINDOWS) {
   }
 }
 
+/** A 0/1 weight array of `count` elements that masks every third run of `group` elements (one step of a sequence). */
+const maskWeights = (count: number, group: number): Float32Array =>
+  Float32Array.from({ length: count }, (_, i) => (Math.floor(i / group) % 3 === 2 ? 0 : 1));
+
+for (const [label, outer, channels, inner, training, masked] of [
+  ["rows training", 37, 5, 1, true, false],
+  ["rows inference", 37, 5, 1, false, false],
+  ["rows masked training", 36, 5, 1, true, true],
+  ["inner axis training", 3, 4, 7, true, false],
+  ["inner axis masked training", 3, 4, 7, true, true],
+] as [string, number, number, number, boolean, boolean][]) {
+  const n = outer * channels * inner;
+  // A mask covers whole steps, that is runs as long as the input's last axis.
+  const lastAxis = inner > 1 ? inner : channels;
+  const weights = masked ? maskWeights(n, lastAxis) : null;
+  const gamma = f32(channels, 50, 0.5, 1.5);
+  cases.push({
+    name: `batchNormForward ${label}`,
+    kernel: "batchNormForward",
+    run: (backend) => {
+      const mean = training ? new Float32Array(channels) : f32(channels, 51);
+      const variance = training ? new Float32Array(channels) : f32(channels, 52, 0.5, 2);
+      const out = new Float32Array(n);
+      backend.batchNormForward({ x: f32(n, 53, -2, 3), outer, channels, inner, weights, gamma, beta: f32(channels, 54), mean, variance, training, epsilon: 1e-3, out });
+      return training ? [out, mean, variance] : [out];
+    },
+  });
+  cases.push({
+    name: `batchNormBackward ${label}`,
+    kernel: "batchNormBackward",
+    run: (backend) => {
+      const dx = new Float32Array(n);
+      const dGamma = new Float32Array(channels);
+      const dBeta = new Float32Array(channels);
+      backend.batchNormBackward({
+        x: f32(n, 53, -2, 3),
+        outer,
+        channels,
+        inner,
+        weights,
+        gamma,
+        mean: f32(channels, 51),
+        variance: f32(channels, 52, 0.5, 2),
+        training,
+        epsilon: 1e-3,
+        dy: f32(n, 55),
+        dx,
+        dGamma,
+        dBeta,
+      });
+      return [dx, dGamma, dBeta];
+    },
+    atol: 1e-5,
+  });
+}
+for (const [label, withAffine, rmsScaling] of [
+  ["with gamma and beta", true, false],
+  ["without gamma and beta", false, false],
+  ["rms scaling", true, true],
+] as [string, boolean, boolean][]) {
+  const rows = 9;
+  const cols = 33;
+  const gamma = withAffine ? f32(cols, 56, 0.5, 1.5) : null;
+  const beta = withAffine && !rmsScaling ? f32(cols, 57) : null;
+  cases.push({
+    name: `layerNormForward ${label}`,
+    kernel: "layerNormForward",
+    run: (backend) => {
+      const out = new Float32Array(rows * cols);
+      const mean = new Float32Array(rows);
+      const invStd = new Float32Array(rows);
+      backend.layerNormForward({ x: f32(rows * cols, 58, -2, 3), rows, cols, gamma, beta, epsilon: 1e-3, rmsScaling, out, mean, invStd });
+      return [out, mean, invStd];
+    },
+  });
+  cases.push({
+    name: `layerNormBackward ${label}`,
+    kernel: "layerNormBackward",
+    run: (backend) => {
+      const x = f32(rows * cols, 58, -2, 3);
+      const mean = new Float32Array(rows);
+      const invStd = new Float32Array(rows);
+      reference.layerNormForward({ x, rows, cols, gamma, beta, epsilon: 1e-3, rmsScaling, out: new Float32Array(rows * cols), mean, invStd });
+      const dx = new Float32Array(rows * cols);
+      const dGamma = withAffine ? new Float32Array(cols) : null;
+      const dBeta = beta ? new Float32Array(cols) : null;
+      backend.layerNormBackward({ x, rows, cols, gamma, mean, invStd, rmsScaling, dy: f32(rows * cols, 59), dx, dGamma, dBeta });
+      return [dx, ...(dGamma ? [dGamma] : []), ...(dBeta ? [dBeta] : [])];
+    },
+    atol: 1e-5,
+  });
+}
+
+// Recurrent gate kernels: each cell, with and without a step mask, forward and backward.
+for (const [kind, activation, gates, masked, zeroOutput, withBias] of [
+  ["simple_rnn", "tanh", 1, false, false, false],
+  ["simple_rnn", "relu", 1, true, false, false],
+  ["lstm", "tanh", 4, false, false, false],
+  ["lstm", "tanh", 4, true, true, false],
+  ["gru", "tanh", 3, false, false, true],
+  ["gru", "linear", 3, true, false, false],
+] as const) {
+  const batch = 3;
+  const units = 5;
+  const steps = 4;
+  const step = 2;
+  const width = gates * units;
+  const label = `${kind} ${activation}${masked ? " masked" : ""}${zeroOutput ? " zero output" : ""}${withBias ? " with bias" : ""}`;
+  const mask = masked ? Float32Array.from({ length: batch * steps }, (_, i) => (i % 3 === 1 ? 0 : 1)) : null;
+  const forwardInputs = () => ({
+    kind,
+    activation,
+    recurrentActivation: "sigmoid" as const,
+    batch,
+    units,
+    steps,
+    step,
+    projected: f32(batch * steps * width, 50, -2, 2),
+    products: f32(batch * width, 51, -2, 2),
+    recurrentBias: withBias ? f32(width, 52) : null,
+    mask,
+    zeroOutput,
+    hPrev: f32(batch * units, 53),
+    cPrev: kind === "lstm" ? f32(batch * units, 54) : null,
+  });
+  const forwardOutputs = () => ({
+    gateValues: new Float32Array(batch * width),
+    extra: kind === "simple_rnn" ? null : new Float32Array(batch * units),
+    hNew: new Float32Array(batch * units),
+    cNew: kind === "lstm" ? new Float32Array(batch * units) : null,
+    output: new Float32Array(batch * units),
+  });
+  cases.push({
+    name: `recurrentGatesForward ${label}`,
+    kernel: "recurrentGatesForward",
+    run: (backend) => {
+      const outputs = forwardOutputs();
+      backend.recurrentGatesForward({ ...forwardInputs(), ...outputs });
+      return [outputs.gateValues, outputs.hNew, outputs.output, ...(outputs.extra ? [outputs.extra] : []), ...(outputs.cNew ? [outputs.cNew] : [])];
+    },
+  });
+  cases.push({
+    name: `recurrentGatesBackward ${label}`,
+    kernel: "recurrentGatesBackward",
+    run: (backend) => {
+      const inputs = forwardInputs();
+      const saved = forwardOutputs();
+      reference.recurrentGatesForward({ ...inputs, ...saved });
+      const dProjected = f32(batch * steps * width, 55);
+      const productGradients = new Float32Array(batch * width);
+      const dHPrev = new Float32Array(batch * units);
+      const dCPrev = kind === "lstm" ? new Float32Array(batch * units) : null;
+      backend.recurrentGatesBackward({
+        kind,
+        activation,
+        recurrentActivation: "sigmoid",
+        batch,
+        units,
+        steps,
+        step,
+        mask,
+        zeroOutput,
+        gateValues: saved.gateValues,
+        extra: saved.extra,
+        hPrev: inputs.hPrev,
+        cPrev: inputs.cPrev,
+        dOutput: f32(batch * units, 56),
+        dH: f32(batch * units, 57),
+        dC: kind === "lstm" ? f32(batch * units, 58) : null,
+        dProjected,
+        productGradients,
+        dHPrev,
+        dCPrev,
+      });
+      return [dProjected, productGradients, dHPrev, ...(dCPrev ? [dCPrev] : [])];
+    },
+  });
+}
+
 const native = nativeBackend();
 
 describe(`native backend parity (${cases.length} cases)`, { skip: native === null ? `native backend unavailable: ${nativeBackendError()}` : false }, () => {

@@ -11,6 +11,8 @@ import { Tensor } from "../../src/tensor/tensor.js";
 export interface ExpectedWeight {
   name: string;
   shape: number[];
+  /** The weight's full path, when it is not `<layer name>/<name>` (weights of nested cells or layers). */
+  path?: string;
 }
 
 export interface LayerTestCase {
@@ -28,6 +30,14 @@ export interface LayerTestCase {
   expectedParams: number;
   /** Seed of the random test input. */
   seed?: number;
+  /**
+   * True when a training-mode call updates the non-trainable weights (the
+   * moving statistics of BatchNormalization), so the training step checks
+   * that they changed instead of that they stayed.
+   */
+  trainingUpdatesNonTrainable?: boolean;
+  /** Creates the test input, for layers that need other values than uniform ones in [-1, 1) (such as indices). */
+  createInput?: () => Tensor;
 }
 
 export interface LayerTestResult {
@@ -54,7 +64,7 @@ function checkWeights(label: string, actual: Layer["weights"], expected: Expecte
   actual.forEach((weight, i) => {
     const want = expected[i]!;
     assert.deepEqual([...weight.shape], want.shape, `shape of ${label} weight "${want.name}"`);
-    assert.equal(weight.path, `${layerName}/${want.name}`, `path of ${label} weight "${want.name}"`);
+    assert.equal(weight.path, want.path ?? `${layerName}/${want.name}`, `path of ${label} weight "${want.name}"`);
   });
 }
 
@@ -75,7 +85,7 @@ function checkWeights(label: string, actual: Layer["weights"], expected: Expecte
  */
 export function runLayerTest(testCase: LayerTestCase): LayerTestResult {
   const layer = testCase.create();
-  const input = randomInput(testCase.inputShape, testCase.seed ?? 1);
+  const input = testCase.createInput ? testCase.createInput() : randomInput(testCase.inputShape, testCase.seed ?? 1);
   const symbolicInput: SymbolicShape = [null, ...testCase.inputShape.slice(1)];
 
   assert.deepEqual(
@@ -99,7 +109,7 @@ export function runLayerTest(testCase: LayerTestCase): LayerTestResult {
   assert.equal(layer.countParams(), testCase.expectedParams, "countParams");
 
   checkConfigRoundTrip(layer, input, output);
-  checkTrainingStep(layer, input);
+  checkTrainingStep(layer, input, testCase.trainingUpdatesNonTrainable ?? false);
   return { layer, input, output };
 }
 
@@ -122,7 +132,7 @@ function inferenceLoss(layer: Layer, input: Tensor): number {
   return mean(square(layer.apply(input, { training: false }))).item();
 }
 
-function checkTrainingStep(layer: Layer, input: Tensor): void {
+function checkTrainingStep(layer: Layer, input: Tensor, updatesNonTrainable: boolean): void {
   const variables = layer.trainableWeights;
   const frozen = layer.nonTrainableWeights;
   const before = variables.map((v) => [...v.value.data]);
@@ -142,7 +152,12 @@ function checkTrainingStep(layer: Layer, input: Tensor): void {
     assert.ok(changed, `training step changes trainable weight "${variable.name}"`);
   });
   frozen.forEach((variable, i) => {
-    assert.deepEqual([...variable.value.data], frozenBefore[i], `training step leaves "${variable.name}" alone`);
+    if (updatesNonTrainable) {
+      const changed = [...variable.value.data].some((x, j) => x !== frozenBefore[i]![j]);
+      assert.ok(changed, `training step updates non-trainable weight "${variable.name}"`);
+    } else {
+      assert.deepEqual([...variable.value.data], frozenBefore[i], `training step leaves "${variable.name}" alone`);
+    }
   });
   if (variables.length > 0) {
     const lossAfter = inferenceLoss(layer, input);

@@ -65,7 +65,7 @@ describe("evaluate on reported cases", () => {
     const steps: number[] = [];
     class StepCounter extends Callback {
       override onTrainBegin(): void {
-        steps.push(this.params.steps);
+        steps.push(this.params.steps!);
       }
     }
     await model.fit([[1], [2], [3]], [[1], [1], [4]], { batchSize: 64, verbose: 0, callbacks: [new StepCounter()] });
@@ -178,7 +178,7 @@ describe("fit loop", () => {
     let steps = 0;
     class Params extends Callback {
       override onTrainBegin(): void {
-        steps = this.params.steps;
+        steps = this.params.steps!;
       }
     }
     // Each batch's loss is the mean of its y², so the batch sizes follow from the running mean.

@@ -340,6 +340,123 @@ describe("convolution and pooling gradients", () => {
   }
 });
 
+describe("normalization, reshaping and activation op gradients", () => {
+  gradientTest("batchNormalization", "gradient of batchNormalization in training", () => {
+    const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
+      ops.batchNormalization(x, { axis: -1, epsilon: 1e-3, gamma, beta, mean: null, variance: null, training: true }).output;
+    checkGradients(run, [sample([5, 3], 50, -2, 2), sample([3], 51, 0.5, 1.5), sample([3], 52)]);
+  });
+
+  test("gradient of batchNormalization on axis 1 of rank 4", () => {
+    const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
+      ops.batchNormalization(x, { axis: 1, epsilon: 1e-3, gamma, beta, mean: null, variance: null, training: true }).output;
+    checkGradients(run, [sample([2, 3, 2, 2], 53, -2, 2), sample([3], 54, 0.5, 1.5), sample([3], 55)]);
+  });
+
+  test("gradient of batchNormalization with weights", () => {
+    const x = sample([2, 4, 3], 56, -2, 2);
+    const weights = new Tensor(new Float64Array(x.size), x.shape);
+    for (let i = 0; i < x.size; i++) weights.data[i] = Math.floor(i / 3) % 3 === 2 ? 0 : 1;
+    const run = (input: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
+      ops.batchNormalization(input, { axis: -1, epsilon: 1e-3, gamma, beta, mean: null, variance: null, training: true, weights }).output;
+    checkGradients(run, [x, sample([3], 57, 0.5, 1.5), sample([3], 58)]);
+  });
+
+  test("gradient of batchNormalization in inference", () => {
+    const mean = sample([3], 59);
+    const variance = sample([3], 60, 0.5, 2);
+    const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
+      ops.batchNormalization(x, { axis: -1, epsilon: 1e-3, gamma, beta, mean, variance, training: false }).output;
+    checkGradients(run, [sample([4, 3], 61, -2, 2), sample([3], 62, 0.5, 1.5), sample([3], 63)]);
+  });
+
+  gradientTest("layerNormalization", "gradient of layerNormalization on the last axis", () => {
+    const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
+      ops.layerNormalization(x, { axes: [-1], epsilon: 1e-3, gamma, beta });
+    checkGradients(run, [sample([3, 5], 64, -2, 2), sample([5], 65, 0.5, 1.5), sample([5], 66)]);
+  });
+
+  test("gradient of layerNormalization over axes 0 and 2", () => {
+    const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
+      ops.layerNormalization(x, { axes: [2, 0], epsilon: 1e-3, gamma, beta });
+    checkGradients(run, [sample([2, 3, 4], 67, -2, 2), sample([2, 4], 68, 0.5, 1.5), sample([2, 4], 69)]);
+  });
+
+  test("gradient of layerNormalization with rmsScaling", () => {
+    const run = (x: Tensor, gamma: Tensor): Tensor =>
+      ops.layerNormalization(x, { axes: [-1], epsilon: 1e-3, gamma, beta: null, rmsScaling: true });
+    checkGradients(run, [sample([3, 4], 70, -2, 2), sample([4], 71, 0.5, 1.5)]);
+  });
+
+  gradientTest("concatenate", "gradient of concatenate on axis 1", () => {
+    checkGradients((a, b, c) => ops.concatenate([a, b, c], 1), [sample([2, 1, 3], 72), sample([2, 2, 3], 73), sample([2, 3, 3], 74)]);
+  });
+
+  gradientTest("transpose", "gradient of transpose", () => {
+    checkGradients((x) => ops.transpose(x, [2, 0, 1]), [sample([2, 3, 4], 75)]);
+  });
+
+  gradientTest("broadcastTo", "gradient of broadcastTo", () => {
+    checkGradients((x) => ops.broadcastTo(x, [2, 3, 4]), [sample([2, 1, 4], 76)]);
+  });
+
+  gradientTest("leakyRelu", "gradient of leakyRelu", () => {
+    checkGradients((x) => ops.leakyRelu(x, 0.3), [awayFromZero([2, 3], 77)]);
+  });
+
+  gradientTest("elu", "gradient of elu", () => {
+    checkGradients((x) => ops.elu(x, 0.7), [awayFromZero([2, 3], 78)]);
+  });
+
+  gradientTest("reluWithOptions", "gradient of reluWithOptions", () => {
+    // Values near 0.5 (the threshold) and 1.5 (the maximum) are avoided.
+    const x = f64([-1.2, -0.3, 0.2, 0.8, 1.2, 1.9, 2.5, 0.7], [2, 4]);
+    checkGradients((input) => ops.reluWithOptions(input, { negativeSlope: 0.2, maxValue: 1.5, threshold: 0.5 }), [x]);
+    checkGradients((input) => ops.reluWithOptions(input, { maxValue: 1.5 }), [x]);
+  });
+
+  gradientTest("prelu", "gradient of prelu with a shared axis", () => {
+    checkGradients((x, alpha) => ops.prelu(x, alpha), [awayFromZero([2, 3, 4], 79), sample([1, 4], 80, 0.1, 0.5)]);
+  });
+
+  gradientTest("softmaxAlong", "gradient of softmax along axis 1", () => {
+    checkGradients((x) => ops.softmaxAlong(x, 1), [sample([2, 3, 4], 81, -2, 2)]);
+    checkGradients((x) => ops.softmaxAlong(x, [0, 2]), [sample([2, 3, 2], 82, -2, 2)]);
+  });
+
+  gradientTest("maskedSoftmax", "gradient of masked softmax", () => {
+    const mask = f64([1, 1, 0, 1, 0, 1, 1, 1], [2, 4]);
+    checkGradients((x) => ops.maskedSoftmax(x, mask, -1), [sample([2, 4], 83, -2, 2)]);
+  });
+});
+
+describe("sequence op gradients", () => {
+  gradientTest("sliceLastAxis", "gradient of sliceLastAxis", () => {
+    checkGradients((x) => ops.sliceLastAxis(x, 1, 2), [sample([2, 3, 4], 90)]);
+  });
+
+  gradientTest("sliceSteps", "gradient of sliceSteps", () => {
+    checkGradients((x) => ops.sliceSteps(x, 1, 2), [sample([2, 4, 3], 91)]);
+  });
+
+  gradientTest("reverseSteps", "gradient of reverseSteps", () => {
+    checkGradients((x) => ops.reverseSteps(x), [sample([2, 3, 2], 92)]);
+  });
+
+  gradientTest("gatherTableRows", "gradient of gatherTableRows with repeated indices", () => {
+    checkGradients((table) => ops.gatherTableRows(table, Int32Array.from([0, 2, 2, 1]), [2, 2]), [sample([3, 2], 93)]);
+  });
+
+  // test/ops/recurrent.test.ts checks every cell kind, masks and dropout; this is the LSTM case.
+  gradientTest("recurrentScan", "gradient of recurrentScan for an LSTM", () => {
+    const options = { kind: "lstm", units: 2, activation: "tanh", recurrentActivation: "sigmoid" } as const;
+    checkGradients(
+      (projected, kernel, h, c) => ops.recurrentScan(projected, kernel, null, [h, c], options),
+      [sample([2, 3, 8], 94), sample([2, 8], 95), sample([2, 2], 96), sample([2, 2], 97)],
+    );
+  });
+});
+
 test("every exported op has a check", () => {
   const exported = Object.keys(ops).sort();
   assert.deepEqual([...checkedOps].sort(), exported);

@@ -30,6 +30,9 @@ import type {
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -97,6 +100,61 @@ export interface NativeAddon {
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   avgPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   avgPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  batchNormForward(
+    x: Float32Array,
+    outer: number,
+    channels: number,
+    inner: number,
+    weights: Float32Array | null,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    training: boolean,
+    epsilon: number,
+    out: Float32Array,
+  ): void;
+  batchNormBackward(
+    x: Float32Array,
+    outer: number,
+    channels: number,
+    inner: number,
+    weights: Float32Array | null,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    training: boolean,
+    epsilon: number,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dGamma: Float32Array | null,
+    dBeta: Float32Array | null,
+  ): void;
+  layerNormForward(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    epsilon: number,
+    rmsScaling: boolean,
+    out: Float32Array,
+    mean: Float32Array,
+    invStd: Float32Array,
+  ): void;
+  layerNormBackward(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    invStd: Float32Array,
+    rmsScaling: boolean,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dGamma: Float32Array | null,
+    dBeta: Float32Array | null,
+  ): void;
 }
 
 const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
@@ -113,6 +171,8 @@ function isF32(
   f: TypedArray | null = null,
   g: TypedArray | null = null,
   h: TypedArray | null = null,
+  i: TypedArray | null = null,
+  j: TypedArray | null = null,
 ): boolean {
   return (
     (a === null || a instanceof Float32Array) &&
@@ -122,7 +182,9 @@ function isF32(
     (e === null || e instanceof Float32Array) &&
     (f === null || f instanceof Float32Array) &&
     (g === null || g instanceof Float32Array) &&
-    (h === null || h instanceof Float32Array)
+    (h === null || h instanceof Float32Array) &&
+    (i === null || i instanceof Float32Array) &&
+    (j === null || j instanceof Float32Array)
   );
 }
 
@@ -400,6 +462,89 @@ export class NativeBackend extends TypeScriptBackend {
     const geometry = checkPoolArgs("avgPoolBackward", args, "dy", dy);
     checkLength("avgPoolBackward", "dx", dx, imageSize(args));
     this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override batchNormForward(args: BatchNormForwardArgs): void {
+    const { x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out } = args;
+    if (!isF32(x, weights, gamma, beta, mean, variance, out)) return super.batchNormForward(args);
+    this.addon.batchNormForward(
+      x as Float32Array,
+      outer,
+      channels,
+      inner,
+      weights as Float32Array | null,
+      gamma as Float32Array | null,
+      beta as Float32Array | null,
+      mean as Float32Array,
+      variance as Float32Array,
+      training,
+      epsilon,
+      out as Float32Array,
+    );
+  }
+
+  override batchNormBackward(args: BatchNormBackwardArgs): void {
+    const { x, outer, channels, inner, weights, gamma, mean, variance, training, epsilon, dy, dx, dGamma, dBeta } = args;
+    if (!isF32(x, weights, gamma, mean, variance, dy, dx, dGamma, dBeta)) return super.batchNormBackward(args);
+    this.addon.batchNormBackward(
+      x as Float32Array,
+      outer,
+      channels,
+      inner,
+      weights as Float32Array | null,
+      gamma as Float32Array | null,
+      mean as Float32Array,
+      variance as Float32Array,
+      training,
+      epsilon,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dGamma as Float32Array | null,
+      dBeta as Float32Array | null,
+    );
+  }
+
+  override layerNormForward(args: LayerNormForwardArgs): void {
+    const { x, rows, cols, gamma, beta, epsilon, rmsScaling, out, mean, invStd } = args;
+    if (!isF32(x, gamma, beta, out, mean, invStd)) return super.layerNormForward(args);
+    this.addon.layerNormForward(
+      x as Float32Array,
+      rows,
+      cols,
+      gamma as Float32Array | null,
+      beta as Float32Array | null,
+      epsilon,
+      rmsScaling,
+      out as Float32Array,
+      mean as Float32Array,
+      invStd as Float32Array,
+    );
+  }
+
+  override layerNormBackward(args: LayerNormBackwardArgs): void {
+    const { x, rows, cols, gamma, mean, invStd, rmsScaling, dy, dx, dGamma, dBeta } = args;
+    if (!isF32(x, gamma, mean, invStd, dy, dx, dGamma, dBeta)) return super.layerNormBackward(args);
+    this.addon.layerNormBackward(
+      x as Float32Array,
+      rows,
+      cols,
+      gamma as Float32Array | null,
+      mean as Float32Array,
+      invStd as Float32Array,
+      rmsScaling,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dGamma as Float32Array | null,
+      dBeta as Float32Array | null,
+    );
+  }
+
+  override recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    if (!nativeGatesForward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesForward(args);
+  }
+
+  override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
   }
 }
 

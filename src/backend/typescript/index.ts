@@ -9,6 +9,8 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
   Im2colArgs,
   PoolArgs,
   PoolBackwardArgs,
@@ -21,6 +23,9 @@ import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
+import * as normalization from "./normalization.js";
+import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
+import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -295,6 +300,30 @@ export class TypeScriptBackend implements Backend {
 
   avgPoolBackward(args: PoolBackwardArgs): void {
     conv.avgPoolBackward(args);
+  }
+
+  batchNormForward(args: BatchNormForwardArgs): void {
+    normalization.batchNormForward(args);
+  }
+
+  batchNormBackward(args: BatchNormBackwardArgs): void {
+    normalization.batchNormBackward(args);
+  }
+
+  layerNormForward(args: LayerNormForwardArgs): void {
+    normalization.layerNormForward(args);
+  }
+
+  layerNormBackward(args: LayerNormBackwardArgs): void {
+    normalization.layerNormBackward(args);
+  }
+
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void {
+    recurrentGatesForward(args);
+  }
+
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
+    recurrentGatesBackward(args);
   }
 }
 
