@@ -117,8 +117,8 @@ const cases: RoundTripCase[] = [
       const a = Input({ shape: [3], name: "a" });
       const b = Input({ shape: [3], name: "b" });
       const shared = new layers.Dense({ units: 3, activation: "tanh" });
-      const sum = new layers.Add().apply([shared.apply(a), shared.apply(b)]);
-      const joined = new layers.Concatenate().apply([sum, a]);
+      const sum = new layers.Add().apply([shared.apply(a), shared.apply(b)]) as SymbolicTensor;
+      const joined = new layers.Concatenate().apply([sum, a]) as SymbolicTensor;
       return new Model({ inputs: [a, b], outputs: new layers.Dense({ units: 2 }).apply(joined) });
     },
     inputShapes: [[4, 3], [4, 3]],
