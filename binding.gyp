@@ -9,6 +9,7 @@
         "native/src/kernels.c",
         "native/src/threadpool.c",
         "native/src/conv.c",
+        "native/src/optimizers.c",
         "native/src/normalization.c",
         "native/src/recurrent.c"
       ],

@@ -14,6 +14,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "optimizers.h"
 #include "normalization.h"
 #include "threadpool.h"
 #include "recurrent.h"
@@ -441,6 +442,152 @@ static napi_value sgd_update(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* rmspropUpdate(variable, gradient, velocity, momentum | null, averageGradient | null, learningRate, rho, momentumFactor, epsilon) */
+static napi_value rmsprop_update(napi_env env, napi_callback_info info) {
+  BEGIN("rmspropUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *velocity = f32(&args, 2, n);
+  float *momentum = f32_or_null(&args, 3, n), *average_gradient = f32_or_null(&args, 4, n);
+  double learning_rate = number(&args, 5), rho = number(&args, 6), momentum_factor = number(&args, 7);
+  double epsilon = number(&args, 8);
+  if (args.failed) return NULL;
+  k_rmsprop_update(variable, gradient, velocity, momentum, average_gradient, n, learning_rate, rho, momentum_factor,
+                   epsilon);
+  END();
+}
+
+/* adagradUpdate(variable, gradient, accumulator, learningRate, epsilon) */
+static napi_value adagrad_update(napi_env env, napi_callback_info info) {
+  BEGIN("adagradUpdate", 5);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *accumulator = f32(&args, 2, n);
+  double learning_rate = number(&args, 3), epsilon = number(&args, 4);
+  if (args.failed) return NULL;
+  k_adagrad_update(variable, gradient, accumulator, n, learning_rate, epsilon);
+  END();
+}
+
+/* adadeltaUpdate(variable, gradient, accumulatedGrad, accumulatedDeltaVar, learningRate, rho, epsilon) */
+static napi_value adadelta_update(napi_env env, napi_callback_info info) {
+  BEGIN("adadeltaUpdate", 7);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n);
+  float *accumulated_grad = f32(&args, 2, n), *accumulated_delta_var = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), rho = number(&args, 5), epsilon = number(&args, 6);
+  if (args.failed) return NULL;
+  k_adadelta_update(variable, gradient, accumulated_grad, accumulated_delta_var, n, learning_rate, rho, epsilon);
+  END();
+}
+
+/* adamaxUpdate(variable, gradient, momentum, norm, learningRate, beta1, beta2, epsilon, step) */
+static napi_value adamax_update(napi_env env, napi_callback_info info) {
+  BEGIN("adamaxUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n), *norm = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8);
+  if (args.failed) return NULL;
+  k_adamax_update(variable, gradient, momentum, norm, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* nadamUpdate(variable, gradient, momentum, velocity, learningRate, beta1, beta2, epsilon, step, momentumProduct) */
+static napi_value nadam_update(napi_env env, napi_callback_info info) {
+  BEGIN("nadamUpdate", 10);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8), momentum_product = number(&args, 9);
+  if (args.failed) return NULL;
+  k_nadam_update(variable, gradient, momentum, velocity, n, learning_rate, beta1, beta2, epsilon, step,
+                 momentum_product);
+  END();
+}
+
+/* lionUpdate(variable, gradient, momentum, learningRate, beta1, beta2) */
+static napi_value lion_update(napi_env env, napi_callback_info info) {
+  BEGIN("lionUpdate", 6);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  double learning_rate = number(&args, 3), beta1 = number(&args, 4), beta2 = number(&args, 5);
+  if (args.failed) return NULL;
+  k_lion_update(variable, gradient, momentum, n, learning_rate, beta1, beta2);
+  END();
+}
+
+/* lambUpdate(variable, gradient, momentum, velocity, learningRate, beta1, beta2, epsilon, step) */
+static napi_value lamb_update(napi_env env, napi_callback_info info) {
+  BEGIN("lambUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8);
+  if (args.failed) return NULL;
+  k_lamb_update(variable, gradient, momentum, velocity, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* ftrlUpdate(variable, gradient, accumulator, linear, learningRate, learningRatePower, l1, l2, l2Shrinkage) */
+static napi_value ftrl_update(napi_env env, napi_callback_info info) {
+  BEGIN("ftrlUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *accumulator = f32(&args, 2, n);
+  float *linear = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), learning_rate_power = number(&args, 5), l1 = number(&args, 6);
+  double l2 = number(&args, 7), l2_shrinkage = number(&args, 8);
+  if (args.failed) return NULL;
+  k_ftrl_update(variable, gradient, accumulator, linear, n, learning_rate, learning_rate_power, l1, l2, l2_shrinkage);
+  END();
+}
+
+/* adafactorUpdate(variable, gradient, velocity, rowFactor | null, columnFactor | null, batch, rows, cols,
+                   relativeStep, beta2, epsilon1, epsilon2, clipThreshold) */
+static napi_value adafactor_update(napi_env env, napi_callback_info info) {
+  BEGIN("adafactorUpdate", 13);
+  size_t n = length_of(&args, 0);
+  size_t batch = size_arg(&args, 5), rows = size_arg(&args, 6), cols = size_arg(&args, 7);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *velocity = f32(&args, 2, n);
+  float *row_factor = f32_or_null(&args, 3, batch * rows), *column_factor = f32_or_null(&args, 4, batch * cols);
+  double relative_step = number(&args, 8), beta2 = number(&args, 9), epsilon1 = number(&args, 10);
+  double epsilon2 = number(&args, 11), clip_threshold = number(&args, 12);
+  if (args.failed) return NULL;
+  if ((row_factor == NULL) != (column_factor == NULL)) {
+    fail(&args, "rowFactor and columnFactor must both be arrays or both be null");
+    return NULL;
+  }
+  if (row_factor != NULL && batch * rows * cols != n) {
+    fail(&args, "batch * rows * cols must equal the variable's length");
+    return NULL;
+  }
+  k_adafactor_update(variable, gradient, velocity, row_factor, column_factor, n, batch, rows, cols, relative_step,
+                     beta2, epsilon1, epsilon2, clip_threshold);
+  END();
+}
+
+/* emaUpdate(average, variable, momentum) */
+static napi_value ema_update(napi_env env, napi_callback_info info) {
+  BEGIN("emaUpdate", 3);
+  size_t n = length_of(&args, 0);
+  float *average = f32(&args, 0, n), *variable = f32(&args, 1, n);
+  double momentum = number(&args, 2);
+  if (args.failed) return NULL;
+  k_ema_update(average, variable, n, momentum);
+  END();
+}
+
+/* squaredNorm(x): returns the sum of squares. */
+static napi_value squared_norm(napi_env env, napi_callback_info info) {
+  BEGIN("squaredNorm", 1);
+  size_t n = length_of(&args, 0);
+  float *x = f32(&args, 0, n);
+  if (args.failed) return NULL;
+  napi_value result;
+  napi_create_double(env, k_squared_norm(x, n), &result);
+  return result;
+}
+
 /* setThreads(count): resizes the pool and returns the thread count in use. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   BEGIN("setThreads", 1);
@@ -767,6 +914,17 @@ NAPI_MODULE_INIT() {
       {"maxPoolBackward", max_pool_backward},
       {"avgPool", avg_pool},
       {"avgPoolBackward", avg_pool_backward},
+      {"rmspropUpdate", rmsprop_update},
+      {"adagradUpdate", adagrad_update},
+      {"adadeltaUpdate", adadelta_update},
+      {"adamaxUpdate", adamax_update},
+      {"nadamUpdate", nadam_update},
+      {"lionUpdate", lion_update},
+      {"lambUpdate", lamb_update},
+      {"ftrlUpdate", ftrl_update},
+      {"adafactorUpdate", adafactor_update},
+      {"emaUpdate", ema_update},
+      {"squaredNorm", squared_norm},
       {"batchNormForward", batch_norm_forward},
       {"batchNormBackward", batch_norm_backward},
       {"layerNormForward", layer_norm_forward},

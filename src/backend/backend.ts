@@ -301,6 +301,24 @@ export interface Backend {
   /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
   avgPool(args: PoolArgs): void;
   avgPoolBackward(args: PoolBackwardArgs): void;
+
+  /** One RMSprop step (optionally centered, optionally with momentum) over a whole variable, in place. */
+  rmspropUpdate(args: RmspropUpdateArgs): void;
+  adagradUpdate(args: AdagradUpdateArgs): void;
+  adadeltaUpdate(args: AdadeltaUpdateArgs): void;
+  adamaxUpdate(args: AdamaxUpdateArgs): void;
+  nadamUpdate(args: NadamUpdateArgs): void;
+  lionUpdate(args: LionUpdateArgs): void;
+  /** Adam's direction scaled by the trust ratio ‖w‖ / ‖update‖ over the whole variable. */
+  lambUpdate(args: LambUpdateArgs): void;
+  ftrlUpdate(args: FtrlUpdateArgs): void;
+  /** One Adafactor step with factored second moments over the last two axes. */
+  adafactorUpdate(args: AdafactorUpdateArgs): void;
+  /** Moving average of a variable's values, for optimizers with `useEma`. */
+  emaUpdate(args: EmaUpdateArgs): void;
+  /** Σ x[i]², summed in float64 in a fixed order, for gradient clipping by norm. */
+  squaredNorm(x: FloatArray): number;
+
   /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
   batchNormForward(args: BatchNormForwardArgs): void;
   /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */
@@ -467,3 +485,28 @@ export interface RecurrentGatesBackwardArgs {
   dHPrev: FloatArray;
   dCPrev: FloatArray | null;
 }
+
+export type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "./optimizer-args.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "./optimizer-args.js";

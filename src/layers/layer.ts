@@ -161,12 +161,14 @@ export abstract class Layer {
   }
 
   /**
-   * Returns the mask of the output, given the inputs and their mask. By
-   * default a layer that supports masking passes the mask through and any
-   * other layer drops it.
+   * Returns the mask of the output (or one per output), given the inputs and
+   * their mask (one per input for a layer called on an array). By default a
+   * layer that supports masking passes the first mask through and any other
+   * layer drops it.
    */
-  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return this.supportsMasking ? mask : null;
+  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | null | (Tensor | null)[]): Tensor | null | (Tensor | null)[] {
+    if (!this.supportsMasking) return null;
+    return Array.isArray(mask) ? (mask[0] ?? null) : mask;
   }
 
   /**
@@ -212,14 +214,18 @@ export abstract class Layer {
     }
     const outputs = this.call(isList ? tensors : tensors[0]!, callOptions);
     const inputMask = callOptions.mask ?? null;
-    const outputMask = this.computeMask(isList ? tensors : tensors[0]!, inputMask);
+    const outputMask = this.computeMask(isList ? tensors : tensors[0]!, isList ? (callOptions.masks ?? [inputMask]) : inputMask);
     if (inputMask !== null && outputMask === null && !this.supportsMasking && this.computeMask === Layer.prototype.computeMask) {
       warnOnce(
         `mask-dropped:${this.name}`,
         `Layer "${this.name}" (${this.className}) received a masked input but does not support masking, so later layers see no mask.`,
       );
     }
-    for (const output of Array.isArray(outputs) ? outputs : [outputs]) setMask(output, outputMask);
+    if (Array.isArray(outputs)) {
+      outputs.forEach((output, i) => setMask(output, Array.isArray(outputMask) ? (outputMask[i] ?? null) : outputMask));
+    } else {
+      setMask(outputs, Array.isArray(outputMask) ? (outputMask[0] ?? null) : outputMask);
+    }
     return outputs;
   }
 

@@ -21,10 +21,13 @@ function formatShapes(shapes: readonly SymbolicShape[]): string {
 }
 
 /** Returns the masks of a merge layer's inputs: those attached to the tensors, else `mask` for the first one. */
-function inputMasks(inputs: Tensor | Tensor[], mask: Tensor | null): (Tensor | null)[] {
+function inputMasks(inputs: Tensor | Tensor[], mask: Tensor | null | (Tensor | null)[]): (Tensor | null)[] {
   const list = Array.isArray(inputs) ? inputs : [inputs];
   const masks = list.map(getMask);
-  if (mask !== null && masks[0] === null) masks[0] = mask;
+  const given = Array.isArray(mask) ? mask : [mask];
+  given.forEach((m, i) => {
+    if (m !== null && m !== undefined && i < masks.length) masks[i] = m;
+  });
   return masks;
 }
 
@@ -139,7 +142,7 @@ export class Concatenate extends Merge {
    * is spread over its input's last axis, the results are joined along
    * `axis`, and an output step is kept when any of its elements is.
    */
-  override computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+  override computeMask(inputs: Tensor | Tensor[], mask: Tensor | null | (Tensor | null)[]): Tensor | null {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const masks = inputMasks(inputs, mask);
     if (masks.every((m) => m === null)) return null;
@@ -254,7 +257,7 @@ export class Add extends Merge {
     return this.outputShape(this.checkShapeList(inputShape));
   }
 
-  override computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+  override computeMask(inputs: Tensor | Tensor[], mask: Tensor | null | (Tensor | null)[]): Tensor | null {
     const masks = inputMasks(inputs, mask);
     if (masks.some((m) => m === null)) return null;
     return orMasks(masks as Tensor[]);

@@ -176,8 +176,17 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
   }
 
   /** With `returnSequences` the output keeps the input's mask; otherwise there is none. */
-  override computeMask(_inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return this.returnSequences ? mask : null;
+  /** Keeps the input's mask on the sequence output (with `returnSequences`); returned states carry none. */
+  override computeMask(inputs: Tensor | Tensor[], mask: Tensor | null | (Tensor | null)[]): Tensor | null | (Tensor | null)[] {
+    const inputMask = Array.isArray(mask) ? (mask[0] ?? null) : mask;
+    const outputMask = this.returnSequences ? inputMask : null;
+    if (!this.returnState) return outputMask;
+    return [outputMask, ...this.computeStateMasks(inputs)];
+  }
+
+  private computeStateMasks(_inputs: Tensor | Tensor[]): null[] {
+    const shapes = this.computeOutputShape(this.buildInputShape ?? [null, null, null]);
+    return (shapes as SymbolicShape[]).slice(1).map(() => null);
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {

@@ -22,7 +22,7 @@ import { functionalConfig, rebuildGraph } from "./functional-config.js";
 import { printSummary, type SummaryOptions } from "./summary.js";
 
 export interface CompileOptions {
-  /** An optimizer object or Keras name ("adam", "sgd"). */
+  /** An optimizer object or Keras name ("adam", "sgd"); "rmsprop" when omitted, as in Keras. */
   optimizer?: optimizers.OptimizerIdentifier;
   /**
    * A loss object or Keras name ("categorical_crossentropy", "mse", …). A
@@ -323,14 +323,10 @@ export class Model extends Layer {
       throw new ValueError('compile needs an options object such as { optimizer: "adam", loss: "categorical_crossentropy" }.');
     }
     checkOptionKeys(options, COMPILE_OPTIONS, "compile", (m) => new ValueError(m));
-    if (options.optimizer === undefined) {
-      throw new ValueError(
-        'compile needs an `optimizer`. Keras defaults to "rmsprop", which Stratum does not provide yet: pass "adam" or "sgd".',
-      );
-    }
     validateCompileSpecs(options.loss, options.lossWeights, options.metrics, options.weightedMetrics);
     const state: CompiledState = {
-      optimizer: optimizers.get(options.optimizer),
+      // Keras's default optimizer is RMSprop with its default options.
+      optimizer: optimizers.get(options.optimizer ?? "rmsprop"),
       loss: options.loss,
       lossWeights: options.lossWeights,
       metrics: options.metrics,

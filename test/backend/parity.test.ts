@@ -391,6 +391,219 @@ for (const [label, momentumFactor, nesterov] of [
   });
 }
 
+// Optimizer kernels run three steps from random state. The large sizes run on the thread pool.
+const OPTIMIZER_TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
+for (const [label, withMomentum, centered, size] of [
+  ["plain", false, false, 33],
+  ["momentum", true, false, 33],
+  ["centered", false, true, 33],
+  ["centered momentum threaded", true, true, 300000],
+] as [string, boolean, boolean, number][]) {
+  cases.push({
+    name: `rmspropUpdate ${label}`,
+    kernel: "rmspropUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const variable = f32(size, 50);
+      const velocity = f32(size, 51, 0.5, 1);
+      const momentum = withMomentum ? f32(size, 52, -0.1, 0.1) : null;
+      const averageGradient = centered ? f32(size, 53, -0.1, 0.1) : null;
+      for (let step = 1; step <= 3; step++) {
+        backend.rmspropUpdate({
+          variable,
+          gradient: f32(size, 54 + step),
+          velocity,
+          momentum,
+          averageGradient,
+          learningRate: Math.fround(0.01),
+          rho: 0.9,
+          momentumFactor: withMomentum ? 0.9 : 0,
+          epsilon: 1e-7,
+        });
+      }
+      return [variable, velocity, ...(momentum ? [momentum] : []), ...(averageGradient ? [averageGradient] : [])];
+    },
+  });
+}
+cases.push({
+  name: "adagradUpdate",
+  kernel: "adagradUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 60);
+    const accumulator = f32(33, 61, 0.1, 1);
+    for (let step = 1; step <= 3; step++) {
+      backend.adagradUpdate({ variable, gradient: f32(33, 61 + step), accumulator, learningRate: Math.fround(0.1), epsilon: 1e-7 });
+    }
+    return [variable, accumulator];
+  },
+});
+cases.push({
+  name: "adadeltaUpdate",
+  kernel: "adadeltaUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 65);
+    const accumulatedGrad = f32(33, 66, 0, 1);
+    const accumulatedDeltaVar = f32(33, 67, 0, 0.1);
+    for (let step = 1; step <= 3; step++) {
+      backend.adadeltaUpdate({ variable, gradient: f32(33, 67 + step), accumulatedGrad, accumulatedDeltaVar, learningRate: 1, rho: 0.95, epsilon: 1e-7 });
+    }
+    return [variable, accumulatedGrad, accumulatedDeltaVar];
+  },
+});
+cases.push({
+  name: "adamaxUpdate",
+  kernel: "adamaxUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 71);
+    const momentum = f32(33, 72, -0.1, 0.1);
+    const norm = f32(33, 73, 0, 1);
+    for (let step = 1; step <= 3; step++) {
+      backend.adamaxUpdate({ variable, gradient: f32(33, 73 + step), momentum, norm, learningRate: Math.fround(0.01), beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step });
+    }
+    return [variable, momentum, norm];
+  },
+});
+cases.push({
+  name: "nadamUpdate",
+  kernel: "nadamUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 77);
+    const momentum = f32(33, 78, -0.1, 0.1);
+    const velocity = f32(33, 79, 0, 0.1);
+    let product = 1;
+    for (let step = 1; step <= 3; step++) {
+      product = Math.fround(product * 0.9 * (1 - 0.5 * 0.96 ** step));
+      backend.nadamUpdate({
+        variable,
+        gradient: f32(33, 79 + step),
+        momentum,
+        velocity,
+        learningRate: Math.fround(0.01),
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        step,
+        momentumProduct: product,
+      });
+    }
+    return [variable, momentum, velocity];
+  },
+});
+for (const size of [33, 300000]) {
+  cases.push({
+    name: `lionUpdate size ${size}`,
+    kernel: "lionUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const variable = f32(size, 83);
+      const momentum = f32(size, 84, -0.1, 0.1);
+      for (let step = 1; step <= 3; step++) {
+        backend.lionUpdate({ variable, gradient: f32(size, 84 + step), momentum, learningRate: Math.fround(0.01), beta1: 0.9, beta2: 0.99 });
+      }
+      return [variable, momentum];
+    },
+  });
+}
+cases.push({
+  name: "lambUpdate",
+  kernel: "lambUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 88);
+    const momentum = f32(33, 89, -0.1, 0.1);
+    const velocity = f32(33, 90, 0, 0.1);
+    for (let step = 1; step <= 3; step++) {
+      backend.lambUpdate({ variable, gradient: f32(33, 90 + step), momentum, velocity, learningRate: Math.fround(0.01), beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step });
+    }
+    return [variable, momentum, velocity];
+  },
+});
+cases.push({
+  name: "ftrlUpdate",
+  kernel: "ftrlUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 94);
+    const accumulator = f32(33, 95, 0.1, 1);
+    const linear = f32(33, 96, -0.1, 0.1);
+    for (let step = 1; step <= 3; step++) {
+      backend.ftrlUpdate({
+        variable,
+        gradient: f32(33, 96 + step),
+        accumulator,
+        linear,
+        learningRate: Math.fround(0.1),
+        learningRatePower: -0.5,
+        l1: 0.01,
+        l2: 0.02,
+        l2Shrinkage: 0.03,
+      });
+    }
+    return [variable, accumulator, linear];
+  },
+});
+for (const [label, shape] of [
+  ["vector", [12]],
+  ["matrix", [4, 6]],
+  ["rank 3", [2, 3, 5]],
+] as [string, number[]][]) {
+  cases.push({
+    name: `adafactorUpdate ${label}`,
+    kernel: "adafactorUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const size = shape.reduce((p, d) => p * d, 1);
+      const factored = shape.length >= 2;
+      const rows = factored ? shape[shape.length - 2]! : 1;
+      const cols = factored ? shape[shape.length - 1]! : size;
+      const batch = size / (rows * cols);
+      const variable = f32(size, 100);
+      const velocity = f32(size, 101, 0.1, 1);
+      const rowFactor = factored ? f32(batch * rows, 102, 0.1, 1) : null;
+      const columnFactor = factored ? f32(batch * cols, 103, 0.1, 1) : null;
+      for (let step = 1; step <= 3; step++) {
+        backend.adafactorUpdate({
+          variable,
+          gradient: f32(size, 103 + step),
+          velocity,
+          rowFactor,
+          columnFactor,
+          batch,
+          rows,
+          cols,
+          relativeStep: Math.fround(Math.min(0.01, 1 / Math.sqrt(step))),
+          beta2: Math.fround(1 - step ** -0.8),
+          epsilon1: 1e-30,
+          epsilon2: 1e-3,
+          clipThreshold: 1,
+        });
+      }
+      return [variable, velocity, ...(rowFactor ? [rowFactor] : []), ...(columnFactor ? [columnFactor] : [])];
+    },
+  });
+}
+for (const size of [33, 300000]) {
+  cases.push({
+    name: `emaUpdate size ${size}`,
+    kernel: "emaUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const average = f32(size, 110);
+      backend.emaUpdate({ average, variable: f32(size, 111), momentum: Math.fround(0.99) });
+      return [average];
+    },
+  });
+}
+cases.push({
+  name: "squaredNorm",
+  kernel: "squaredNorm",
+  run: (backend) => [Float32Array.of(backend.squaredNorm(f32(1001, 112)))],
+});
+
 // Window kernels: strides, dilation, padding on both sides, a channel slice, and one
 // geometry large enough that the native kernels split the work across threads.
 const WINDOWS: [string, WindowGeometry, number, number][] = [

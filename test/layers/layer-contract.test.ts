@@ -6,6 +6,7 @@ import { Ones } from "../../src/initializers/index.js";
 import { Dense } from "../../src/layers/dense.js";
 import { Input } from "../../src/layers/input.js";
 import { type CallOptions, Layer, getMask } from "../../src/layers/layer.js";
+import { LSTM } from "../../src/layers/recurrent.js";
 import { SymbolicTensor } from "../../src/layers/symbolic.js";
 import { Model } from "../../src/models/model.js";
 import { Sequential } from "../../src/models/sequential.js";
@@ -87,6 +88,17 @@ describe("masks", () => {
     const model = new Model({ inputs: input, outputs: reader.apply(new ZeroMasker().apply(input)) });
     model.predict(sequences, { verbose: 0 });
     assert.deepEqual([...reader.seen[0]!.data], [1, 0, 1, 0, 1, 1]);
+  });
+});
+
+describe("masks of several outputs", () => {
+  it("stay on the sequence and leave the states", () => {
+    const lstm = new LSTM({ units: 2, returnSequences: true, returnState: true });
+    const mask = tensor([[1, 1, 0], [0, 1, 1]]);
+    const [sequence, hidden, cell] = lstm.apply(sequences as Tensor | Tensor[], { mask }) as Tensor[];
+    assert.equal(getMask(sequence!), mask, "the sequence output keeps the mask");
+    assert.equal(getMask(hidden!), null, "the hidden state has no mask");
+    assert.equal(getMask(cell!), null, "the cell state has no mask");
   });
 });
 

@@ -30,6 +30,19 @@ import type {
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
+import * as nativeOptimizers from "./optimizers.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "../optimizer-args.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
 import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
@@ -462,6 +475,55 @@ export class NativeBackend extends TypeScriptBackend {
     const geometry = checkPoolArgs("avgPoolBackward", args, "dy", dy);
     checkLength("avgPoolBackward", "dx", dx, imageSize(args));
     this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
+  }
+
+  override rmspropUpdate(args: RmspropUpdateArgs): void {
+    if (!nativeOptimizers.rmspropUpdate(this.optimizerAddon, args)) super.rmspropUpdate(args);
+  }
+
+  override adagradUpdate(args: AdagradUpdateArgs): void {
+    if (!nativeOptimizers.adagradUpdate(this.optimizerAddon, args)) super.adagradUpdate(args);
+  }
+
+  override adadeltaUpdate(args: AdadeltaUpdateArgs): void {
+    if (!nativeOptimizers.adadeltaUpdate(this.optimizerAddon, args)) super.adadeltaUpdate(args);
+  }
+
+  override adamaxUpdate(args: AdamaxUpdateArgs): void {
+    if (!nativeOptimizers.adamaxUpdate(this.optimizerAddon, args)) super.adamaxUpdate(args);
+  }
+
+  override nadamUpdate(args: NadamUpdateArgs): void {
+    if (!nativeOptimizers.nadamUpdate(this.optimizerAddon, args)) super.nadamUpdate(args);
+  }
+
+  override lionUpdate(args: LionUpdateArgs): void {
+    if (!nativeOptimizers.lionUpdate(this.optimizerAddon, args)) super.lionUpdate(args);
+  }
+
+  override lambUpdate(args: LambUpdateArgs): void {
+    if (!nativeOptimizers.lambUpdate(this.optimizerAddon, args)) super.lambUpdate(args);
+  }
+
+  override ftrlUpdate(args: FtrlUpdateArgs): void {
+    if (!nativeOptimizers.ftrlUpdate(this.optimizerAddon, args)) super.ftrlUpdate(args);
+  }
+
+  override adafactorUpdate(args: AdafactorUpdateArgs): void {
+    if (!nativeOptimizers.adafactorUpdate(this.optimizerAddon, args)) super.adafactorUpdate(args);
+  }
+
+  override emaUpdate(args: EmaUpdateArgs): void {
+    if (!nativeOptimizers.emaUpdate(this.optimizerAddon, args)) super.emaUpdate(args);
+  }
+
+  override squaredNorm(x: FloatArray): number {
+    return x instanceof Float32Array ? this.optimizerAddon.squaredNorm(x) : super.squaredNorm(x);
+  }
+
+  /** The addon seen through its optimizer functions (declared in ./optimizers.ts). */
+  private get optimizerAddon(): nativeOptimizers.NativeOptimizerAddon {
+    return this.addon as unknown as nativeOptimizers.NativeOptimizerAddon;
   }
 
   override batchNormForward(args: BatchNormForwardArgs): void {

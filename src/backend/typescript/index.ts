@@ -23,6 +23,19 @@ import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
+import * as optimizers from "./optimizers.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "../optimizer-args.js";
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
@@ -300,6 +313,50 @@ export class TypeScriptBackend implements Backend {
 
   avgPoolBackward(args: PoolBackwardArgs): void {
     conv.avgPoolBackward(args);
+  }
+
+  rmspropUpdate(args: RmspropUpdateArgs): void {
+    optimizers.rmspropUpdate(args);
+  }
+
+  adagradUpdate(args: AdagradUpdateArgs): void {
+    optimizers.adagradUpdate(args);
+  }
+
+  adadeltaUpdate(args: AdadeltaUpdateArgs): void {
+    optimizers.adadeltaUpdate(args);
+  }
+
+  adamaxUpdate(args: AdamaxUpdateArgs): void {
+    optimizers.adamaxUpdate(args);
+  }
+
+  nadamUpdate(args: NadamUpdateArgs): void {
+    optimizers.nadamUpdate(args);
+  }
+
+  lionUpdate(args: LionUpdateArgs): void {
+    optimizers.lionUpdate(args);
+  }
+
+  lambUpdate(args: LambUpdateArgs): void {
+    optimizers.lambUpdate(args);
+  }
+
+  ftrlUpdate(args: FtrlUpdateArgs): void {
+    optimizers.ftrlUpdate(args);
+  }
+
+  adafactorUpdate(args: AdafactorUpdateArgs): void {
+    optimizers.adafactorUpdate(args);
+  }
+
+  emaUpdate(args: EmaUpdateArgs): void {
+    optimizers.emaUpdate(args);
+  }
+
+  squaredNorm(x: FloatArray): number {
+    return optimizers.squaredNorm(x);
   }
 
   batchNormForward(args: BatchNormForwardArgs): void {
