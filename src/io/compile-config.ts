@@ -9,69 +9,37 @@ import * as metrics from "../metrics/index.js";
 import type { CompileOptions, Model } from "../models/model.js";
 import type { LossSpec, LossWeightsSpec, MetricsSpec } from "../models/compile.js";
 import { isPlainRecord } from "../models/functional.js";
-import { Adam } from "../optimizers/adam.js";
 import * as optimizers from "../optimizers/index.js";
-import { SGD } from "../optimizers/sgd.js";
+import { ignoringUnknownConfigKeys } from "../utils/suggest.js";
 
 type Json = Record<string, unknown>;
-
-/** Optimizer config keys that Stratum accepts only at the value Keras uses when they are off. */
-const OFF_VALUES: Record<string, unknown[]> = {
-  weight_decay: [null, 0],
-  clipnorm: [null],
-  global_clipnorm: [null],
-  clipvalue: [null],
-  use_ema: [false],
-  ema_momentum: [],
-  ema_overwrite_frequency: [null],
-  loss_scale_factor: [null],
-  gradient_accumulation_steps: [null],
-  // Keras 2 and tf.keras 2.11+ keys.
-  decay: [0, null],
-  is_legacy_optimizer: [false],
-  jit_compile: [],
-};
 
 function unsupported(detail: string): ValueError {
   return new ValueError(detail);
 }
 
-function optimizerFromConfig(value: unknown): optimizers.Optimizer {
+/** Keras 2 optimizer keys that Keras 3 renamed or dropped. */
+function keras3OptimizerConfig(config: Json): Json {
+  const result: Json = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key === "lr") result["learning_rate"] = value;
+    else if (key === "decay") {
+      if (value !== 0 && value !== null) throw unsupported(`the Keras 2 learning-rate decay ${JSON.stringify(value)} is not supported`);
+    } else if (key !== "is_legacy_optimizer") result[key] = value;
+  }
+  return result;
+}
+
+function optimizerFromConfig(value: unknown, dropped: string[]): optimizers.Optimizer {
   if (typeof value === "string") return optimizers.get(value);
   if (!isPlainRecord(value) || typeof value["class_name"] !== "string" || !isPlainRecord(value["config"])) {
     throw unsupported(`the optimizer entry ${JSON.stringify(value)?.slice(0, 100)} is not a Keras optimizer config`);
   }
-  const className = value["class_name"];
-  const config = value["config"];
-  const own: Record<string, string[]> = { Adam: ["beta_1", "beta_2", "epsilon", "amsgrad"], SGD: ["momentum", "nesterov"] };
-  const ownKeys = own[className];
-  if (!ownKeys) throw unsupported(`optimizer ${className} is not available in Stratum (it has ${Object.keys(own).join(", ")})`);
-  for (const [key, option] of Object.entries(config)) {
-    if (key === "name" || key === "learning_rate" || key === "lr" || ownKeys.includes(key)) continue;
-    const off = OFF_VALUES[key];
-    if (off === undefined) throw unsupported(`optimizer option "${key}" is not supported`);
-    if (off.length > 0 && !off.includes(option)) throw unsupported(`optimizer option "${key}" = ${JSON.stringify(option)} is not supported`);
-  }
-  const learningRate = config["learning_rate"] ?? config["lr"];
-  if (learningRate !== undefined && typeof learningRate !== "number") {
-    throw unsupported("the learning rate is a schedule, which Stratum does not support yet");
-  }
-  const name = typeof config["name"] === "string" ? config["name"] : undefined;
-  const base = { ...(learningRate === undefined ? {} : { learningRate }), ...(name ? { name } : {}) };
-  if (className === "Adam") {
-    return new Adam({
-      ...base,
-      ...(typeof config["beta_1"] === "number" ? { beta1: config["beta_1"] } : {}),
-      ...(typeof config["beta_2"] === "number" ? { beta2: config["beta_2"] } : {}),
-      ...(typeof config["epsilon"] === "number" ? { epsilon: config["epsilon"] } : {}),
-      ...(typeof config["amsgrad"] === "boolean" ? { amsgrad: config["amsgrad"] } : {}),
-    });
-  }
-  return new SGD({
-    ...base,
-    ...(typeof config["momentum"] === "number" ? { momentum: config["momentum"] } : {}),
-    ...(typeof config["nesterov"] === "boolean" ? { nesterov: config["nesterov"] } : {}),
-  });
+  const serialized = { class_name: value["class_name"], config: keras3OptimizerConfig(value["config"]) };
+  return ignoringUnknownConfigKeys(
+    (key, owner) => dropped.push(`${owner.replace(/ config$/, "")}.${key}`),
+    () => optimizers.deserialize(serialized),
+  );
 }
 
 /** Loss config keys and the values at which the Stratum loss classes compute what Keras computes. */
@@ -136,8 +104,9 @@ function metricsFromConfig(value: unknown): MetricsSpec | undefined {
  * Turns a Keras 3 `compile_config` or a legacy `training_config` into
  * `compile` options. Returns null for an empty config (an uncompiled
  * model) and throws a ValueError naming the part Stratum cannot rebuild.
+ * Optimizer config keys that Stratum does not know are added to `dropped`.
  */
-export function compileOptionsFromConfig(config: unknown): CompileOptions | null {
+export function compileOptionsFromConfig(config: unknown, dropped: string[] = []): CompileOptions | null {
   if (!isPlainRecord(config) || Object.keys(config).length === 0) return null;
   const optimizerEntry = config["optimizer"] ?? config["optimizer_config"];
   if (optimizerEntry === undefined || optimizerEntry === null) return null;
@@ -152,7 +121,7 @@ export function compileOptionsFromConfig(config: unknown): CompileOptions | null
   if (config["weighted_metrics"] !== null && config["weighted_metrics"] !== undefined) {
     throw unsupported("weighted_metrics are not supported yet");
   }
-  const options: CompileOptions = { optimizer: optimizerFromConfig(optimizerEntry), loss: lossSpec };
+  const options: CompileOptions = { optimizer: optimizerFromConfig(optimizerEntry, dropped), loss: lossSpec };
   if (Array.isArray(lossWeights) || isPlainRecord(lossWeights)) options.lossWeights = lossWeights as LossWeightsSpec;
   const metricsSpec = metricsFromConfig(config["metrics"]);
   if (metricsSpec !== undefined) options.metrics = metricsSpec;

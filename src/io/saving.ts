@@ -48,8 +48,9 @@ function parseJson(bytes: Uint8Array, member: string, what: string): unknown {
 
 function restoreCompile(model: Model, config: unknown, what: string): boolean {
   let options;
+  const dropped: string[] = [];
   try {
-    options = compileOptionsFromConfig(config);
+    options = compileOptionsFromConfig(config, dropped);
   } catch (error) {
     warn(
       `${what} was loaded without its training configuration, because ${(error as Error).message}. ` +
@@ -58,6 +59,7 @@ function restoreCompile(model: Model, config: unknown, what: string): boolean {
     return false;
   }
   if (options === null) return false;
+  if (dropped.length > 0) warn(`${what} has optimizer config keys that this version of Stratum does not know, so they were ignored: ${dropped.join(", ")}.`);
   model.compile(options);
   return true;
 }

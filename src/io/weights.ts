@@ -192,37 +192,21 @@ export function loadModelWeightsTree(model: Model, root: H5Group): void {
  */
 export function loadOptimizerState(optimizer: Optimizer, variables: readonly Variable[], root: H5Group): string | null {
   const datasets = orderedVars(groupAt(root, "optimizer/vars"));
-  if (datasets.length === 0) return null;
-  if (datasets.length === 2 && !optimizer.built) {
-    restoreCounters(optimizer, datasets);
-    return null;
+  // A Keras optimizer that never took a step saves only its iteration count and learning rate.
+  if (datasets.length <= 2 && !optimizer.built) return null;
+  const values: Tensor[] = [];
+  for (const [i, dataset] of datasets.entries()) {
+    if (dataset.data === null) return `optimizer variable ${i} has the non-numeric type ${dataset.dtype}`;
+    values.push(new Tensor(Float64Array.from(dataset.data, Number), dataset.shape));
   }
   if (!optimizer.built) optimizer.build(variables);
-  const slots = optimizer.variables.slice(2);
-  if (datasets.length !== slots.length + 2) {
-    return `the file holds ${datasets.length} optimizer variables, but ${optimizer.className} needs ${slots.length + 2} for this model`;
+  try {
+    optimizer.setVariables(values);
+  } catch (error) {
+    if (error instanceof ValueError) return error.message.replace(/\.$/, "");
+    throw error;
   }
-  for (let i = 0; i < slots.length; i++) {
-    const dataset = datasets[i + 2]!;
-    const slot = slots[i]!;
-    if (dataset.data === null || dataset.shape.length !== slot.value.rank || dataset.shape.some((d, j) => d !== slot.value.shape[j])) {
-      return `optimizer variable ${i + 2} ("${slot.name}") has shape [${dataset.shape.join(", ")}] in the file and [${slot.value.shape.join(", ")}] in the model`;
-    }
-  }
-  restoreCounters(optimizer, datasets);
-  slots.forEach((slot, i) => {
-    const source = datasets[i + 2]!.data!;
-    const target = slot.value.data;
-    for (let j = 0; j < source.length; j++) target[j] = Number(source[j]!);
-  });
   return null;
-}
-
-function restoreCounters(optimizer: Optimizer, datasets: H5Dataset[]): void {
-  const iterations = datasets[0]!.data;
-  const learningRate = datasets[1]!.data;
-  if (iterations && iterations.length === 1) optimizer.iterations = Number(iterations[0]!);
-  if (learningRate && learningRate.length === 1) optimizer.learningRate = Math.fround(Number(learningRate[0]!));
 }
 
 /**
