@@ -102,16 +102,16 @@ function metricsFromConfig(value: unknown): MetricsSpec | undefined {
 
 /**
  * Turns a Keras 3 `compile_config` or a legacy `training_config` into
- * `compile` options. Returns null for an empty config (an uncompiled
- * model) and throws a ValueError naming the part Stratum cannot rebuild.
+ * `compile` options. Returns null for a config without a loss (an
+ * uncompiled model) and throws a ValueError naming the part Stratum cannot rebuild.
  * Optimizer config keys that Stratum does not know are added to `dropped`.
  */
 export function compileOptionsFromConfig(config: unknown, dropped: string[] = []): CompileOptions | null {
   if (!isPlainRecord(config) || Object.keys(config).length === 0) return null;
-  const optimizerEntry = config["optimizer"] ?? config["optimizer_config"];
-  if (optimizerEntry === undefined || optimizerEntry === null) return null;
   const loss = config["loss"];
-  if (loss === undefined || loss === null) throw unsupported("the config has no loss");
+  if (loss === undefined || loss === null) return null;
+  // Keras's compile defaults to RMSprop, and its compile config then has no optimizer entry.
+  const optimizerEntry = config["optimizer"] ?? config["optimizer_config"] ?? "rmsprop";
   let lossSpec: LossSpec;
   if (Array.isArray(loss)) lossSpec = loss.map((l) => (l === null ? null : lossFromConfig(l)));
   else if (isPlainRecord(loss) && !("class_name" in loss)) {

@@ -68,6 +68,9 @@ interface WorkerReply {
 }
 
 /**
+ * NOTE: this uses Node's worker_threads, so loading from bytes needs no file
+ * system but does need Node; a browser build would need a Web Worker here.
+ *
  * One worker that serves one request at a time. A request that times out,
  * or a worker that dies, ends this worker; the next request starts a fresh
  * one, with a fresh HDF5 module.

@@ -29,7 +29,21 @@ function layerLabel(entry: Json): string {
   return `layer "${name}" (${String(entry["class_name"])})`;
 }
 
-/** Throws when any value under `value` is a `__lambda__` entry (Python bytecode). */
+/** Keras class names that older Keras 3 versions wrote for classes Stratum registers under their current name. */
+const CLASS_ALIASES: Record<string, string> = { OrthogonalInitializer: "Orthogonal" };
+
+/** Returns `value` with every aliased `class_name` below it renamed. */
+function renameAliases(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(renameAliases);
+  if (!isPlainRecord(value)) return value;
+  const result: Json = {};
+  for (const [key, item] of Object.entries(value)) {
+    result[key] = key === "class_name" && typeof item === "string" && item in CLASS_ALIASES ? CLASS_ALIASES[item] : renameAliases(item);
+  }
+  return result;
+}
+
+/** True when any value under `value` is a `__lambda__` entry (Python bytecode). */
 function findLambda(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(findLambda);
   if (!isPlainRecord(value)) return false;
@@ -144,7 +158,7 @@ export function modelFromConfig(entry: unknown, what: string): Model {
         "Subclassed models need their class registered with registerLayer before they can be loaded.",
     );
   }
-  const normalized = normalizeModelEntry(entry);
+  const normalized = normalizeModelEntry(renameAliases(entry) as Json);
   const dropped: string[] = [];
   const layer: Layer = ignoringUnknownConfigKeys(
     (key, owner) => {
