@@ -1,8 +1,8 @@
 /**
- * Checks Keras files both ways against a real Keras 3 (not part of CI):
- * Keras trains and saves a model, Stratum loads it, compares predictions
- * and one more training step; Stratum trains and saves a model, Keras loads
- * it and compares predictions. Keras runs from the Python in
+ * Checks Keras files both ways against a real Keras 3 (not part of CI).
+ * Keras trains and saves a model, and Stratum loads it and compares the
+ * predictions and one more training step. Then Stratum trains and saves a
+ * model, and Keras loads it and compares predictions. Keras runs from the Python in
  * STRATUM_KERAS_PYTHON (default /tmp/ref/bin/python, a venv with
  * keras==3.15.1 and jax).
  */

@@ -34,7 +34,7 @@ export function detectFormat(bytes: Uint8Array, what: string): FileFormat {
   if (bytes[0] === 0x80 && bytes.length > 1 && bytes[1]! >= 2 && bytes[1]! <= 5) {
     const embedded = findSequence(bytes, ZIP_MAGIC) >= 0 ? " It contains an embedded zip archive (tf.keras's pickle of a model wraps a .keras file), but Stratum never unpickles." : "";
     throw new ValueError(
-      `Refusing ${what}: it is a Python pickle (protocol ${bytes[1]}), which can run arbitrary code and is not a Keras model file.${embedded} ` +
+      `Rejected ${what}: it is a Python pickle (protocol ${bytes[1]}), which can run arbitrary code and is not a Keras model file.${embedded} ` +
         "Save the model with model.save(\"model.keras\") in Python and load that file.",
     );
   }

@@ -68,8 +68,8 @@ interface WorkerReply {
 }
 
 /**
- * NOTE: this uses Node's worker_threads, so loading from bytes needs no file
- * system but does need Node; a browser build would need a Web Worker here.
+ * NOTE: this uses Node's worker_threads. Loading from bytes needs no file
+ * system, but it does need Node: a browser build would need a Web Worker.
  *
  * One worker that serves one request at a time. A request that times out,
  * or a worker that dies, ends this worker; the next request starts a fresh
@@ -160,7 +160,7 @@ class Hdf5Worker {
 }
 
 function describeFailure(what: string, reply: WorkerReply): string {
-  if (reply.limit) return `Refusing ${what}: ${reply.message}.`;
+  if (reply.limit) return `Rejected ${what}: ${reply.message}.`;
   return `Cannot read ${what} as HDF5: ${reply.message ?? "unknown error"}. The file is probably corrupted or truncated.`;
 }
 

@@ -25,7 +25,9 @@ function isKerasModule(module: unknown): boolean {
 
 function layerLabel(entry: Json): string {
   const config = isPlainRecord(entry["config"]) ? entry["config"] : {};
-  const name = typeof config["name"] === "string" ? config["name"] : typeof entry["name"] === "string" ? entry["name"] : "(unnamed)";
+  let name = "(unnamed)";
+  if (typeof config["name"] === "string") name = config["name"];
+  else if (typeof entry["name"] === "string") name = entry["name"];
   return `layer "${name}" (${String(entry["class_name"])})`;
 }
 
@@ -65,13 +67,13 @@ function checkLayerEntry(entry: Json): Json {
   const label = layerLabel(entry);
   if (className === "Lambda" || className === "TFOpLambda" || className === "SlicingOpLambda") {
     throw new ValueError(
-      `Refusing to load ${label}: a ${className} layer stores Python code, and Stratum never runs code from a file. ` +
+      `Rejected ${label}: a ${className} layer stores Python code, and Stratum never runs code from a file. ` +
         "Replace it with a built-in layer, or write the layer in TypeScript and register it with registerLayer.",
     );
   }
   if (findLambda(entry["config"])) {
     throw new ValueError(
-      `Refusing to load ${label}: its config holds a Python function (a "__lambda__" entry), and Stratum never runs code from a file.`,
+      `Rejected ${label}: its config contains a Python function (a "__lambda__" entry), and Stratum never runs code from a file.`,
     );
   }
   let resolved = className;
@@ -81,7 +83,7 @@ function checkLayerEntry(entry: Json): Json {
     const found = candidates.find(isRegisteredLayer);
     if (!found) {
       throw new ValueError(
-        `Refusing to load ${label}: it comes from module "${String(entry["module"])}", which is not part of Keras, and Stratum never imports code named by a file. ` +
+        `Rejected ${label}: it comes from module "${String(entry["module"])}", which is not part of Keras, and Stratum never imports code named by a file. ` +
           `Write the layer in TypeScript and register it with registerLayer(${JSON.stringify(candidates[0])}, fromConfig).`,
       );
     }
@@ -145,7 +147,7 @@ export function normalizeModelEntry(entry: Json): Json {
 
 /**
  * Rebuilds a model (without weights) from its serialized entry
- * `{ class_name, config }`. Config keys that no Stratum class knows are
+ * `{ class_name, config }`. Config keys that no Stratum class accepts are
  * dropped, with one warning that lists them.
  */
 export function modelFromConfig(entry: unknown, what: string): Model {

@@ -109,7 +109,7 @@ async function loadLegacyHdf5(bytes: Uint8Array, what: string, options: LoadMode
   const modelConfig = stringAttribute(tree, "model_config");
   if (modelConfig === null) {
     if (childGroup(tree, "layers") || childGroup(tree, "vars") || "layer_names" in tree.attrs) {
-      throw new ValueError(`Cannot load ${what} as a model: it holds weights only. Build the model in code and call model.loadWeights(...).`);
+      throw new ValueError(`Cannot load ${what} as a model: it contains only weights. Build the model in code and call model.loadWeights(...).`);
     }
     throw new ValueError(`Cannot load ${what}: the HDF5 file has no "model_config" attribute, so it is not a Keras model file.`);
   }
@@ -214,7 +214,7 @@ export async function saveWeights(model: Model, path: string): Promise<void> {
 /**
  * Loads weights into `model` from a Keras 3 `.weights.h5` file or a legacy
  * HDF5 weights or model file, and the optimizer's state when the model is
- * compiled and the file holds it.
+ * compiled and the file contains it.
  */
 export async function loadWeights(model: Model, source: string | Uint8Array, options: { timeoutMs?: number } = {}): Promise<void> {
   const { bytes, what } = await readSource(source, "loadWeights");

@@ -6,8 +6,8 @@
  *   `layers/<snake_case(class)>[_k]`, with a counter per class over the
  *   layer list, and sub-layers under the names `savedWeightGroups` gives.
  * - Legacy HDF5 (`model.save("x.h5")`, Keras 2 `save_weights`): one group
- *   per layer name, listed in the `layer_names` attribute, each with a
- *   `weight_names` attribute; weights are matched by position.
+ *   per layer name, listed in the `layer_names` attribute. Each group's
+ *   `weight_names` attribute lists its datasets, matched by position.
  */
 
 import { ShapeError, ValueError } from "../errors.js";
@@ -32,7 +32,9 @@ const LAYER_CONTAINERS = ["layers", "_layer_checkpoint_dependencies"];
 
 function toDataset(value: Tensor): H5Dataset {
   const data = value.data;
-  const dtype = data instanceof Float64Array ? "<d" : data instanceof Int32Array ? "<i" : "<f";
+  let dtype = "<f";
+  if (data instanceof Float64Array) dtype = "<d";
+  else if (data instanceof Int32Array) dtype = "<i";
   return { dtype, shape: [...value.shape], data: data.slice() as H5Dataset["data"], attrs: {} };
 }
 
@@ -86,7 +88,7 @@ export function modelWeightsTree(model: Model): H5Group {
   return root;
 }
 
-/** The datasets of a `vars` group in index order (h5py lists "10" before "2"). */
+/** Returns the datasets of a `vars` group in index order (h5py lists "10" before "2"). */
 function orderedVars(group: H5Group | undefined): H5Dataset[] {
   if (!group) return [];
   return [...group.datasets].sort(([a], [b]) => Number(a) - Number(b)).map(([, d]) => d);
@@ -115,7 +117,7 @@ function assignVars(layer: Layer, variables: Variable[], group: H5Group | undefi
   const datasets = orderedVars(childGroup(group ?? emptyGroup(), "vars"));
   if (datasets.length !== variables.length) {
     throw new ValueError(
-      `Layer "${layer.name}" (${layer.className}) has ${variables.length} weights, but the file holds ${datasets.length} at "${joinPath(path, "vars")}". ` +
+      `Layer "${layer.name}" (${layer.className}) has ${variables.length} weights, but the file contains ${datasets.length} at "${joinPath(path, "vars")}". ` +
         "The file was saved from a model with a different architecture.",
     );
   }
@@ -252,7 +254,7 @@ export function loadLegacyWeights(model: Model, group: H5Group, what: string): v
     if (entry.weightNames.length !== variables.length) {
       throw new ValueError(
         `Cannot load weights from ${what}: layer "${layer.name}" (${layer.className}) has ${variables.length} weights, ` +
-          `but the file's layer "${entry.name}" holds ${entry.weightNames.length} (${entry.weightNames.join(", ")}).`,
+          `but the file's layer "${entry.name}" contains ${entry.weightNames.length} (${entry.weightNames.join(", ")}).`,
       );
     }
     variables.forEach((variable, j) => {

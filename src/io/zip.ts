@@ -32,7 +32,7 @@ function checkMemberName(name: string, what: string): void {
     segments.some((s) => s === "..");
   if (pathLike) {
     throw new ValueError(
-      `Refusing ${what}: the zip member name ${JSON.stringify(name)} is not a plain relative path (it is absolute or climbs out with ".."). A Keras file never has such names.`,
+      `Rejected ${what}: the zip member name ${JSON.stringify(name)} is not a plain relative path (it is absolute or climbs out with ".."). A Keras file never has such names.`,
     );
   }
 }
@@ -54,16 +54,16 @@ export function readZip(
     names.push(file.name);
     if (!wanted.includes(file.name)) return false;
     if (file.compression !== 0 && file.compression !== 8) {
-      throw new ValueError(`Refusing ${what}: member "${file.name}" uses zip compression method ${file.compression}; Keras files use 0 (stored) or 8 (deflate).`);
+      throw new ValueError(`Rejected ${what}: member "${file.name}" uses zip compression method ${file.compression}, but Keras files use 0 (stored) or 8 (deflate).`);
     }
     if (file.originalSize > limits.maxMemberBytes) {
       throw new ValueError(
-        `Refusing ${what}: member "${file.name}" declares ${file.originalSize} bytes, more than the limit of ${limits.maxMemberBytes}.`,
+        `Rejected ${what}: member "${file.name}" declares ${file.originalSize} bytes, more than the limit of ${limits.maxMemberBytes}.`,
       );
     }
     if (file.originalSize > 1024 * 1024 && file.originalSize > file.size * limits.maxCompressionRatio) {
       throw new ValueError(
-        `Refusing ${what}: member "${file.name}" would inflate from ${file.size} to ${file.originalSize} bytes ` +
+        `Rejected ${what}: member "${file.name}" would inflate from ${file.size} to ${file.originalSize} bytes ` +
           `(ratio above ${limits.maxCompressionRatio}), which marks a decompression bomb. Keras stores members uncompressed.`,
       );
     }

@@ -11,7 +11,7 @@ import { SGD } from "../../src/optimizers/sgd.js";
 import { RandomGenerator, setRandomSeed } from "../../src/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
-/** One model per group of layer types; together they use every layer class `deserialize` knows. */
+/** One model per group of layer types; together they use every layer class that `deserialize` can rebuild. */
 interface RoundTripCase {
   name: string;
   build: () => Model;
