@@ -179,6 +179,7 @@ export function compileConfigOf(model: Model): Record<string, unknown> {
     weighted_metrics: null,
     run_eagerly: false,
     steps_per_execution: 1,
-    jit_compile: false,
+    // Keras 3.15.1 resolves its default jit_compile="auto" to true on the JAX and TensorFlow backends and saves that.
+    jit_compile: true,
   };
 }
