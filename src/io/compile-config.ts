@@ -179,7 +179,7 @@ export function compileConfigOf(model: Model): Record<string, unknown> {
     weighted_metrics: null,
     run_eagerly: false,
     steps_per_execution: 1,
-    // Keras 3.15.1 resolves its default jit_compile="auto" to true on the JAX and TensorFlow backends and saves that.
+    // Keras 3.15.1 on JAX saves its default jit_compile="auto" resolved to true (observed).
     jit_compile: true,
   };
 }
