@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GRU, Input, LSTM, Sequential, layers, loadModel, optimizers, setRandomSeed, tensor, type Tensor } from "../src/index.js";
+import { GRU, Input, LSTM, Model, Sequential, type SymbolicTensor, layers, loadModel, optimizers, setRandomSeed, tensor, type Tensor } from "../src/index.js";
 
 const python = process.env["STRATUM_KERAS_PYTHON"] ?? "/tmp/ref/bin/python";
 const script = new URL("./keras_interop.py", import.meta.url).pathname;
@@ -34,6 +34,30 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
+}
+
+/** Trains and saves a functional model with two inputs, a shared layer, a nested Sequential and a Bidirectional GRU. */
+async function saveFunctionalModel(x: Tensor, y: Tensor): Promise<void> {
+  setRandomSeed(8);
+  const sequence = Input({ shape: [6, 3], name: "sequence" });
+  const summary = Input({ shape: [3], name: "summary" });
+  const recurrent = new layers.Bidirectional({ layer: new GRU({ units: 2 }) }).apply(sequence) as SymbolicTensor;
+  const inner = new Sequential([Input({ shape: [3] }), new layers.Dense({ units: 4, activation: "relu" }), new layers.BatchNormalization()], { name: "inner" });
+  const shared = new layers.Dense({ units: 4, activation: "tanh" });
+  const joined = new layers.Concatenate().apply([shared.apply(recurrent) as SymbolicTensor, shared.apply(inner.apply(summary) as SymbolicTensor) as SymbolicTensor]);
+  const output = new layers.Dense({ units: 3, activation: "softmax" }).apply(joined as SymbolicTensor);
+  const model = new Model({ inputs: [sequence, summary], outputs: output });
+  model.compile({ optimizer: new optimizers.RMSprop({ learningRate: 0.01 }), loss: "categorical_crossentropy" });
+  const rows = x.toArray() as number[][][];
+  const summaryInput = tensor(rows.map((steps) => steps[steps.length - 1]!));
+  await model.fit([x, summaryInput], y, { batchSize: 8, epochs: 2, shuffle: false, verbose: 0 });
+  await model.save(join(directory, "stratum-functional.keras"));
+  const predictions = model.predict([x, summaryInput], { verbose: 0 }) as Tensor;
+  writeFileSync(
+    join(directory, "stratum-functional.json"),
+    JSON.stringify({ inputs: [rows, summaryInput.toArray()], predictions: predictions.toArray(), iterations: model.optimizer!.iterations }),
+  );
+  console.log(`stratum: saved stratum-functional.keras (optimizer at iteration ${model.optimizer!.iterations})`);
 }
 
 let failed = false;
@@ -75,9 +99,10 @@ try {
   const predictions = own.predict(x, { verbose: 0 }) as Tensor;
   writeFileSync(
     join(directory, "stratum.json"),
-    JSON.stringify({ x: record.x, predictions: predictions.toArray(), iterations: own.optimizer!.iterations }),
+    JSON.stringify({ inputs: [record.x], predictions: predictions.toArray(), iterations: own.optimizer!.iterations }),
   );
   console.log(`stratum: saved stratum.keras (optimizer at iteration ${own.optimizer!.iterations})`);
+  await saveFunctionalModel(x, y);
   runKeras("check");
 } catch (error) {
   failed = true;

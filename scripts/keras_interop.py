@@ -51,21 +51,25 @@ def make(directory):
         json.dump(record, f)
 
 
-def check(directory):
-    with open(os.path.join(directory, "stratum.json")) as f:
+def check_one(directory, stem):
+    with open(os.path.join(directory, f"{stem}.json")) as f:
         record = json.load(f)
-    model = keras.saving.load_model(os.path.join(directory, "stratum.keras"))
-    x = np.asarray(record["x"], dtype=np.float32)
-    got = model.predict(x, verbose=0)
+    model = keras.saving.load_model(os.path.join(directory, f"{stem}.keras"))
+    inputs = [np.asarray(x, dtype=np.float32) for x in record["inputs"]]
+    got = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
     want = np.asarray(record["predictions"], dtype=np.float32)
     difference = float(np.max(np.abs(got - want)))
     iterations = int(model.optimizer.iterations.numpy())
-    print(f"keras: loaded stratum.keras ({type(model).__name__}, {len(model.layers)} layers, optimizer {type(model.optimizer).__name__} at iteration {iterations})")
-    print(f"keras: max |keras - stratum| prediction difference {difference:.3g}")
-    ok = difference <= 1e-5 and iterations == record["iterations"]
+    print(f"keras: loaded {stem}.keras ({type(model).__name__}, {len(model.layers)} layers, optimizer {type(model.optimizer).__name__} at iteration {iterations})")
+    print(f"keras: {stem}.keras max |keras - stratum| prediction difference {difference:.3g}")
     if iterations != record["iterations"]:
         print(f"keras: optimizer iteration {iterations}, expected {record['iterations']}")
-    sys.exit(0 if ok else 1)
+    return difference <= 1e-5 and iterations == record["iterations"]
+
+
+def check(directory):
+    results = [check_one(directory, stem) for stem in ("stratum", "stratum-functional")]
+    sys.exit(0 if all(results) else 1)
 
 
 if __name__ == "__main__":
