@@ -129,10 +129,11 @@ function countVariables(layer: Layer): number {
 }
 
 /**
- * Matches a model's layers to the groups of a container. Each layer takes
- * the next group whose name is its class's snake_case name, alone or with a
- * numeric suffix, in suffix order. This covers Keras 3's counter and
- * tf.keras 2.13's counter that advanced twice per layer with weights.
+ * Matches a model's layers to the groups of a container when the names
+ * Keras 3 would give do not fit. Each layer takes the next group whose name
+ * is its class's snake_case name, alone or with a numeric suffix, in suffix
+ * order. This covers tf.keras 2.13, whose counter advanced twice for each
+ * layer with weights.
  */
 function matchContainer(layers: readonly Layer[], container: H5Group): (string | null)[] {
   const taken = new Map<string, string[]>();
@@ -160,9 +161,13 @@ function loadObject(layer: Layer, group: H5Group | undefined, path: string, visi
   if (layer instanceof Model) {
     const key = group ? LAYER_CONTAINERS.find((k) => childGroup(group, k)) : undefined;
     const container = key && group ? childGroup(group, key)! : emptyGroup();
-    const layers = layer.layers.filter((l) => !visited.has(l));
-    const names = matchContainer(layers, container);
+    const layers = layer.layers;
+    // Keras counts every layer of a class, including ones already saved elsewhere (shared layers), which get no group.
+    const exact = containerNames(layers);
+    const exactFits = layers.every((child, i) => visited.has(child) || countVariables(child) === 0 || childGroup(container, exact[i]!));
+    const names = exactFits ? exact : matchContainer(layers, container);
     layers.forEach((child, i) => {
+      if (visited.has(child)) return;
       const name = names[i] ?? null;
       const childPath = joinPath(path, key ?? "layers", name ?? toSnakeCase(child.className));
       if (name === null && countVariables(child) > 0) {
