@@ -11,7 +11,8 @@
         "native/src/conv.c",
         "native/src/optimizers.c",
         "native/src/normalization.c",
-        "native/src/recurrent.c"
+        "native/src/recurrent.c",
+        "native/src/activations.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2", "-O0"],

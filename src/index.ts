@@ -38,6 +38,38 @@ export {
   Softmax,
 } from "./layers/index.js";
 export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
+export {
+  ActivityRegularization,
+  AlphaDropout,
+  Average,
+  CategoryEncoding,
+  Cropping1D,
+  Cropping2D,
+  Cropping3D,
+  Discretization,
+  Dot,
+  GaussianDropout,
+  GaussianNoise,
+  GroupNormalization,
+  Masking,
+  Maximum,
+  Minimum,
+  Multiply,
+  Normalization,
+  Rescaling,
+  SpatialDropout1D,
+  SpatialDropout2D,
+  SpatialDropout3D,
+  Subtract,
+  TimeDistributed,
+  UnitNormalization,
+  UpSampling1D,
+  UpSampling2D,
+  UpSampling3D,
+  ZeroPadding1D,
+  ZeroPadding2D,
+  ZeroPadding3D,
+} from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";
 export { setRandomSeed } from "./random.js";

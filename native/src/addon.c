@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "activations.h"
 #include "conv.h"
 #include "cpu.h"
 #include "gemm.h"
@@ -742,6 +743,121 @@ static napi_value avg_pool_backward(napi_env env, napi_callback_info info) {
   return pool_backward(env, info, "avgPoolBackward", 1);
 }
 
+/* activation(op, x, out, p0, p1, p2) */
+static napi_value activation(napi_env env, napi_callback_info info) {
+  BEGIN("activation", 6);
+  int op = op_code(&args, 0, ACT_COUNT);
+  size_t n = length_of(&args, 1);
+  float *x = f32(&args, 1, n), *out = f32(&args, 2, n);
+  double p0 = number(&args, 3), p1 = number(&args, 4), p2 = number(&args, 5);
+  if (args.failed) return NULL;
+  k_activation(op, x, out, n, p0, p1, p2);
+  END();
+}
+
+/* activationBackward(op, x, y, dy, dx, p0, p1, p2) */
+static napi_value activation_backward(napi_env env, napi_callback_info info) {
+  BEGIN("activationBackward", 8);
+  int op = op_code(&args, 0, ACT_COUNT);
+  size_t n = length_of(&args, 1);
+  float *x = f32(&args, 1, n), *y = f32(&args, 2, n), *dy = f32(&args, 3, n), *dx = f32(&args, 4, n);
+  double p0 = number(&args, 5), p1 = number(&args, 6), p2 = number(&args, 7);
+  if (args.failed) return NULL;
+  k_activation_backward(op, x, y, dy, dx, n, p0, p1, p2);
+  END();
+}
+
+/* Elements of a row activation's output: glu halves the last axis. */
+static size_t row_output_size(call_args *args, int op, size_t rows, size_t cols) {
+  if (op != ROW_GLU) return rows * cols;
+  if (!args->failed && cols % 2 != 0) fail(args, "glu needs an even number of columns");
+  return rows * (cols / 2);
+}
+
+/* rowActivation(op, x, out, rows, cols) */
+static napi_value row_activation(napi_env env, napi_callback_info info) {
+  BEGIN("rowActivation", 5);
+  int op = op_code(&args, 0, ROW_COUNT);
+  size_t rows = size_arg(&args, 3), cols = size_arg(&args, 4);
+  size_t out_size = row_output_size(&args, op, rows, cols);
+  float *x = f32(&args, 1, rows * cols), *out = f32(&args, 2, out_size);
+  if (args.failed) return NULL;
+  if (k_row_activation(op, x, out, rows, cols) != 0) fail(&args, "out of memory");
+  END();
+}
+
+/* rowActivationBackward(op, x, y, dy, dx, rows, cols) */
+static napi_value row_activation_backward(napi_env env, napi_callback_info info) {
+  BEGIN("rowActivationBackward", 7);
+  int op = op_code(&args, 0, ROW_COUNT);
+  size_t rows = size_arg(&args, 5), cols = size_arg(&args, 6);
+  size_t out_size = row_output_size(&args, op, rows, cols);
+  float *x = f32(&args, 1, rows * cols), *y = f32(&args, 2, out_size), *dy = f32(&args, 3, out_size);
+  float *dx = f32(&args, 4, rows * cols);
+  if (args.failed) return NULL;
+  if (k_row_activation_backward(op, x, y, dy, dx, rows, cols) != 0) fail(&args, "out of memory");
+  END();
+}
+
+/* softmaxCrossentropy(logits, labels, sparse, loss, probs, rows, classes) */
+static napi_value softmax_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("softmaxCrossentropy", 7);
+  size_t rows = size_arg(&args, 5), classes = size_arg(&args, 6);
+  int sparse = flag(&args, 2);
+  float *logits = f32(&args, 0, rows * classes), *loss = f32(&args, 3, rows), *probs = f32(&args, 4, rows * classes);
+  const float *labels = NULL;
+  const int32_t *sparse_labels = NULL;
+  if (sparse) {
+    sparse_labels = i32(&args, 1, rows);
+    if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
+  } else {
+    labels = f32(&args, 1, rows * classes);
+  }
+  if (args.failed) return NULL;
+  k_softmax_crossentropy(logits, labels, sparse_labels, loss, probs, rows, classes);
+  END();
+}
+
+/* softmaxCrossentropyBackward(probs, labels, sparse, dLoss, grad, rows, classes) */
+static napi_value softmax_crossentropy_backward(napi_env env, napi_callback_info info) {
+  BEGIN("softmaxCrossentropyBackward", 7);
+  size_t rows = size_arg(&args, 5), classes = size_arg(&args, 6);
+  int sparse = flag(&args, 2);
+  float *probs = f32(&args, 0, rows * classes), *d_loss = f32(&args, 3, rows), *grad = f32(&args, 4, rows * classes);
+  const float *labels = NULL;
+  const int32_t *sparse_labels = NULL;
+  if (sparse) {
+    sparse_labels = i32(&args, 1, rows);
+    if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
+  } else {
+    labels = f32(&args, 1, rows * classes);
+  }
+  if (args.failed) return NULL;
+  k_softmax_crossentropy_backward(probs, labels, sparse_labels, d_loss, grad, rows, classes);
+  END();
+}
+
+/* sigmoidCrossentropy(logits, labels, loss, rows, cols) */
+static napi_value sigmoid_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("sigmoidCrossentropy", 5);
+  size_t rows = size_arg(&args, 3), cols = size_arg(&args, 4);
+  float *logits = f32(&args, 0, rows * cols), *labels = f32(&args, 1, rows * cols), *loss = f32(&args, 2, rows);
+  if (args.failed) return NULL;
+  k_sigmoid_crossentropy(logits, labels, loss, rows, cols);
+  END();
+}
+
+/* sigmoidCrossentropyBackward(logits, labels, dLoss, grad, rows, cols) */
+static napi_value sigmoid_crossentropy_backward(napi_env env, napi_callback_info info) {
+  BEGIN("sigmoidCrossentropyBackward", 6);
+  size_t rows = size_arg(&args, 4), cols = size_arg(&args, 5);
+  float *logits = f32(&args, 0, rows * cols), *labels = f32(&args, 1, rows * cols);
+  float *d_loss = f32(&args, 2, rows), *grad = f32(&args, 3, rows * cols);
+  if (args.failed) return NULL;
+  k_sigmoid_crossentropy_backward(logits, labels, d_loss, grad, rows, cols);
+  END();
+}
+
 /* The element count outer · channels · inner of a batch-norm input, or 0 with an exception when it overflows. */
 static size_t batch_norm_size(call_args *args, size_t outer, size_t channels, size_t inner) {
   if (args->failed) return 0;
@@ -925,6 +1041,14 @@ NAPI_MODULE_INIT() {
       {"adafactorUpdate", adafactor_update},
       {"emaUpdate", ema_update},
       {"squaredNorm", squared_norm},
+      {"activation", activation},
+      {"activationBackward", activation_backward},
+      {"rowActivation", row_activation},
+      {"rowActivationBackward", row_activation_backward},
+      {"softmaxCrossentropy", softmax_crossentropy},
+      {"softmaxCrossentropyBackward", softmax_crossentropy_backward},
+      {"sigmoidCrossentropy", sigmoid_crossentropy},
+      {"sigmoidCrossentropyBackward", sigmoid_crossentropy_backward},
       {"batchNormForward", batch_norm_forward},
       {"batchNormBackward", batch_norm_backward},
       {"layerNormForward", layer_norm_forward},

@@ -218,6 +218,89 @@ export interface PoolBackwardArgs extends WindowGeometry {
   dx: FloatArray;
 }
 
+/**
+ * Element-wise activations beyond `UnaryOp`, each with up to three numeric
+ * parameters passed in `params` (unused ones are ignored):
+ * relu_full (negative slope, max value or Infinity, threshold), leaky_relu (negative slope),
+ * elu and celu (alpha), hard_shrink and soft_shrink (threshold), squareplus (b),
+ * threshold (threshold, default value), power (exponent). The others take none.
+ * power is xᵖ for the focal crossentropies, not a Keras activation.
+ */
+export type ActivationOp =
+  | "relu_full"
+  | "leaky_relu"
+  | "relu6"
+  | "elu"
+  | "selu"
+  | "celu"
+  | "softplus"
+  | "softsign"
+  | "silu"
+  | "gelu"
+  | "gelu_tanh"
+  | "exponential"
+  | "hard_sigmoid"
+  | "hard_silu"
+  | "hard_tanh"
+  | "hard_shrink"
+  | "soft_shrink"
+  | "tanh_shrink"
+  | "sparse_plus"
+  | "sparse_sigmoid"
+  | "squareplus"
+  | "mish"
+  | "log_sigmoid"
+  | "threshold"
+  | "power";
+
+/** Row-wise activations over the last axis of a [rows, cols] matrix. */
+export type RowActivationOp = "log_softmax" | "sparsemax" | "glu";
+
+export interface SoftmaxCrossentropyArgs {
+  /** Logits, [rows, classes]. */
+  logits: FloatArray;
+  /** Soft labels [rows, classes], or one class index per row when `sparse`. */
+  labels: FloatArray | Int32Array;
+  sparse: boolean;
+  /** Per-row loss −Σ y · log_softmax(z), [rows]. */
+  loss: FloatArray;
+  /** Output: the softmax of the logits, [rows, classes], which the backward kernel reads. */
+  probs: FloatArray;
+  rows: number;
+  classes: number;
+}
+
+export interface SoftmaxCrossentropyBackwardArgs {
+  /** The softmax written by `softmaxCrossentropy`. */
+  probs: FloatArray;
+  labels: FloatArray | Int32Array;
+  sparse: boolean;
+  dLoss: FloatArray;
+  /** Gradient with respect to the logits, [rows, classes]: dLoss · (p · Σy − y). */
+  grad: FloatArray;
+  rows: number;
+  classes: number;
+}
+
+export interface SigmoidCrossentropyArgs {
+  logits: FloatArray;
+  labels: FloatArray;
+  /** Per-row mean over the last axis of max(z, 0) − z · y + log(1 + e^−|z|), [rows]. */
+  loss: FloatArray;
+  rows: number;
+  cols: number;
+}
+
+export interface SigmoidCrossentropyBackwardArgs {
+  logits: FloatArray;
+  labels: FloatArray;
+  dLoss: FloatArray;
+  /** Gradient with respect to the logits: dLoss · (σ(z) − y) / cols. */
+  grad: FloatArray;
+  rows: number;
+  cols: number;
+}
+
 export interface Backend {
   readonly name: string;
   readonly dtypes: readonly DType[];
@@ -319,6 +402,23 @@ export interface Backend {
   /** Σ x[i]², summed in float64 in a fixed order, for gradient clipping by norm. */
   squaredNorm(x: FloatArray): number;
 
+  /** out[i] = op(x[i]) with the op's parameters (see `ActivationOp`). */
+  activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void;
+  /** dx[i] = dy[i] · op'(x[i]); `y` is the forward output. */
+  activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void;
+  /**
+   * A row-wise activation over [rows, cols]. log_softmax and sparsemax write [rows, cols];
+   * glu needs an even `cols` and writes [rows, cols / 2]: first half · σ(second half).
+   */
+  rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /** The gradient of `rowActivation` with respect to `x`, [rows, cols]; `y` is the forward output. */
+  rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
+  /** Categorical crossentropy from logits (log-softmax, no clipping); also writes the softmax. */
+  softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void;
+  softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void;
+  /** Binary crossentropy from logits in the overflow-free form, averaged over the last axis. */
+  sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void;
+  sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void;
   /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
   batchNormForward(args: BatchNormForwardArgs): void;
   /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */

@@ -51,6 +51,14 @@ export interface CallOptions {
   masks?: (Tensor | null)[];
 }
 
+/** Number of `addLoss` calls so far, so a model can skip collecting layer losses when none were added. */
+let lossesAddedCount = 0;
+
+/** Returns how many losses layers have added with `addLoss` since the program started. */
+export function addedLossCount(): number {
+  return lossesAddedCount;
+}
+
 /** Masks travel with the tensors they belong to, as Keras attaches them to its tensors. */
 const tensorMasks = new WeakMap<Tensor, Tensor>();
 
@@ -351,6 +359,29 @@ export abstract class Layer {
   get nonTrainableWeights(): Variable[] {
     if (!this.trainable) return this.weights;
     return [...this.ownWeights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)];
+  }
+
+  private readonly addedLosses: Tensor[] = [];
+
+  /**
+   * Adds a scalar loss computed during `call` (an activity penalty, for
+   * example). A model adds the `losses` of its layers to the training loss
+   * and clears them before each step with `clearLosses`.
+   */
+  addLoss(loss: Tensor): void {
+    this.addedLosses.push(loss);
+    lossesAddedCount++;
+  }
+
+  /** The losses added by this layer and its tracked layers since they were last cleared. */
+  get losses(): Tensor[] {
+    return [...this.addedLosses, ...this.sublayers.flatMap((l) => l.losses)];
+  }
+
+  /** Forgets the losses added by this layer and its tracked layers. */
+  clearLosses(): void {
+    this.addedLosses.length = 0;
+    for (const layer of this.sublayers) layer.clearLosses();
   }
 
   countParams(): number {

@@ -16,14 +16,14 @@ import {
 import type { Variable } from "./variable.js";
 
 /** Returns `value` when it is a finite number, else throws a ValueError naming the argument and layer. */
-function checkNumber(value: unknown, argument: string, layer: string, condition: (v: number) => boolean, expected: string): number {
+export function checkNumber(value: unknown, argument: string, layer: string, condition: (v: number) => boolean, expected: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || !condition(value)) {
     throw new ValueError(`Invalid \`${argument}\` for layer "${layer}": expected ${expected}, received ${JSON.stringify(value)}.`);
   }
   return value;
 }
 
-function checkBoolean(value: unknown, argument: string, layer: string): boolean {
+export function checkBoolean(value: unknown, argument: string, layer: string): boolean {
   if (typeof value !== "boolean") {
     throw new ValueError(`Invalid \`${argument}\` for layer "${layer}": expected true or false, received ${JSON.stringify(value)}.`);
   }
@@ -31,7 +31,7 @@ function checkBoolean(value: unknown, argument: string, layer: string): boolean 
 }
 
 /** Returns the axis in [0, rank), or throws a ShapeError naming the layer and the input shape. */
-function resolveAxis(axis: number, shape: SymbolicShape, layer: string, className: string): number {
+export function resolveAxis(axis: number, shape: SymbolicShape, layer: string, className: string): number {
   const rank = shape.length;
   if (axis >= rank || axis < -rank) {
     throw new ShapeError(
@@ -42,7 +42,7 @@ function resolveAxis(axis: number, shape: SymbolicShape, layer: string, classNam
 }
 
 /** Keras config keys that Stratum accepts only as null: regularizers and constraints it does not have yet. */
-const NORMALIZATION_UNSUPPORTED_KEYS = ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"];
+export const NORMALIZATION_UNSUPPORTED_KEYS = ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"];
 
 export interface BatchNormalizationOptions extends LayerOptions {
   /** The channel axis (default -1, channels last); statistics are taken over every other axis. */
@@ -260,12 +260,12 @@ function updateMovingStatistic(variable: Variable, batch: Tensor, momentum: numb
   for (let i = 0; i < moving.length; i++) moving[i] = moving[i]! * momentum + batch.data[i]! * (1 - momentum);
 }
 
-function initializerFromConfig(value: unknown, fallback: string): initializers.Initializer {
+export function initializerFromConfig(value: unknown, fallback: string): initializers.Initializer {
   return initializers.deserialize((value ?? fallback) as initializers.SerializedInitializer | string);
 }
 
 /** Drops the keys whose value is undefined, so that constructor defaults apply to them. */
-function definedEntries<T extends Record<string, unknown>>(entries: T): Partial<T> {
+export function definedEntries<T extends Record<string, unknown>>(entries: T): Partial<T> {
   return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 

@@ -3,7 +3,8 @@ import { noGrad, valueAndGradients } from "../autodiff/tape.js";
 import { Callback, History, type Logs, callHook } from "../callbacks/callback.js";
 import { Progbar, ProgbarLogger } from "../callbacks/progbar.js";
 import { registerLayer } from "../layers/index.js";
-import { type CallOptions, Layer, type LayerShape, type SymbolicShape, isShapeList } from "../layers/layer.js";
+import { addLayerLosses, clearLayerLosses } from "../layers/layer-losses.js";
+import { type CallOptions, Layer, addedLossCount, type LayerShape, type SymbolicShape, isShapeList } from "../layers/layer.js";
 import type { Variable } from "../layers/variable.js";
 import * as metrics from "../metrics/index.js";
 import * as ops from "../ops/index.js";
@@ -181,6 +182,8 @@ export class Model extends Layer {
   /** Buffers reused across training steps, and separately across test steps, which have other shapes. */
   private readonly trainWorkspace = new Workspace();
   private readonly testWorkspace = new Workspace();
+  /** The `addLoss` count when this model last cleared its layers' losses. */
+  private lossCountAfterClear = -1;
 
   constructor(options: ModelOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -307,6 +310,20 @@ export class Model extends Layer {
       name: typeof config["name"] === "string" ? config["name"] : undefined,
       trainable: typeof config["trainable"] === "boolean" ? config["trainable"] : undefined,
     });
+  }
+
+  /**
+   * Returns "min" or "max" for a log key (with or without `val_`): the loss
+   * and per-output losses go down, and a compiled metric goes the way it
+   * improves. Returns null for a key no compiled quantity reports under.
+   */
+  metricDirection(key: string): "min" | "max" | null {
+    const name = key.startsWith("val_") ? key.slice(4) : key;
+    const resolved = this.compiled?.resolved;
+    if (name === "loss" || resolved?.targets.some((t) => `${t.name}_loss` === name)) return "min";
+    const tracked = resolved?.metricObjects?.find((m) => m.key === name);
+    if (!tracked || tracked.metric.higherIsBetter === null) return null;
+    return tracked.metric.higherIsBetter ? "max" : "min";
   }
 
   get optimizer(): optimizers.Optimizer | null {
@@ -480,6 +497,22 @@ export class Model extends Layer {
     weights: (Tensor | null)[] | null,
     perOutput: (Tensor | null)[],
   ): Tensor {
+    let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
+    // Weight penalties count in the training and the evaluation loss alike, as in Keras.
+    for (const variable of this.weights) {
+      if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
+    }
+    return total;
+  }
+
+  /** Sums each output's weighted loss, recording the unweighted ones in `perOutput`. */
+  private outputLosses(
+    resolved: ResolvedTargets,
+    ys: Tensor[],
+    preds: Tensor[],
+    weights: (Tensor | null)[] | null,
+    perOutput: (Tensor | null)[],
+  ): Tensor {
     let total: Tensor | null = null;
     resolved.targets.forEach((target, i) => {
       if (!target.loss) {
@@ -511,28 +544,55 @@ export class Model extends Layer {
     }
   }
 
+  /**
+   * Clears losses that layers added outside a step (when any were added
+   * since the last clear) and returns the `addLoss` count before the step.
+   */
+  private clearStaleLayerLosses(): number {
+    if (addedLossCount() !== this.lossCountAfterClear) {
+      clearLayerLosses(this);
+      this.lossCountAfterClear = addedLossCount();
+    }
+    return addedLossCount();
+  }
+
+  /** Adds the losses layers added during the step (activity penalties) to `total`, as Keras reports them in `loss`. */
+  private withLayerLosses(total: Tensor, countBefore: number): Tensor {
+    if (addedLossCount() === countBefore) return total;
+    const result = addLayerLosses(total, this);
+    clearLayerLosses(this);
+    this.lossCountAfterClear = addedLossCount();
+    return result;
+  }
+
   /** Runs one training step; call it inside `trainWorkspace.run`, since its buffers are reused by the next step. */
   private trainStep(state: CompiledState, batch: Batch): void {
     const variables = this.trainableWeights;
     let preds: Tensor[] = [];
     let resolved: ResolvedTargets | null = null;
     const perOutput: (Tensor | null)[] = [];
-    const { value, gradients } = valueAndGradients(() => {
+    // With a loss scale the tape differentiates the scaled loss, and applyGradients divides the scale back out.
+    const scale = state.optimizer.lossScaleFactor;
+    let total: Tensor | null = null;
+    const { gradients } = valueAndGradients(() => {
+      const lossCount = this.clearStaleLayerLosses();
       preds = this.forward(batch.xs, true);
       resolved = this.targetsFor(state, preds.length);
       checkLabelCount(batch.ys, preds, resolved);
-      return this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput);
+      total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
+      return scale === null || scale === undefined ? total : ops.affine(total, scale, 0);
     }, variables.map((v) => v.value));
     if (variables.length > 0) state.optimizer.applyGradients(gradients, variables);
-    this.updateTrackers(state, resolved!, value.item(), perOutput, batch, preds);
+    this.updateTrackers(state, resolved!, total!.item(), perOutput, batch, preds);
   }
 
   private testStep(state: CompiledState, batch: Batch): void {
+    const lossCount = this.clearStaleLayerLosses();
     const preds = this.forward(batch.xs, false);
     const resolved = this.targetsFor(state, preds.length);
     checkLabelCount(batch.ys, preds, resolved);
     const perOutput: (Tensor | null)[] = [];
-    const total = this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput);
+    const total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
     this.updateTrackers(state, resolved, total.item(), perOutput, batch, preds);
   }
 
@@ -636,6 +696,8 @@ export class Model extends Layer {
       }
       await callHook(callbacks, "onEpochEnd", epoch, epochLogs);
     }
+    // Keras copies the optimizer's moving averages into the weights once training ends.
+    if (epochs > initialEpoch) state.optimizer.finalizeVariableValues();
     await callHook(callbacks, "onTrainEnd", epochLogs);
     return history;
   }

@@ -25,3 +25,4 @@ export {
 } from "./normalization.js";
 export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
 export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";
+export { activation, glu, logSoftmax, maxLastAxis, sigmoidCrossentropy, softmaxCrossentropy, sparsemax } from "./activations.js";

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Backend, BinaryOp, FusedActivation, UnaryOp, WindowGeometry } from "../../src/backend/backend.js";
+import type { ActivationOp, RowActivationOp } from "../../src/backend/backend.js";
 import { listBackends, nativeBackendError, setBackend, getBackend } from "../../src/backend/registry.js";
 import type { NativeBackend } from "../../src/backend/native/index.js";
 import { TypeScriptBackend } from "../../src/backend/typescript/index.js";
@@ -691,6 +692,126 @@ for (const [label, g, channelOffset, groupChannels] of WINDOWS) {
   }
 }
 
+// Activations and crossentropy from logits. Parameters are (slope, max value, threshold) for relu_full.
+const ACTIVATION_PARAMETERS: [ActivationOp, number[]][] = [
+  ["relu_full", [0.1, 4, 0.5]],
+  ["leaky_relu", [0.2]],
+  ["relu6", []],
+  ["elu", [1.3]],
+  ["selu", []],
+  ["celu", [0.7]],
+  ["softplus", []],
+  ["softsign", []],
+  ["silu", []],
+  ["gelu", []],
+  ["gelu_tanh", []],
+  ["exponential", []],
+  ["hard_sigmoid", []],
+  ["hard_silu", []],
+  ["hard_tanh", []],
+  ["hard_shrink", [0.5]],
+  ["soft_shrink", [0.5]],
+  ["tanh_shrink", []],
+  ["sparse_plus", []],
+  ["sparse_sigmoid", []],
+  ["squareplus", [4]],
+  ["mish", []],
+  ["log_sigmoid", []],
+  ["threshold", [0.3, -2]],
+  ["power", [2.5]],
+];
+for (const [op, params] of ACTIVATION_PARAMETERS) {
+  cases.push({
+    name: `activation ${op}`,
+    kernel: "activation",
+    run: (backend) => {
+      const out = new Float32Array(41);
+      backend.activation(op, f32(41, 60, op === "power" ? 0 : -5, 5), out, params);
+      return [out];
+    },
+  });
+  cases.push({
+    name: `activationBackward ${op}`,
+    kernel: "activationBackward",
+    run: (backend) => {
+      const x = f32(41, 61, op === "power" ? 0 : -5, 5);
+      const y = new Float32Array(41);
+      reference.activation(op, x, y, params);
+      const dx = new Float32Array(41);
+      backend.activationBackward(op, x, y, f32(41, 62), dx, params);
+      return [dx];
+    },
+  });
+}
+for (const op of ["log_softmax", "sparsemax", "glu"] as RowActivationOp[]) {
+  const outCols = op === "glu" ? 3 : 6;
+  cases.push({
+    name: `rowActivation ${op}`,
+    kernel: "rowActivation",
+    run: (backend) => {
+      const out = new Float32Array(5 * outCols);
+      backend.rowActivation(op, f32(30, 63, -3, 3), out, 5, 6);
+      return [out];
+    },
+  });
+  cases.push({
+    name: `rowActivationBackward ${op}`,
+    kernel: "rowActivationBackward",
+    run: (backend) => {
+      const x = f32(30, 64, -3, 3);
+      const y = new Float32Array(5 * outCols);
+      reference.rowActivation(op, x, y, 5, 6);
+      const dx = new Float32Array(30);
+      backend.rowActivationBackward(op, x, y, f32(5 * outCols, 65), dx, 5, 6);
+      return [dx];
+    },
+  });
+}
+for (const sparse of [false, true]) {
+  const labels = (): Float32Array | Int32Array => (sparse ? Int32Array.from(LABELS) : probabilities(5, 4, 66));
+  cases.push({
+    name: `softmaxCrossentropy${sparse ? " sparse" : ""}`,
+    kernel: "softmaxCrossentropy",
+    run: (backend) => {
+      const loss = new Float32Array(5);
+      const probs = new Float32Array(20);
+      const logits = f32(20, 67, -4, 4);
+      logits[0] = 80;
+      backend.softmaxCrossentropy({ logits, labels: labels(), sparse, loss, probs, rows: 5, classes: 4 });
+      return [loss, probs];
+    },
+  });
+  cases.push({
+    name: `softmaxCrossentropyBackward${sparse ? " sparse" : ""}`,
+    kernel: "softmaxCrossentropyBackward",
+    run: (backend) => {
+      const grad = new Float32Array(20);
+      backend.softmaxCrossentropyBackward({ probs: probabilities(5, 4, 68), labels: labels(), sparse, dLoss: f32(5, 69, 0.1, 1), grad, rows: 5, classes: 4 });
+      return [grad];
+    },
+  });
+}
+cases.push({
+  name: "sigmoidCrossentropy",
+  kernel: "sigmoidCrossentropy",
+  run: (backend) => {
+    const loss = new Float32Array(4);
+    const logits = f32(12, 70, -6, 6);
+    logits[0] = 100;
+    logits[1] = -100;
+    backend.sigmoidCrossentropy({ logits, labels: f32(12, 71, 0, 1), loss, rows: 4, cols: 3 });
+    return [loss];
+  },
+});
+cases.push({
+  name: "sigmoidCrossentropyBackward",
+  kernel: "sigmoidCrossentropyBackward",
+  run: (backend) => {
+    const grad = new Float32Array(12);
+    backend.sigmoidCrossentropyBackward({ logits: f32(12, 72, -6, 6), labels: f32(12, 73, 0, 1), dLoss: f32(4, 74, 0.1, 1), grad, rows: 4, cols: 3 });
+    return [grad];
+  },
+});
 /** A 0/1 weight array of `count` elements that masks every third run of `group` elements (one step of a sequence). */
 const maskWeights = (count: number, group: number): Float32Array =>
   Float32Array.from({ length: count }, (_, i) => (Math.floor(i / group) % 3 === 2 ? 0 : 1));

@@ -10,6 +10,7 @@ import { setLogSink } from "../../src/logger.js";
 import { ArraySource } from "../../src/models/batches.js";
 import type { CompileOptions, FitOptions } from "../../src/models/model.js";
 import { Sequential } from "../../src/models/sequential.js";
+import { square, sum } from "../../src/ops/index.js";
 import { SGD } from "../../src/optimizers/sgd.js";
 import { setRandomSeed } from "../../src/random.js";
 import { Tensor, tensor } from "../../src/tensor/tensor.js";
@@ -214,5 +215,21 @@ describe("fit on iterables of batches", () => {
       model.fit((function* () { yield [[1]]; })(), null, { verbose: 0 }),
       /expected \[x, y\] or \[x, y, sampleWeight\]/,
     );
+  });
+});
+
+describe("weight penalties", () => {
+  it("count in the evaluated and trained loss", async () => {
+    const model = new Sequential([Input({ shape: [2] }), new Dense({ units: 1, useBias: false, kernelInitializer: "ones" })]);
+    const kernel = model.weights[0]!;
+    // An L2 penalty with factor 1: the sum of the squared weights, 2 for a kernel of ones.
+    kernel.regularizer = (value) => sum(square(value));
+    model.compile({ optimizer: new SGD({ learningRate: 0.1 }), loss: "mse" });
+    const zeros = tensor([[0, 0]]);
+    const loss = (await model.evaluate(zeros, tensor([[0]]), { verbose: 0 })) as number;
+    assertClose([loss], [2], { message: "evaluate reports the penalty in the loss" });
+    model.trainOnBatch(zeros, tensor([[0]]));
+    // The penalty's gradient is 2w, so one SGD step scales each weight by 1 - 0.1 * 2.
+    assertClose([...kernel.value.data], [0.8, 0.8], { message: "the penalty's gradient reaches the weights" });
   });
 });

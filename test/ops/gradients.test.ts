@@ -340,6 +340,41 @@ describe("convolution and pooling gradients", () => {
   }
 });
 
+describe("activation and logits op gradients", () => {
+  gradientTest("activation", "activation kernels", () => {
+    for (const [op, params] of [
+      ["gelu", []],
+      ["mish", []],
+      ["elu", [0.7]],
+      ["power", [2.5]],
+    ] as const) {
+      const x = op === "power" ? sample([7], 80, 0.2, 2) : sample([7], 80, -3, 3);
+      checkGradients((input) => ops.activation(op, input!, params), [x]);
+    }
+  });
+  gradientTest("logSoftmax", "log_softmax along axis 1 of three", () => {
+    checkGradients((input) => ops.logSoftmax(input!, 1), [sample([2, 3, 2], 83, -2, 2)]);
+  });
+  gradientTest("sparsemax", "sparsemax", () => {
+    checkGradients((input) => ops.sparsemax(input!), [f64([0.3, 0.35, -1, 0.2, 1.5, -1.5, 0.05, 1.1], [2, 4])]);
+  });
+  gradientTest("glu", "glu", () => {
+    checkGradients((input) => ops.glu(input!), [sample([3, 4], 84, -2, 2)]);
+  });
+  gradientTest("maxLastAxis", "max along last axis", () => {
+    checkGradients((input) => ops.maxLastAxis(input!), [f64([0.1, 0.9, -0.3, 0.5, -2, 0.4], [2, 3])]);
+  });
+  gradientTest("softmaxCrossentropy", "crossentropy from logits", () => {
+    const soft = new Tensor(Float64Array.from([0.2, 0.5, 0.3, 0, 1, 0]), [2, 3]);
+    checkGradients((logits) => ops.softmaxCrossentropy(soft, logits!), [sample([2, 3], 85, -3, 3)]);
+    checkGradients((logits) => ops.softmaxCrossentropy(Int32Array.from([2, 0]), logits!), [sample([2, 3], 86, -3, 3)]);
+  });
+  gradientTest("sigmoidCrossentropy", "binary crossentropy from logits", () => {
+    const labels = new Tensor(Float64Array.from([1, 0, 0.3, 0.8]), [2, 2]);
+    checkGradients((logits) => ops.sigmoidCrossentropy(labels, logits!), [sample([2, 2], 87, -4, 4)]);
+  });
+});
+
 describe("normalization, reshaping and activation op gradients", () => {
   gradientTest("batchNormalization", "gradient of batchNormalization in training", () => {
     const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>

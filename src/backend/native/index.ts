@@ -27,6 +27,14 @@ import type {
   SparseCrossentropyArgs,
   UnaryOp,
 } from "../backend.js";
+import type {
+  ActivationOp,
+  RowActivationOp,
+  SigmoidCrossentropyArgs,
+  SigmoidCrossentropyBackwardArgs,
+  SoftmaxCrossentropyArgs,
+  SoftmaxCrossentropyBackwardArgs,
+} from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
@@ -113,6 +121,30 @@ export interface NativeAddon {
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   avgPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   avgPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  activation(op: number, x: Float32Array, out: Float32Array, p0: number, p1: number, p2: number): void;
+  activationBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p0: number, p1: number, p2: number): void;
+  rowActivation(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  rowActivationBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  softmaxCrossentropy(
+    logits: Float32Array,
+    labels: Float32Array | Int32Array,
+    sparse: boolean,
+    loss: Float32Array,
+    probs: Float32Array,
+    rows: number,
+    classes: number,
+  ): void;
+  softmaxCrossentropyBackward(
+    probs: Float32Array,
+    labels: Float32Array | Int32Array,
+    sparse: boolean,
+    dLoss: Float32Array,
+    grad: Float32Array,
+    rows: number,
+    classes: number,
+  ): void;
+  sigmoidCrossentropy(logits: Float32Array, labels: Float32Array, loss: Float32Array, rows: number, cols: number): void;
+  sigmoidCrossentropyBackward(logits: Float32Array, labels: Float32Array, dLoss: Float32Array, grad: Float32Array, rows: number, cols: number): void;
   batchNormForward(
     x: Float32Array,
     outer: number,
@@ -173,6 +205,35 @@ export interface NativeAddon {
 const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+/** Codes of the enums in native/src/activations.h. */
+const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
+  relu_full: 0,
+  leaky_relu: 1,
+  relu6: 2,
+  elu: 3,
+  selu: 4,
+  celu: 5,
+  softplus: 6,
+  softsign: 7,
+  silu: 8,
+  gelu: 9,
+  gelu_tanh: 10,
+  exponential: 11,
+  hard_sigmoid: 12,
+  hard_silu: 13,
+  hard_tanh: 14,
+  hard_shrink: 15,
+  soft_shrink: 16,
+  tanh_shrink: 17,
+  sparse_plus: 18,
+  sparse_sigmoid: 19,
+  squareplus: 20,
+  mish: 21,
+  log_sigmoid: 22,
+  threshold: 23,
+  power: 24,
+};
+const ROW_ACTIVATION_CODES: Record<RowActivationOp, number> = { log_softmax: 0, sparsemax: 1, glu: 2 };
 
 /** True when every argument is a Float32Array or null. Fixed arity, because a rest parameter allocates an array per call. */
 function isF32(
@@ -524,6 +585,63 @@ export class NativeBackend extends TypeScriptBackend {
   /** The addon seen through its optimizer functions (declared in ./optimizers.ts). */
   private get optimizerAddon(): nativeOptimizers.NativeOptimizerAddon {
     return this.addon as unknown as nativeOptimizers.NativeOptimizerAddon;
+  }
+
+  override activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void {
+    if (!isF32(x, out)) return super.activation(op, x, out, params);
+    this.addon.activation(ACTIVATION_OP_CODES[op], x as Float32Array, out as Float32Array, params[0] ?? 0, params[1] ?? 0, params[2] ?? 0);
+  }
+
+  override activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void {
+    if (!isF32(x, y, dy, dx)) return super.activationBackward(op, x, y, dy, dx, params);
+    this.addon.activationBackward(
+      ACTIVATION_OP_CODES[op],
+      x as Float32Array,
+      y as Float32Array,
+      dy as Float32Array,
+      dx as Float32Array,
+      params[0] ?? 0,
+      params[1] ?? 0,
+      params[2] ?? 0,
+    );
+  }
+
+  override rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (!isF32(x, out)) return super.rowActivation(op, x, out, rows, cols);
+    this.addon.rowActivation(ROW_ACTIVATION_CODES[op], x as Float32Array, out as Float32Array, rows, cols);
+  }
+
+  override rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    if (!isF32(x, y, dy, dx)) return super.rowActivationBackward(op, x, y, dy, dx, rows, cols);
+    this.addon.rowActivationBackward(ROW_ACTIVATION_CODES[op], x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
+  }
+
+  override softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void {
+    const { logits, labels, sparse, loss, probs, rows, classes } = args;
+    if (!isF32(logits, loss, probs) || !(sparse ? labels instanceof Int32Array : labels instanceof Float32Array)) {
+      return super.softmaxCrossentropy(args);
+    }
+    this.addon.softmaxCrossentropy(logits as Float32Array, labels as Float32Array | Int32Array, sparse, loss as Float32Array, probs as Float32Array, rows, classes);
+  }
+
+  override softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void {
+    const { probs, labels, sparse, dLoss, grad, rows, classes } = args;
+    if (!isF32(probs, dLoss, grad) || !(sparse ? labels instanceof Int32Array : labels instanceof Float32Array)) {
+      return super.softmaxCrossentropyBackward(args);
+    }
+    this.addon.softmaxCrossentropyBackward(probs as Float32Array, labels as Float32Array | Int32Array, sparse, dLoss as Float32Array, grad as Float32Array, rows, classes);
+  }
+
+  override sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void {
+    const { logits, labels, loss, rows, cols } = args;
+    if (!isF32(logits, labels, loss)) return super.sigmoidCrossentropy(args);
+    this.addon.sigmoidCrossentropy(logits as Float32Array, labels as Float32Array, loss as Float32Array, rows, cols);
+  }
+
+  override sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
+    const { logits, labels, dLoss, grad, rows, cols } = args;
+    if (!isF32(logits, labels, dLoss, grad)) return super.sigmoidCrossentropyBackward(args);
+    this.addon.sigmoidCrossentropyBackward(logits as Float32Array, labels as Float32Array, dLoss as Float32Array, grad as Float32Array, rows, cols);
   }
 
   override batchNormForward(args: BatchNormForwardArgs): void {

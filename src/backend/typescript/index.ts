@@ -36,6 +36,15 @@ import type {
   NadamUpdateArgs,
   RmspropUpdateArgs,
 } from "../optimizer-args.js";
+import * as activations from "./activations.js";
+import type {
+  ActivationOp,
+  RowActivationOp,
+  SigmoidCrossentropyArgs,
+  SigmoidCrossentropyBackwardArgs,
+  SoftmaxCrossentropyArgs,
+  SoftmaxCrossentropyBackwardArgs,
+} from "../backend.js";
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
@@ -357,6 +366,38 @@ export class TypeScriptBackend implements Backend {
 
   squaredNorm(x: FloatArray): number {
     return optimizers.squaredNorm(x);
+  }
+
+  activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void {
+    activations.activation(op, x, out, params);
+  }
+
+  activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void {
+    activations.activationBackward(op, x, y, dy, dx, params);
+  }
+
+  rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    activations.rowActivation(op, x, out, rows, cols);
+  }
+
+  rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    activations.rowActivationBackward(op, x, y, dy, dx, rows, cols);
+  }
+
+  softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void {
+    activations.softmaxCrossentropy(args);
+  }
+
+  softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void {
+    activations.softmaxCrossentropyBackward(args);
+  }
+
+  sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void {
+    activations.sigmoidCrossentropy(args);
+  }
+
+  sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
+    activations.sigmoidCrossentropyBackward(args);
   }
 
   batchNormForward(args: BatchNormForwardArgs): void {
