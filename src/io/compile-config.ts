@@ -25,7 +25,10 @@ function keras3OptimizerConfig(config: Json): Json {
     if (key === "lr") result["learning_rate"] = value;
     else if (key === "decay") {
       if (value !== 0 && value !== null) throw unsupported(`the Keras 2 learning-rate decay ${JSON.stringify(value)} is not supported`);
-    } else if (key !== "is_legacy_optimizer") result[key] = value;
+    } else if (key !== "is_legacy_optimizer" && key !== "jit_compile") {
+      // tf.keras 2.11+ markers: Stratum has only one optimizer kind and no XLA compilation.
+      result[key] = value;
+    }
   }
   return result;
 }
@@ -35,22 +38,31 @@ function optimizerFromConfig(value: unknown, dropped: string[]): optimizers.Opti
   if (!isPlainRecord(value) || typeof value["class_name"] !== "string" || !isPlainRecord(value["config"])) {
     throw unsupported(`the optimizer entry ${JSON.stringify(value)?.slice(0, 100)} is not a Keras optimizer config`);
   }
-  const serialized = { class_name: value["class_name"], config: keras3OptimizerConfig(value["config"]) };
-  return ignoringUnknownConfigKeys(
-    (key, owner) => dropped.push(`${owner.replace(/ config$/, "")}.${key}`),
-    () => optimizers.deserialize(serialized),
-  );
+  // tf.keras 2.11 to 2.15 wrote their new optimizers under registered names such as "Custom>Adam".
+  const className = value["class_name"].replace(/^Custom>/, "");
+  const serialized = { class_name: className, config: keras3OptimizerConfig(value["config"]) };
+  // A first pass finds the keys that this version does not know, then the optimizer is built without them.
+  const unknown: string[] = [];
+  try {
+    ignoringUnknownConfigKeys(
+      (key) => unknown.push(key),
+      () => optimizers.deserialize(serialized),
+    );
+  } catch (error) {
+    if (unknown.length === 0) throw error;
+  }
+  for (const key of unknown) {
+    dropped.push(`${className}.${key}`);
+    delete serialized.config[key];
+  }
+  return optimizers.deserialize(serialized);
 }
 
-/** Loss config keys and the values at which the Stratum loss classes compute what Keras computes. */
-const LOSS_DEFAULTS: Record<string, unknown[]> = {
-  from_logits: [false],
-  label_smoothing: [0],
-  axis: [-1],
-  reduction: ["sum_over_batch_size", "auto"],
-  ignore_class: [null],
-};
-
+/**
+ * Resolves a saved loss: a name, Keras's `{"class_name": "function"}` form
+ * of a built-in loss function, or a serialized loss class. Keras 2's
+ * reduction "auto" meant what Keras 3 calls "sum_over_batch_size".
+ */
 function lossFromConfig(value: unknown): losses.LossIdentifier {
   if (typeof value === "string") {
     losses.get(value);
@@ -60,33 +72,28 @@ function lossFromConfig(value: unknown): losses.LossIdentifier {
   if (!isPlainRecord(value) || typeof value["class_name"] !== "string") {
     throw unsupported(`the loss entry ${JSON.stringify(value)?.slice(0, 100)} is not a Keras loss`);
   }
-  const config = isPlainRecord(value["config"]) ? value["config"] : {};
-  for (const [key, option] of Object.entries(config)) {
-    if (key === "name" || key === "fn" || key === "dtype") continue;
-    const allowed = LOSS_DEFAULTS[key];
-    if (!allowed || !allowed.includes(option)) throw unsupported(`loss option "${key}" = ${JSON.stringify(option)} is not supported`);
-  }
-  return losses.get(value["class_name"]);
+  const config = { ...(isPlainRecord(value["config"]) ? value["config"] : {}) };
+  if (config["reduction"] === "auto") config["reduction"] = "sum_over_batch_size";
+  const serialized: losses.SerializedLoss = { module: "keras.losses", class_name: value["class_name"], config, registered_name: null };
+  losses.get(serialized);
+  return serialized;
 }
 
+/**
+ * Resolves a saved metric: a name, a serialized metric class, or Keras 2's
+ * `MeanMetricWrapper` around a metric function, which becomes that function's name.
+ */
 function metricFromConfig(value: unknown): metrics.MetricIdentifier {
   if (typeof value === "string") {
     metrics.validate(value);
     return value;
   }
-  if (isPlainRecord(value) && isPlainRecord(value["config"])) {
+  if (isPlainRecord(value) && typeof value["class_name"] === "string" && isPlainRecord(value["config"])) {
     const config = value["config"];
-    // Keras 2 wrapped function metrics: {"class_name": "MeanMetricWrapper", "config": {"name", "fn"}}.
-    const name = value["class_name"] === "MeanMetricWrapper" ? config["fn"] ?? config["name"] : value["class_name"];
-    for (const [key, option] of Object.entries(config)) {
-      if (["name", "dtype", "fn"].includes(key)) continue;
-      if (key === "threshold" && option === 0.5) continue;
-      throw unsupported(`metric option "${key}" = ${JSON.stringify(option)} is not supported`);
-    }
-    if (typeof name === "string") {
-      metrics.validate(name);
-      return name;
-    }
+    if (value["class_name"] === "MeanMetricWrapper") return metricFromConfig(config["fn"] ?? config["name"]);
+    const serialized: metrics.MetricConfig = { class_name: value["class_name"], config };
+    metrics.deserialize(serialized);
+    return serialized;
   }
   throw unsupported(`the metric entry ${JSON.stringify(value)?.slice(0, 100)} is not supported`);
 }
@@ -147,13 +154,15 @@ function compiledArguments(model: Model): CompiledArguments | null {
 
 function serializeLoss(loss: losses.LossIdentifier | null): unknown {
   if (loss === null || typeof loss === "string") return loss;
-  return { module: "keras.losses", class_name: loss.className, config: loss.getConfig(), registered_name: null };
+  if (loss instanceof losses.Loss) return losses.serialize(loss);
+  return { module: "keras.losses", ...loss, registered_name: loss.registered_name ?? null };
 }
 
 function serializeMetric(metric: metrics.MetricIdentifier | metrics.MetricIdentifier[] | null): unknown {
   if (metric === null || typeof metric === "string") return metric;
   if (Array.isArray(metric)) return metric.map(serializeMetric);
-  return metric.name;
+  const serialized = metric instanceof metrics.Metric ? metrics.serialize(metric) : metric;
+  return { module: "keras.metrics", class_name: serialized.class_name, config: serialized.config, registered_name: null };
 }
 
 /** Returns the model's Keras 3 `compile_config`: `{}` when it is not compiled. */
@@ -162,9 +171,9 @@ export function compileConfigOf(model: Model): Record<string, unknown> {
   if (!compiled) return {};
   const { optimizer, loss, lossWeights } = compiled;
   let serializedLoss: unknown;
-  if (typeof loss === "string" || loss instanceof losses.Loss) serializedLoss = serializeLoss(loss);
+  if (typeof loss === "string" || loss instanceof losses.Loss || "class_name" in loss) serializedLoss = serializeLoss(loss as losses.LossIdentifier);
   else if (Array.isArray(loss)) serializedLoss = loss.map(serializeLoss);
-  else serializedLoss = Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, serializeLoss(l)]));
+  else serializedLoss = Object.fromEntries(Object.entries(loss as Record<string, losses.LossIdentifier | null>).map(([k, l]) => [k, serializeLoss(l)]));
   const metricsSpec = compiled.metrics;
   let serializedMetrics: unknown = null;
   if (Array.isArray(metricsSpec)) serializedMetrics = metricsSpec.map((m) => serializeMetric(m as metrics.MetricIdentifier));

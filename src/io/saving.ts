@@ -53,7 +53,7 @@ function restoreCompile(model: Model, config: unknown, what: string): boolean {
     options = compileOptionsFromConfig(config, dropped);
   } catch (error) {
     warn(
-      `${what} was loaded without its training configuration, because ${(error as Error).message}. ` +
+      `${what} was loaded without its training configuration, because ${(error as Error).message.replace(/\.$/, "")}. ` +
         "Call model.compile(...) before training, or pass { compile: false } to skip this warning.",
     );
     return false;
