@@ -125,6 +125,116 @@ const cases: RoundTripCase[] = [
     outputShape: [4, 2],
   },
   {
+    name: "3D convolution and pooling",
+    build: () =>
+      sequential([4, 4, 4, 1], [
+        new layers.Conv3D({ filters: 2, kernelSize: 2 }),
+        new layers.Conv3DTranspose({ filters: 2, kernelSize: 2 }),
+        new layers.MaxPooling3D({ poolSize: 2 }),
+        new layers.AveragePooling3D({ poolSize: 1 }),
+        new layers.GlobalMaxPooling3D(),
+        new layers.Reshape({ targetShape: [1, 1, 1, 2] }),
+        new layers.GlobalAveragePooling3D(),
+      ])(),
+    inputShapes: [[2, 4, 4, 4, 1]],
+    outputShape: [2, 2],
+  },
+  {
+    name: "depthwise and separable convolutions",
+    build: () =>
+      sequential([6, 6, 2], [
+        new layers.DepthwiseConv2D({ kernelSize: 3 }),
+        new layers.SeparableConv2D({ filters: 2, kernelSize: 2 }),
+        new layers.Reshape({ targetShape: [9, 2] }),
+        new layers.DepthwiseConv1D({ kernelSize: 2 }),
+        new layers.SeparableConv1D({ filters: 2, kernelSize: 2 }),
+        new layers.GlobalAveragePooling1D(),
+      ])(),
+    inputShapes: [[2, 6, 6, 2]],
+    outputShape: [2, 2],
+  },
+  {
+    name: "padding, cropping and upsampling",
+    build: () =>
+      sequential([4, 4, 2], [
+        new layers.ZeroPadding2D({ padding: 1 }),
+        new layers.Cropping2D({ cropping: 1 }),
+        new layers.UpSampling2D({ size: 2 }),
+        new layers.Reshape({ targetShape: [8, 8, 2, 1] }),
+        new layers.ZeroPadding3D({ padding: 1 }),
+        new layers.Cropping3D({ cropping: 1 }),
+        new layers.UpSampling3D({ size: 1 }),
+        new layers.Reshape({ targetShape: [64, 2] }),
+        new layers.ZeroPadding1D({ padding: 1 }),
+        new layers.Cropping1D({ cropping: 1 }),
+        new layers.UpSampling1D({ size: 2 }),
+        new layers.SpatialDropout1D({ rate: 0.2 }),
+        new layers.GlobalMaxPooling1D(),
+        new layers.Dense({ units: 2 }),
+      ])(),
+    inputShapes: [[2, 4, 4, 2]],
+    outputShape: [2, 2],
+  },
+  {
+    name: "noise, regularization and preprocessing layers",
+    build: () =>
+      sequential([4, 4], [
+        new layers.Rescaling({ scale: 0.5, offset: 0.1 }),
+        new layers.Normalization({ mean: [0, 0.1, 0.2, 0.3], variance: [1, 2, 3, 4] }),
+        new layers.Masking({ maskValue: 0 }),
+        new layers.GaussianNoise({ stddev: 0.1 }),
+        new layers.GaussianDropout({ rate: 0.1 }),
+        new layers.AlphaDropout({ rate: 0.1 }),
+        new layers.ActivityRegularization({ l2: 0.01 }),
+        new layers.GroupNormalization({ groups: 2 }),
+        new layers.UnitNormalization(),
+        new layers.Reshape({ targetShape: [4, 4, 1] }),
+        new layers.SpatialDropout2D({ rate: 0.1 }),
+        new layers.Reshape({ targetShape: [4, 4, 1, 1] }),
+        new layers.SpatialDropout3D({ rate: 0.1 }),
+        new layers.Reshape({ targetShape: [16] }),
+        new layers.Dense({ units: 2 }),
+      ])(),
+    inputShapes: [[3, 4, 4]],
+    outputShape: [3, 2],
+  },
+  {
+    name: "Discretization and CategoryEncoding",
+    build: () =>
+      sequential([3], [
+        new layers.Discretization({ binBoundaries: [-0.5, 0, 0.5] }),
+        new layers.CategoryEncoding({ numTokens: 4, outputMode: "multi_hot" }),
+        new layers.Dense({ units: 2 }),
+      ])(),
+    inputShapes: [[4, 3]],
+    outputShape: [4, 2],
+  },
+  {
+    name: "merging and attention layers",
+    build: () => {
+      const query = Input({ shape: [3, 4], name: "query" });
+      const value = Input({ shape: [3, 4], name: "value" });
+      const merged = [
+        new layers.Subtract().apply([query, value]),
+        new layers.Multiply().apply([query, value]),
+        new layers.Average().apply([query, value]),
+        new layers.Maximum().apply([query, value]),
+        new layers.Minimum().apply([query, value]),
+      ] as SymbolicTensor[];
+      const attended = [
+        new layers.Attention().apply([merged[0]!, merged[1]!]),
+        new layers.AdditiveAttention().apply([merged[2]!, merged[3]!]),
+        new layers.MultiHeadAttention({ numHeads: 2, keyDim: 2 }).apply([merged[4]!, value]),
+      ] as SymbolicTensor[];
+      const joined = new layers.Concatenate().apply(attended) as SymbolicTensor;
+      const projected = new layers.TimeDistributed({ layer: new layers.Dense({ units: 2 }) }).apply(joined) as SymbolicTensor;
+      const dot = new layers.Dot({ axes: [1, 1] }).apply([projected, projected]) as SymbolicTensor;
+      return new Model({ inputs: [query, value], outputs: new layers.Flatten().apply(dot) });
+    },
+    inputShapes: [[2, 3, 4], [2, 3, 4]],
+    outputShape: [2, 4],
+  },
+  {
     name: "nested Sequential in a functional model, trained with SGD",
     build: () => {
       const inner = new Sequential([Input({ shape: [3] }), new layers.Dense({ units: 4, activation: "relu" })], { name: "inner" });
