@@ -11,7 +11,7 @@ import { SGD } from "../../src/optimizers/sgd.js";
 import { RandomGenerator, setRandomSeed } from "../../src/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
-/** One model per group of layer types; together they use every layer class that `deserialize` can rebuild. */
+/** One model per group of layer types; together they use every layer class that `deserialize` can rebuild (RNN cells inside their layers). */
 interface RoundTripCase {
   name: string;
   build: () => Model;
@@ -123,6 +123,12 @@ const cases: RoundTripCase[] = [
     },
     inputShapes: [[4, 3], [4, 3]],
     outputShape: [4, 2],
+  },
+  {
+    name: "GlobalMaxPooling2D",
+    build: sequential([3, 3, 2], [new layers.GlobalMaxPooling2D(), new layers.Dense({ units: 2 })]),
+    inputShapes: [[2, 3, 3, 2]],
+    outputShape: [2, 2],
   },
   {
     name: "3D convolution and pooling",
