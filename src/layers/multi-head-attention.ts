@@ -126,6 +126,17 @@ const MHA_UNSUPPORTED = ["kernel_regularizer", "bias_regularizer", "activity_reg
  * masks, and the output keeps the query's mask.
  */
 export class MultiHeadAttention extends Layer {
+  override readonly takesPositionalInputs = true;
+
+  /** Keras builds this layer from named query, value (and key) shapes. */
+  override getBuildConfig(): Record<string, unknown> | null {
+    const shape = this.buildInputShape;
+    if (shape === null) return null;
+    const shapes = isShapeList(shape) ? shape : [shape, shape];
+    const named: Record<string, unknown> = { query_shape: [...shapes[0]!], value_shape: [...(shapes[1] ?? shapes[0]!)] };
+    if (shapes[2] !== undefined) named["key_shape"] = [...shapes[2]];
+    return { shapes_dict: named };
+  }
   readonly numHeads: number;
   readonly keyDim: number;
   readonly valueDim: number;
