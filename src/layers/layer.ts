@@ -10,6 +10,12 @@ import { checkPositiveInteger } from "../utils/validate.js";
 import { Node, SymbolicTensor, isSymbolic } from "./symbolic.js";
 import { Variable } from "./variable.js";
 
+/** A layer's variables and named sub-layers, as Keras 3 weight files group them. */
+export interface SavedWeightGroups {
+  variables: Variable[];
+  children: { name: string; layer: Layer }[];
+}
+
 /** A shape with the batch axis (and possibly others) unknown. */
 export type SymbolicShape = (number | null)[];
 
@@ -324,6 +330,28 @@ export abstract class Layer {
   /** The layers registered with `trackLayer`, in registration order. */
   get trackedLayers(): Layer[] {
     return [...this.sublayers];
+  }
+
+  /**
+   * Describes how Keras 3 weight files store this layer: `variables` go to
+   * `<path>/vars/0`, `<path>/vars/1`, … and each child to `<path>/<name>`.
+   * By default these are the layer's own weights (trainable, then
+   * non-trainable, in creation order) and its tracked layers, named by
+   * snake_case class name with a counter. Layers whose Keras attribute names
+   * differ (an RNN's `cell`, Bidirectional's `forward_layer`) override this.
+   */
+  savedWeightGroups(): SavedWeightGroups {
+    const counts = new Map<string, number>();
+    const children = this.sublayers.map((layer) => {
+      const base = toSnakeCase(layer.className);
+      const count = counts.get(base) ?? 0;
+      counts.set(base, count + 1);
+      return { name: count === 0 ? base : `${base}_${count}`, layer };
+    });
+    return {
+      variables: [...this.ownWeights.filter((w) => w.trainable), ...this.ownWeights.filter((w) => !w.trainable)],
+      children,
+    };
   }
 
   /**
