@@ -98,12 +98,17 @@ function metricFromConfig(value: unknown): metrics.MetricIdentifier {
   throw unsupported(`the metric entry ${JSON.stringify(value)?.slice(0, 100)} is not supported`);
 }
 
+/** Reads `metrics` or `weighted_metrics`: a list, one list (or null) per output, or a record by output name. */
 function metricsFromConfig(value: unknown): MetricsSpec | undefined {
   if (value === null || value === undefined) return undefined;
-  if (!Array.isArray(value)) throw unsupported("metrics by output name are not supported in saved files yet");
-  // Keras 2 wrote one list per output; a single-output model has one.
+  const entry = (item: unknown) => (item === null ? null : Array.isArray(item) ? item.map(metricFromConfig) : metricFromConfig(item));
+  if (isPlainRecord(value) && !("class_name" in value)) {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, entry(item)])) as MetricsSpec;
+  }
+  if (!Array.isArray(value)) return [metricFromConfig(value)];
+  // Keras 2 wrote one list per output, so a single-output model has a list of one list.
   const flat = value.length === 1 && Array.isArray(value[0]) ? (value[0] as unknown[]) : value;
-  if (flat.some(Array.isArray)) throw unsupported("per-output metric lists are not supported in saved files yet");
+  if (flat.some((item) => item === null || Array.isArray(item))) return flat.map(entry) as MetricsSpec;
   return flat.map(metricFromConfig);
 }
 
@@ -125,31 +130,27 @@ export function compileOptionsFromConfig(config: unknown, dropped: string[] = []
     lossSpec = Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, l === null ? null : lossFromConfig(l)]));
   } else lossSpec = lossFromConfig(loss);
   const lossWeights = config["loss_weights"];
-  if (config["weighted_metrics"] !== null && config["weighted_metrics"] !== undefined) {
-    throw unsupported("weighted_metrics are not supported yet");
-  }
   const options: CompileOptions = { optimizer: optimizerFromConfig(optimizerEntry, dropped), loss: lossSpec };
   if (Array.isArray(lossWeights) || isPlainRecord(lossWeights)) options.lossWeights = lossWeights as LossWeightsSpec;
   const metricsSpec = metricsFromConfig(config["metrics"]);
   if (metricsSpec !== undefined) options.metrics = metricsSpec;
+  const weightedSpec = metricsFromConfig(config["weighted_metrics"]);
+  if (weightedSpec !== undefined) options.weightedMetrics = weightedSpec;
   return options;
 }
 
-/** The compile arguments of a model, read from its compiled state. */
+/** The compile arguments of a model. */
 interface CompiledArguments {
   optimizer: optimizers.Optimizer;
   loss: LossSpec;
-  lossWeights: LossWeightsSpec | undefined;
-  metrics: MetricsSpec | undefined;
+  lossWeights?: LossWeightsSpec | undefined;
+  metrics?: MetricsSpec | undefined;
+  weightedMetrics?: MetricsSpec | undefined;
 }
 
-/**
- * Reads the arguments `model` was compiled with, or null.
- * NOTE: Model keeps them in a private field, read here by name, until the
- * Model class offers a public accessor for its compile configuration.
- */
+/** Reads the arguments `model` was compiled with, or null. */
 function compiledArguments(model: Model): CompiledArguments | null {
-  return (model as unknown as { compiled: CompiledArguments | null }).compiled ?? null;
+  return model.compileArguments;
 }
 
 function serializeLoss(loss: losses.LossIdentifier | null): unknown {
@@ -174,18 +175,20 @@ export function compileConfigOf(model: Model): Record<string, unknown> {
   if (typeof loss === "string" || loss instanceof losses.Loss || "class_name" in loss) serializedLoss = serializeLoss(loss as losses.LossIdentifier);
   else if (Array.isArray(loss)) serializedLoss = loss.map(serializeLoss);
   else serializedLoss = Object.fromEntries(Object.entries(loss as Record<string, losses.LossIdentifier | null>).map(([k, l]) => [k, serializeLoss(l)]));
-  const metricsSpec = compiled.metrics;
-  let serializedMetrics: unknown = null;
-  if (Array.isArray(metricsSpec)) serializedMetrics = metricsSpec.map((m) => serializeMetric(m as metrics.MetricIdentifier));
-  else if (isPlainRecord(metricsSpec)) {
-    serializedMetrics = Object.fromEntries(Object.entries(metricsSpec).map(([k, m]) => [k, serializeMetric(m as metrics.MetricIdentifier)]));
-  }
+  const serializeMetrics = (metricsSpec: MetricsSpec | undefined): unknown => {
+    if (Array.isArray(metricsSpec)) return metricsSpec.map((m) => serializeMetric(m as metrics.MetricIdentifier));
+    if (isPlainRecord(metricsSpec)) {
+      return Object.fromEntries(Object.entries(metricsSpec).map(([k, m]) => [k, serializeMetric(m as metrics.MetricIdentifier)]));
+    }
+    return null;
+  };
+  const serializedMetrics = serializeMetrics(compiled.metrics);
   return {
     optimizer: { module: "keras.optimizers", class_name: optimizer.className, config: optimizer.getConfig(), registered_name: null },
     loss: serializedLoss,
     loss_weights: lossWeights ?? null,
     metrics: serializedMetrics,
-    weighted_metrics: null,
+    weighted_metrics: serializeMetrics(compiled.weightedMetrics),
     run_eagerly: false,
     steps_per_execution: 1,
     // Keras 3.15.1 on JAX saves its default jit_compile="auto" resolved to true (observed).

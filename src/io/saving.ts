@@ -232,23 +232,3 @@ export async function loadWeights(model: Model, source: string | Uint8Array, opt
   if (model.optimizer) restoreOptimizer(model, tree, what);
 }
 
-declare module "../models/model.js" {
-  interface Model {
-    /** Saves the model as a Keras 3 `.keras` file (written to a temporary file, then renamed). */
-    save(path: string): Promise<void>;
-    /** Saves the weights and optimizer state as a Keras 3 `.weights.h5` file. */
-    saveWeights(path: string): Promise<void>;
-    /** Loads weights from a `.weights.h5` file (Keras 3) or a legacy HDF5 file, given as a path or bytes. */
-    loadWeights(source: string | Uint8Array): Promise<void>;
-  }
-}
-
-Model.prototype.save = function (this: Model, path: string): Promise<void> {
-  return saveModel(this, path);
-};
-Model.prototype.saveWeights = function (this: Model, path: string): Promise<void> {
-  return saveWeights(this, path);
-};
-Model.prototype.loadWeights = function (this: Model, source: string | Uint8Array): Promise<void> {
-  return loadWeights(this, source);
-};
