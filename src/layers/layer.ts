@@ -428,12 +428,13 @@ export abstract class Layer {
 
   /**
    * Returns Keras's `build_config` for a built layer: `{ input_shape }`, or
-   * null while the layer is unbuilt. Layers that Keras builds from several
-   * named shapes override it.
+   * null while the layer is unbuilt or has no build step of its own. Layers
+   * that Keras builds from several named shapes override it.
    */
   getBuildConfig(): Record<string, unknown> | null {
     const shape = this.buildInputShape;
-    if (shape === null) return null;
+    // Keras records build shapes only for layers with a build step of their own (not Dropout or Flatten).
+    if (shape === null || this.build === Layer.prototype.build) return null;
     return { input_shape: isShapeList(shape) ? shape.map((s) => [...s]) : [...shape] };
   }
 
