@@ -20,6 +20,7 @@ import {
   Layer,
   type LayerOptions,
   type LayerShape,
+  type SavedWeightGroups,
   type SymbolicShape,
   baseOptionsFromConfig,
   isShapeList,
@@ -125,6 +126,17 @@ const MHA_UNSUPPORTED = ["kernel_regularizer", "bias_regularizer", "activity_reg
  * masks, and the output keeps the query's mask.
  */
 export class MultiHeadAttention extends Layer {
+  override readonly takesPositionalInputs = true;
+
+  /** Keras builds this layer from named query, value (and key) shapes. */
+  override getBuildConfig(): Record<string, unknown> | null {
+    const shape = this.buildInputShape;
+    if (shape === null) return null;
+    const shapes = isShapeList(shape) ? shape : [shape, shape];
+    const named: Record<string, unknown> = { query_shape: [...shapes[0]!], value_shape: [...(shapes[1] ?? shapes[0]!)] };
+    if (shapes[2] !== undefined) named["key_shape"] = [...shapes[2]];
+    return { shapes_dict: named };
+  }
   readonly numHeads: number;
   readonly keyDim: number;
   readonly valueDim: number;
@@ -180,6 +192,20 @@ export class MultiHeadAttention extends Layer {
 
   override get className(): string {
     return "MultiHeadAttention";
+  }
+
+  /** Keras 3 saves the projections in the groups `query_dense`, `key_dense`, `value_dense` and `output_dense`. */
+  override savedWeightGroups(): SavedWeightGroups {
+    const projections: [string, Projection | null][] = [
+      ["query_dense", this.queryDense],
+      ["key_dense", this.keyDense],
+      // Keras has no public property for the gate, so its private attribute names the group.
+      ["_gate_dense", this.gateDense],
+      ["value_dense", this.valueDense],
+      ["output_dense", this.outputDense],
+    ];
+    const children = projections.flatMap(([name, layer]) => (layer ? [{ name, layer }] : []));
+    return { ...super.savedWeightGroups(), children };
   }
 
   private get owner(): string {
