@@ -957,8 +957,11 @@ export class Model extends Layer {
   }
 
   /** Returns the model's outputs for one batch, with no batching and no progress bar. */
-  predictOnBatch(x: ModelData): PredictOutput {
-    return this.structureOutputs(this.forward(this.prepareInputs(x), false));
+  predictOnBatch(x: ModelData, options: { allowNonFinite?: boolean } = {}): PredictOutput {
+    const xs = this.prepareInputs(x);
+    checkListSampleCounts(xs, null);
+    if (!options.allowNonFinite) xs.forEach((t, i) => checkFinite(t, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch"));
+    return this.structureOutputs(this.forward(xs, false));
   }
 
   /** Arranges per-output tensors as the model's outputs were declared. */
@@ -973,10 +976,14 @@ export class Model extends Layer {
    * Runs one training step on one batch and returns that batch's loss and
    * metrics (not a running mean). `sampleWeight` and `classWeight` work as in `fit`.
    */
-  trainOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number> } = {}): number | number[] {
-    checkOptionKeys(options, ["sampleWeight", "classWeight"], "trainOnBatch", (m) => new ValueError(m));
+  trainOnBatch(
+    x: ModelData,
+    y: ModelData,
+    options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number>; allowNonFinite?: boolean } = {},
+  ): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "classWeight", "allowNonFinite"], "trainOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("trainOnBatch");
-    const batch = this.singleBatch(x, y, options.sampleWeight);
+    const batch = this.singleBatch(x, y, options.sampleWeight, "trainOnBatch", options.allowNonFinite ?? false);
     if (options.classWeight !== undefined) {
       if (options.sampleWeight !== undefined) {
         throw new ValueError("trainOnBatch received both `classWeight` and `sampleWeight`. Pass one of them.");
@@ -989,20 +996,22 @@ export class Model extends Layer {
   }
 
   /** Computes one batch's loss and metrics without training. */
-  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData } = {}): number | number[] {
-    checkOptionKeys(options, ["sampleWeight"], "testOnBatch", (m) => new ValueError(m));
+  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; allowNonFinite?: boolean } = {}): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "allowNonFinite"], "testOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("testOnBatch");
-    const batch = this.singleBatch(x, y, options.sampleWeight);
+    const batch = this.singleBatch(x, y, options.sampleWeight, "testOnBatch", options.allowNonFinite ?? false);
     this.resetMetrics(state);
     this.testWorkspace.run(() => this.testStep(state, batch));
     return this.resultsInCompileOrder(state);
   }
 
-  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined): Batch {
+  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined, method: string, allowNonFinite: boolean): Batch {
     const xs = this.prepareInputs(x);
     const ys = this.prepareLabels(y);
     const n = checkListSampleCounts(xs, ys);
-    return { xs, ys, weights: this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight") };
+    const weights = this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight");
+    this.checkArrays(this.compiled!, xs, ys, weights, allowNonFinite, method);
+    return { xs, ys, weights };
   }
 
   /** The total loss, each output's loss (when there are several), then the metrics, in compile order. */
