@@ -89,3 +89,5 @@ export * as metrics from "./metrics/index.js";
 export * as callbacks from "./callbacks/index.js";
 export * as ops from "./ops/index.js";
 export * as random from "./random.js";
+export * as regularizers from "./regularizers/index.js";
+export * as constraints from "./constraints/index.js";
