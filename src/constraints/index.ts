@@ -145,10 +145,10 @@ export class UnitNorm extends Constraint {
 }
 
 /**
- * Rescales each slice along `axis` towards a norm in [minValue, maxValue]:
- * the new norm is rate · clip(norm, minValue, maxValue) + (1 − rate) · norm,
- * so rate 1 enforces the bounds at once and a smaller rate moves towards
- * them step by step. Defaults: minValue 0, maxValue 1, rate 1, axis 0.
+ * Rescales each slice along `axis` towards a norm in [minValue, maxValue].
+ * The new norm is rate · clip(norm, minValue, maxValue) + (1 − rate) · norm.
+ * Rate 1 enforces the bounds at once, and a smaller rate moves towards them
+ * step by step. Defaults: minValue 0, maxValue 1, rate 1, axis 0.
  */
 export class MinMaxNorm extends Constraint {
   readonly minValue: number;
@@ -182,7 +182,7 @@ export class MinMaxNorm extends Constraint {
 
 /**
  * A constraint given as a plain function. It works in training, but a layer
- * that holds one has no serializable config.
+ * that uses one has no serializable config.
  */
 class FunctionConstraint extends Constraint {
   constructor(private readonly fn: (w: Tensor) => Tensor) {
@@ -246,7 +246,7 @@ export function registerConstraint(className: string, fromConfig: ConstraintFact
 
 export type ConstraintIdentifier = string | SerializedConstraint | Constraint | ((w: Tensor) => Tensor) | null | undefined;
 
-/** The string identifiers to suggest: Keras's snake_case names, then registered custom class names. */
+/** Returns the string identifiers to suggest: Keras's snake_case names, then registered custom class names. */
 function knownNames(): string[] {
   const builtIn = new Set(identifiers.values());
   return [...identifiers.keys(), ...[...factories.keys()].filter((name) => !builtIn.has(name))];
@@ -287,7 +287,7 @@ export function deserialize(config: SerializedConstraint | { class_name: string;
   return factory({ ...(config.config ?? {}) });
 }
 
-/** Returns the serialized form of `constraint` that layer configs hold, or null for none. */
+/** Returns the serialized form of `constraint` that layer configs contain, or null for none. */
 export function serialize(constraint: Constraint | null): SerializedConstraint | null {
   return constraint === null ? null : constraint.serialize();
 }

@@ -60,7 +60,7 @@ function zeroScalar(dtype: FloatDType): Tensor {
 export class L1 extends Regularizer {
   /**
    * The factor, rounded to float32 as Keras 3.15.1 stores it, so the config
-   * of `new L1({ l1: 0.1 })` holds 0.10000000149011612 as Keras writes.
+   * of `new L1({ l1: 0.1 })` contains 0.10000000149011612, as Keras writes.
    */
   readonly l1: number;
 
@@ -200,7 +200,7 @@ export class OrthogonalRegularizer extends Regularizer {
 
 /**
  * A regularizer given as a plain function. It works in training, but a
- * layer that holds one has no serializable config.
+ * layer that uses one has no serializable config.
  */
 class FunctionRegularizer extends Regularizer {
   constructor(private readonly fn: (x: Tensor) => Tensor) {
@@ -251,7 +251,7 @@ export function registerRegularizer(className: string, fromConfig: RegularizerFa
 
 export type RegularizerIdentifier = string | SerializedRegularizer | Regularizer | ((x: Tensor) => Tensor) | null | undefined;
 
-/** The string identifiers to suggest: Keras's snake_case names, then registered custom class names. */
+/** Returns the string identifiers to suggest: Keras's snake_case names, then registered custom class names. */
 function knownNames(): string[] {
   const builtIn = new Set(identifiers.values());
   return [...identifiers.keys(), ...[...factories.keys()].filter((name) => !builtIn.has(name))];
@@ -292,7 +292,7 @@ export function deserialize(config: SerializedRegularizer | { class_name: string
   return factory({ ...(config.config ?? {}) });
 }
 
-/** Returns the serialized form of `regularizer` that layer configs hold, or null for none. */
+/** Returns the serialized form of `regularizer` that layer configs contain, or null for none. */
 export function serialize(regularizer: Regularizer | null): SerializedRegularizer | null {
   return regularizer === null ? null : regularizer.serialize();
 }

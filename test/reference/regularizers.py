@@ -135,7 +135,8 @@ def layer_config_cases():
             kernel_constraint=unit_norm,
             bias_constraint=constraints.MinMaxNorm(0.1, 2.0, 0.5),
         ),
-        layers.Conv2D(2, 3, name="conv2d_penalized", kernel_regularizer=regularizers.OrthogonalRegularizer(0.2, "columns")),
+        layers.Dense(2, name="dense_orthogonal", kernel_regularizer=regularizers.OrthogonalRegularizer(0.2, "columns")),
+        layers.Conv2D(2, 3, name="conv2d_penalized", kernel_regularizer=l1l2, bias_constraint="unit_norm"),
         layers.Conv1DTranspose(2, 3, name="conv1d_transpose_penalized", bias_regularizer="l1l2", kernel_constraint="max_norm"),
         layers.Conv2DTranspose(2, 3, name="conv2d_transpose_penalized", activity_regularizer=l2),
         layers.Embedding(
