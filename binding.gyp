@@ -12,7 +12,8 @@
         "native/src/optimizers.c",
         "native/src/normalization.c",
         "native/src/recurrent.c",
-        "native/src/activations.c"
+        "native/src/activations.c",
+        "native/src/depthwise.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2", "-O0"],

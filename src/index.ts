@@ -70,6 +70,21 @@ export {
   ZeroPadding2D,
   ZeroPadding3D,
 } from "./layers/index.js";
+export {
+  AdditiveAttention,
+  Attention,
+  AveragePooling3D,
+  Conv3D,
+  Conv3DTranspose,
+  DepthwiseConv1D,
+  DepthwiseConv2D,
+  GlobalAveragePooling3D,
+  GlobalMaxPooling3D,
+  MaxPooling3D,
+  MultiHeadAttention,
+  SeparableConv1D,
+  SeparableConv2D,
+} from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";
 export { setRandomSeed } from "./random.js";

@@ -637,13 +637,15 @@ static int window_arg(call_args *args, size_t index, stratum_window *g) {
   size_t *fields[STRATUM_WINDOW_FIELDS] = {&g->batch,      &g->height,     &g->width,         &g->channels,
                                            &g->window_h,   &g->window_w,   &g->stride_h,      &g->stride_w,
                                            &g->dilation_h, &g->dilation_w, &g->pad_top,       &g->pad_left,
-                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels};
+                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels,
+                                           &g->depth,      &g->window_d,   &g->stride_d,      &g->dilation_d,
+                                           &g->pad_front,  &g->out_d};
   for (size_t i = 0; i < STRATUM_WINDOW_FIELDS; i++) {
     if (dims[i] < 0) return fail(args, "window geometry entries must be non-negative");
     *fields[i] = (size_t)dims[i];
   }
   if (g->window_h == 0 || g->window_w == 0 || g->stride_h == 0 || g->stride_w == 0 || g->dilation_h == 0 ||
-      g->dilation_w == 0) {
+      g->dilation_w == 0 || g->depth == 0 || g->window_d == 0 || g->stride_d == 0 || g->dilation_d == 0) {
     return fail(args, "window size, strides and dilation must be at least 1");
   }
   if (g->channel_offset + g->group_channels > g->channels) return fail(args, "channel slice exceeds the channels");
@@ -663,18 +665,18 @@ static size_t element_count(call_args *args, size_t count, const size_t *sizes) 
 }
 
 static size_t image_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->height, g->width, g->channels};
-  return element_count(args, 4, sizes);
+  const size_t sizes[] = {g->batch, g->depth, g->height, g->width, g->channels};
+  return element_count(args, 5, sizes);
 }
 
 static size_t pooled_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->channels};
-  return element_count(args, 4, sizes);
+  const size_t sizes[] = {g->batch, g->out_d, g->out_h, g->out_w, g->channels};
+  return element_count(args, 5, sizes);
 }
 
 static size_t patch_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->window_h, g->window_w, g->group_channels};
-  return element_count(args, 6, sizes);
+  const size_t sizes[] = {g->batch, g->out_d, g->out_h, g->out_w, g->window_d, g->window_h, g->window_w, g->group_channels};
+  return element_count(args, 8, sizes);
 }
 
 /* im2col(x, cols, geometry) */
@@ -996,6 +998,51 @@ static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info
   END();
 }
 
+/* Checks that a window geometry describes images (no depth axis), as the depthwise kernels need. */
+static int image_window(call_args *args, const stratum_window *g) {
+  if (g->depth != 1 || g->window_d != 1 || g->out_d != 1 || g->pad_front != 0) return fail(args, "the depthwise kernels take images only, not volumes");
+  return 1;
+}
+
+/* depthwiseConv(x, kernel, out, multiplier, geometry) */
+static napi_value depthwise_conv(napi_env env, napi_callback_info info) {
+  BEGIN("depthwiseConv", 5);
+  stratum_window g;
+  if (!window_arg(&args, 4, &g) || !image_window(&args, &g)) return NULL;
+  const size_t multiplier = size_arg(&args, 3);
+  const size_t kernel_sizes[] = {g.window_h, g.window_w, g.channels, multiplier};
+  const size_t out_sizes[] = {g.batch, g.out_h, g.out_w, g.channels, multiplier};
+  size_t image = image_elements(&args, &g), kernel_size = element_count(&args, 4, kernel_sizes), out_size = element_count(&args, 5, out_sizes);
+  float *x = f32(&args, 0, image), *kernel = f32(&args, 1, kernel_size), *out = f32(&args, 2, out_size);
+  if (args.failed) return NULL;
+  if (multiplier == 0) {
+    fail(&args, "multiplier must be at least 1");
+    return NULL;
+  }
+  k_depthwise_conv(&g, multiplier, x, kernel, out);
+  END();
+}
+
+/* depthwiseConvBackward(x, kernel, dy, dx or null, dKernel or null, multiplier, geometry) */
+static napi_value depthwise_conv_backward(napi_env env, napi_callback_info info) {
+  BEGIN("depthwiseConvBackward", 7);
+  stratum_window g;
+  if (!window_arg(&args, 6, &g) || !image_window(&args, &g)) return NULL;
+  const size_t multiplier = size_arg(&args, 5);
+  const size_t kernel_sizes[] = {g.window_h, g.window_w, g.channels, multiplier};
+  const size_t out_sizes[] = {g.batch, g.out_h, g.out_w, g.channels, multiplier};
+  size_t image = image_elements(&args, &g), kernel_size = element_count(&args, 4, kernel_sizes), out_size = element_count(&args, 5, out_sizes);
+  float *x = f32(&args, 0, image), *kernel = f32(&args, 1, kernel_size), *dy = f32(&args, 2, out_size);
+  float *dx = f32_or_null(&args, 3, image), *dkernel = f32_or_null(&args, 4, kernel_size);
+  if (args.failed) return NULL;
+  if (multiplier == 0) {
+    fail(&args, "multiplier must be at least 1");
+    return NULL;
+  }
+  k_depthwise_conv_backward(&g, multiplier, x, kernel, dy, dx, dkernel);
+  END();
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -1055,6 +1102,8 @@ NAPI_MODULE_INIT() {
       {"layerNormBackward", layer_norm_backward},
       {"recurrentGatesForward", recurrent_gates_forward},
       {"recurrentGatesBackward", recurrent_gates_backward},
+      {"depthwiseConv", depthwise_conv},
+      {"depthwiseConvBackward", depthwise_conv_backward},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -174,14 +174,25 @@ export interface WindowGeometry {
   padLeft: number;
   outHeight: number;
   outWidth: number;
+  /**
+   * The depth axis of volumes [batch, depth, height, width, channels], which
+   * comes before the height. Omitted fields describe images: depth, window,
+   * stride, dilation and output depth 1, and no padding in front.
+   */
+  depth?: number;
+  windowDepth?: number;
+  strideDepth?: number;
+  dilationDepth?: number;
+  padFront?: number;
+  outDepth?: number;
 }
 
 export interface Im2colArgs extends WindowGeometry {
-  /** Images, [batch, height, width, channels]. */
+  /** Images, [batch, height, width, channels] (or volumes with a depth axis). */
   x: FloatArray;
   /**
-   * Output patches, [batch · outHeight · outWidth, windowHeight · windowWidth · groupChannels],
-   * each row ordered (kh, kw, channel); padding positions are written as zeros.
+   * Output patches, [batch · outDepth · outHeight · outWidth, windowDepth · windowHeight · windowWidth · groupChannels],
+   * each row ordered (kd, kh, kw, channel); padding positions are written as zeros.
    */
   cols: FloatArray;
   /** First channel of the slice that is copied (the group's offset for grouped convolutions). */
@@ -432,6 +443,50 @@ export interface Backend {
   recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
   /** Backpropagation through the gates of one recurrent step. */
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
+  /** out[i] = op(a[i]) · op(b[i]) for each of `batch` matrix pairs stored one after another (see `matmul`). */
+  batchMatmul(args: BatchMatmulArgs): void;
+  /** Convolves each input channel with its own `multiplier` filters (a depthwise convolution). */
+  depthwiseConv(args: DepthwiseConvArgs): void;
+  /** Gradients of `depthwiseConv` with respect to its input and kernel. */
+  depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void;
+}
+
+export interface BatchMatmulArgs {
+  /** `batch` matrices op(a[i]) of [m, k], each stored as [m, k], or as [k, m] when `transposeA`. */
+  a: FloatArray;
+  /** `batch` matrices op(b[i]) of [k, n], each stored as [k, n], or as [n, k] when `transposeB`. */
+  b: FloatArray;
+  /** Output, [batch, m, n], overwritten. */
+  out: FloatArray;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** A depthwise convolution over images; the geometry's depth fields must be omitted. */
+export interface DepthwiseConvArgs extends WindowGeometry {
+  /** Images, [batch, height, width, channels]. */
+  x: FloatArray;
+  /** Kernel, [windowHeight, windowWidth, channels, multiplier]. */
+  kernel: FloatArray;
+  /** Output, [batch, outHeight, outWidth, channels · multiplier]; channel c · multiplier + j is input channel c with filter j. */
+  out: FloatArray;
+  multiplier: number;
+}
+
+export interface DepthwiseConvBackwardArgs extends WindowGeometry {
+  x: FloatArray;
+  kernel: FloatArray;
+  /** Gradient with respect to the output, [batch, outHeight, outWidth, channels · multiplier]. */
+  dy: FloatArray;
+  /** Gradient with respect to `x`, overwritten, or null when not needed. */
+  dx: FloatArray | null;
+  /** Gradient with respect to the kernel, overwritten, or null when not needed. */
+  dKernel: FloatArray | null;
+  multiplier: number;
 }
 
 export interface BatchNormForwardArgs {

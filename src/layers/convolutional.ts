@@ -11,7 +11,9 @@ import {
   axisPadding,
   checkDataFormat,
   checkInputRankFor,
+  checkOutputLengthsFor,
   checkStridesWithDilation,
+  knownChannels,
   normalizePadding,
   normalizeTuple,
   transposeAxis,
@@ -97,7 +99,7 @@ const CONV_WEIGHTS = ["kernel", "bias"];
 
 /** The state and checks that convolutions and transposed convolutions share. */
 abstract class BaseConv extends Layer {
-  readonly rank: 1 | 2;
+  readonly rank: 1 | 2 | 3;
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -112,7 +114,7 @@ abstract class BaseConv extends Layer {
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
-  constructor(rank: 1 | 2, options: BaseConvOptions, allowed: readonly string[]) {
+  constructor(rank: 1 | 2 | 3, options: BaseConvOptions, allowed: readonly string[]) {
     super(options, allowed);
     const owner = `${this.className} "${this.name}"`;
     this.rank = rank;
@@ -121,7 +123,7 @@ abstract class BaseConv extends Layer {
     }
     this.filters = options.filters;
     if (options.kernelSize === undefined) {
-      throw new ValueError(`${owner} needs \`kernelSize\`, for example kernelSize: ${rank === 1 ? "3" : "[3, 3]"}.`);
+      throw new ValueError(`${owner} needs \`kernelSize\`, for example kernelSize: ${rank === 1 ? "3" : `[${new Array(rank).fill(3).join(", ")}]`}.`);
     }
     this.kernelSize = normalizeTuple(options.kernelSize, rank, "kernelSize", owner);
     this.strides = normalizeTuple(options.strides ?? 1, rank, "strides", owner);
@@ -146,12 +148,7 @@ abstract class BaseConv extends Layer {
 
   /** Returns the channel count of a built input shape, which must be known. */
   protected inputChannels(inputShape: SymbolicShape): number {
-    checkInputRankFor(inputShape, this.rank, this.owner);
-    const channels = inputShape[inputShape.length - 1];
-    if (channels === null || channels === undefined) {
-      throw new ShapeError(`${this.owner} needs the channel axis (the last) of its input to be known, received shape ${formatShape(inputShape)}.`);
-    }
-    return channels;
+    return knownChannels(inputShape, this.rank, this.owner);
   }
 
   protected override checkInputShape(shape: readonly number[]): void {
@@ -242,7 +239,7 @@ abstract class Conv extends BaseConv {
   readonly padding: PaddingMode;
   readonly groups: number;
 
-  constructor(rank: 1 | 2, options: ConvOptions) {
+  constructor(rank: 1 | 2 | 3, options: ConvOptions) {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError(`${new.target.name} needs an options object such as { filters: 32, kernelSize: 3 }.`);
     }
@@ -287,13 +284,7 @@ abstract class Conv extends BaseConv {
   }
 
   private checkOutputLengths(inputShape: SymbolicShape): void {
-    if (this.outputLengths(inputShape).some((d) => d !== null && d <= 0)) {
-      throw new ShapeError(
-        `${this.owner}: the output would be empty or negative for inputs of shape ${formatShape(inputShape)} with kernelSize ` +
-          `${JSON.stringify(this.kernelSize)}, dilationRate ${JSON.stringify(this.dilationRate)}, strides ${JSON.stringify(this.strides)} ` +
-          `and padding "${this.padding}". Use a smaller kernel or "same" padding.`,
-      );
-    }
+    checkOutputLengthsFor(this.outputLengths(inputShape), inputShape, this, this.owner);
   }
 
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
@@ -317,7 +308,15 @@ abstract class Conv extends BaseConv {
       activation: fused,
     });
     let y: Tensor;
-    if (this.rank === 2) {
+    if (this.rank === 3) {
+      y = ops.conv3d(inputs, this.kernel!.value, bias, {
+        strides: this.strides as [number, number, number],
+        dilationRate: this.dilationRate as [number, number, number],
+        padding: [pads[0]!, pads[1]!, pads[2]!],
+        groups: this.groups,
+        activation: fused,
+      });
+    } else if (this.rank === 2) {
       y = ops.conv2d(inputs, this.kernel!.value, bias, options([pads[0]!, pads[1]!], this.strides, this.dilationRate));
     } else {
       const [batch, steps, channels] = inputs.shape as [number, number, number];
@@ -393,7 +392,7 @@ abstract class ConvTranspose extends BaseConv {
   readonly padding: "valid" | "same";
   readonly outputPadding: number[] | null;
 
-  constructor(rank: 1 | 2, options: ConvTransposeOptions) {
+  constructor(rank: 1 | 2 | 3, options: ConvTransposeOptions) {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError(`${new.target.name} needs an options object such as { filters: 32, kernelSize: 3 }.`);
     }
@@ -445,7 +444,14 @@ abstract class ConvTranspose extends BaseConv {
     const axes = inputs.shape.slice(1, -1).map((length, axis) => this.axis(length, axis));
     const kernel = this.kernel!.value;
     let y: Tensor;
-    if (this.rank === 2) {
+    if (this.rank === 3) {
+      y = ops.conv3dTranspose(inputs, kernel, {
+        strides: this.strides as [number, number, number],
+        dilationRate: this.dilationRate as [number, number, number],
+        padBefore: [axes[0]!.padBefore, axes[1]!.padBefore, axes[2]!.padBefore],
+        outputSize: [axes[0]!.length, axes[1]!.length, axes[2]!.length],
+      });
+    } else if (this.rank === 2) {
       y = ops.conv2dTranspose(inputs, kernel, {
         strides: this.strides as [number, number],
         dilationRate: this.dilationRate as [number, number],
@@ -512,5 +518,35 @@ export class Conv2DTranspose extends ConvTranspose {
 
   static fromConfig(config: Record<string, unknown>): Conv2DTranspose {
     return new Conv2DTranspose(convTransposeOptionsFromConfig(config, "Conv2DTranspose"));
+  }
+}
+
+/** Convolution over (batch, depth, height, width, channels) volumes. */
+export class Conv3D extends Conv {
+  constructor(options: ConvOptions) {
+    super(3, options);
+  }
+
+  override get className(): string {
+    return "Conv3D";
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv3D {
+    return new Conv3D(convOptionsFromConfig(config, "Conv3D"));
+  }
+}
+
+/** Transposed convolution over (batch, depth, height, width, channels) volumes. */
+export class Conv3DTranspose extends ConvTranspose {
+  constructor(options: ConvTransposeOptions) {
+    super(3, options);
+  }
+
+  override get className(): string {
+    return "Conv3DTranspose";
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv3DTranspose {
+    return new Conv3DTranspose(convTransposeOptionsFromConfig(config, "Conv3DTranspose"));
   }
 }

@@ -47,6 +47,11 @@ import {
   ZeroPadding2D,
   ZeroPadding3D,
 } from "./spatial-reshaping.js";
+import { AdditiveAttention, Attention } from "./attention.js";
+import { Conv3D, Conv3DTranspose } from "./convolutional.js";
+import { DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D } from "./depthwise.js";
+import { MultiHeadAttention } from "./multi-head-attention.js";
+import { AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D } from "./pooling.js";
 
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
@@ -137,6 +142,18 @@ export {
   type ZeroPaddingOptions,
 } from "./spatial-reshaping.js";
 export { addLayerLosses, clearLayerLosses, collectLayerLosses } from "./layer-losses.js";
+export {
+  AdditiveAttention,
+  type AdditiveAttentionOptions,
+  Attention,
+  type AttentionCallOptions,
+  type AttentionOptions,
+  type MultiHeadAttentionCallOptions,
+} from "./attention.js";
+export { MultiHeadAttention, type MultiHeadAttentionOptions } from "./multi-head-attention.js";
+export { Conv3D, Conv3DTranspose } from "./convolutional.js";
+export { DepthwiseConv1D, DepthwiseConv2D, type DepthwiseConvOptions, SeparableConv1D, SeparableConv2D, type SeparableConvOptions } from "./depthwise.js";
+export { AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D } from "./pooling.js";
 
 const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> = {
   Activation: Activation.fromConfig,
@@ -208,6 +225,19 @@ const layerClasses: Record<string, (config: Record<string, unknown>) => Layer> =
   ZeroPadding1D: ZeroPadding1D.fromConfig,
   ZeroPadding2D: ZeroPadding2D.fromConfig,
   ZeroPadding3D: ZeroPadding3D.fromConfig,
+  AdditiveAttention: AdditiveAttention.fromConfig,
+  Attention: Attention.fromConfig,
+  MultiHeadAttention: MultiHeadAttention.fromConfig,
+  Conv3D: Conv3D.fromConfig,
+  Conv3DTranspose: Conv3DTranspose.fromConfig,
+  DepthwiseConv1D: DepthwiseConv1D.fromConfig,
+  DepthwiseConv2D: DepthwiseConv2D.fromConfig,
+  SeparableConv1D: SeparableConv1D.fromConfig,
+  SeparableConv2D: SeparableConv2D.fromConfig,
+  MaxPooling3D: MaxPooling3D.fromConfig,
+  AveragePooling3D: AveragePooling3D.fromConfig,
+  GlobalMaxPooling3D: GlobalMaxPooling3D.fromConfig,
+  GlobalAveragePooling3D: GlobalAveragePooling3D.fromConfig,
 };
 
 /**

@@ -98,6 +98,12 @@ export abstract class Layer {
    * unchanged. Layers that make or consume masks override `computeMask`.
    */
   supportsMasking = false;
+  /**
+   * True when Keras calls the layer with its tensors as separate positional
+   * arguments (MultiHeadAttention's query and value) rather than as one list,
+   * which changes how a functional config writes the layer's nodes.
+   */
+  readonly takesPositionalInputs: boolean = false;
   /** Every call of this layer on symbolic tensors, in order. */
   readonly inboundNodes: Node[] = [];
   private readonly ownWeights: Variable[] = [];
@@ -188,7 +194,7 @@ export abstract class Layer {
     inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[],
     options: CallOptions = {},
   ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
-    if (isSymbolic(inputs)) return this.applySymbolic(inputs);
+    if (isSymbolic(inputs)) return this.applySymbolic(inputs, options);
     const isList = Array.isArray(inputs);
     const list = isList ? inputs : [inputs];
     list.forEach((input, i) => {
@@ -232,7 +238,18 @@ export abstract class Layer {
   }
 
   /** Records a call on symbolic tensors and returns symbolic outputs with the shapes `computeOutputShape` gives. */
-  private applySymbolic(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] {
+  private applySymbolic(inputs: SymbolicTensor | SymbolicTensor[], options: CallOptions): SymbolicTensor | SymbolicTensor[] {
+    const callOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (key === "mask" || key === "masks" || value === undefined) continue;
+      if (value instanceof Tensor || value instanceof SymbolicTensor) {
+        throw new ValueError(
+          `Layer "${this.name}" was called on symbolic tensors with a tensor in the \`${key}\` option. ` +
+            `In a functional model, pass tensors as layer inputs instead (for example as an extra element of the input array).`,
+        );
+      }
+      callOptions[key] = value;
+    }
     const isList = Array.isArray(inputs);
     const list = isList ? inputs : [inputs];
     const shapes = list.map((t) => [...t.shape]);
@@ -244,7 +261,7 @@ export abstract class Layer {
     const nodeIndex = this.inboundNodes.length;
     const outputShapes = outputsAreList ? outputShape : [outputShape];
     const outputs = outputShapes.map((shape, i) => new SymbolicTensor(shape, this.dtype, this, nodeIndex, i));
-    this.inboundNodes.push(new Node(this, list, isList, outputs, outputsAreList));
+    this.inboundNodes.push(new Node(this, list, isList, outputs, outputsAreList, callOptions));
     return outputsAreList ? outputs : outputs[0]!;
   }
 
@@ -379,6 +396,17 @@ export abstract class Layer {
       );
     }
     weights.forEach((w, i) => w.assign(values[i]!));
+  }
+
+  /**
+   * Returns Keras's `build_config` for a built layer: `{ input_shape }`, or
+   * null while the layer is unbuilt. Layers that Keras builds from several
+   * named shapes override it.
+   */
+  getBuildConfig(): Record<string, unknown> | null {
+    const shape = this.buildInputShape;
+    if (shape === null) return null;
+    return { input_shape: isShapeList(shape) ? shape.map((s) => [...s]) : [...shape] };
   }
 
   /** Returns the layer's configuration with Keras's snake_case keys. */

@@ -6,6 +6,7 @@ import { registerLayer } from "../layers/index.js";
 import { addLayerLosses, clearLayerLosses } from "../layers/layer-losses.js";
 import { type CallOptions, Layer, addedLossCount, type LayerShape, type SymbolicShape, isShapeList } from "../layers/layer.js";
 import type { Variable } from "../layers/variable.js";
+import * as losses from "../losses/index.js";
 import * as metrics from "../metrics/index.js";
 import * as ops from "../ops/index.js";
 import * as optimizers from "../optimizers/index.js";
@@ -78,6 +79,8 @@ export interface FitOptions {
   validationFreq?: number | number[];
   /** Epoch to start from, for resuming a run. Default 0. */
   initialEpoch?: number;
+  /** Accept NaN and infinite values in `x`, `y` and the sample weights. Default false: they are an error naming where they are. */
+  allowNonFinite?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -90,6 +93,8 @@ export interface EvaluateOptions {
   sampleWeight?: SampleWeightData;
   /** Number of batches to evaluate; default all of them. */
   steps?: number;
+  /** Accept NaN and infinite values in the data. Default false. */
+  allowNonFinite?: boolean;
 }
 
 export interface PredictOptions {
@@ -97,6 +102,8 @@ export interface PredictOptions {
   verbose?: Verbose;
   /** Number of batches to predict; default all of them. */
   steps?: number;
+  /** Accept NaN and infinite values in `x`. Default false. */
+  allowNonFinite?: boolean;
 }
 
 /** What `predict` returns: one Tensor per output, in the structure the model's outputs were given. */
@@ -128,9 +135,10 @@ const FIT_OPTIONS = [
   "validationBatchSize",
   "validationFreq",
   "initialEpoch",
+  "allowNonFinite",
 ];
-const EVALUATE_OPTIONS = ["batchSize", "verbose", "callbacks", "returnDict", "sampleWeight", "steps"];
-const PREDICT_OPTIONS = ["batchSize", "verbose", "steps"];
+const EVALUATE_OPTIONS = ["batchSize", "verbose", "callbacks", "returnDict", "sampleWeight", "steps", "allowNonFinite"];
+const PREDICT_OPTIONS = ["batchSize", "verbose", "steps", "allowNonFinite"];
 
 /** A metric with the log key it reports under (prefixed by the output name when there are several outputs). */
 interface TrackedMetric {
@@ -636,6 +644,7 @@ export class Model extends Layer {
       checkListSampleCounts(xAll, yAll);
       let weights = this.prepareSampleWeights(options.sampleWeight, yAll, xAll[0]!.shape[0]!, "sampleWeight");
       if (options.classWeight !== undefined) weights = classWeightsToSampleWeights(options.classWeight, yAll);
+      this.checkArrays(state, xAll, yAll, weights, options.allowNonFinite ?? false, "fit");
       if (options.validationData === undefined && options.validationSplit !== undefined && options.validationSplit !== 0) {
         const split = splitValidation(xAll, yAll, weights, options.validationSplit);
         [xAll, yAll, weights] = split.train;
@@ -723,7 +732,47 @@ export class Model extends Layer {
     const yVal = this.prepareLabels(entries[1], "validationData[1]");
     const n = checkListSampleCounts(xVal, yVal, "validationData[0]", "validationData[1]");
     const weights = this.prepareSampleWeights(entries[2] as SampleWeightData | undefined, yVal, n, "validationData[2]");
+    this.checkArrays(this.compiled!, xVal, yVal, weights, false, "fit", ["validationData[0]", "validationData[1]", "validationData[2]"]);
     return new ArraySource(xVal, yVal, weights, { batchSize, shuffle: false, steps });
+  }
+
+  /**
+   * Checks array data before any step runs: no NaN or infinite values
+   * (unless allowed), and class labels inside the output's classes for
+   * outputs trained with sparse categorical crossentropy.
+   */
+  private checkArrays(
+    state: CompiledState,
+    xs: Tensor[],
+    ys: Tensor[],
+    weights: (Tensor | null)[] | null,
+    allowNonFinite: boolean,
+    method: string,
+    names: [string, string, string] = ["x", "y", "sampleWeight"],
+  ): void {
+    const label = (base: string, list: readonly unknown[], i: number) => (list.length === 1 ? base : `${base}[${i}]`);
+    if (!allowNonFinite) {
+      xs.forEach((t, i) => checkFinite(t, label(names[0], xs, i), method));
+      ys.forEach((t, i) => checkFinite(t, label(names[1], ys, i), method));
+      weights?.forEach((t, i) => t && checkFinite(t, label(names[2], weights, i), method));
+    }
+    const outputShapes = this.declaredOutputShapes();
+    const targets = state.resolved?.targets;
+    if (!outputShapes || !targets) return;
+    targets.forEach((target, i) => {
+      const loss = target.loss;
+      const classes = outputShapes[i]?.[outputShapes[i]!.length - 1];
+      if (!(loss instanceof losses.SparseCategoricalCrossentropy) || typeof classes !== "number" || ys[i] === undefined) return;
+      checkClassLabels(ys[i]!, classes, loss.ignoreClass, label(names[1], ys, i), target.name);
+    });
+  }
+
+  /** The output shapes a Sequential or functional model declares, or null when they are not known before a call. */
+  private declaredOutputShapes(): SymbolicShape[] | null {
+    if (this.graph) return this.graph.outputs.tensors.map((t) => t.shape);
+    if (this.className !== "Sequential" || !this.built || !this.inputShape) return null;
+    const shape = this.computeOutputShape(this.inputShape);
+    return isShapeList(shape) ? shape : [shape];
   }
 
   /** Converts `sampleWeight` to one weight tensor per output (null for none), checking its sample count. */
@@ -797,6 +846,7 @@ export class Model extends Layer {
       const yAll = this.prepareLabels(requireLabels(y, "evaluate"));
       const n = checkListSampleCounts(xAll, yAll);
       const weights = this.prepareSampleWeights(options.sampleWeight, yAll, n, "sampleWeight");
+      this.checkArrays(state, xAll, yAll, weights, options.allowNonFinite ?? false, "evaluate");
       source = new ArraySource(xAll, yAll, weights, { batchSize, shuffle: false, steps });
     }
     const callbacks: Callback[] = [...checkCallbacks(options.callbacks, "evaluate")];
@@ -826,6 +876,7 @@ export class Model extends Layer {
     }
     const xAll = this.prepareInputs(x);
     const n = checkListSampleCounts(xAll, null);
+    if (!options.allowNonFinite) xAll.forEach((t, i) => checkFinite(t, xAll.length === 1 ? "x" : `x[${i}]`, "predict"));
     const steps = Math.min(Math.ceil(n / batchSize), stepLimit ?? Infinity);
     const progbar = verbose === 0 ? null : new Progbar(steps, { verbose });
     const parts: Tensor[][] = [];
@@ -1056,6 +1107,35 @@ function classWeightsToSampleWeights(classWeight: Record<number, number>, ys: Te
   }
   const tensor = new Tensor(y.dtype === "float64" ? Float64Array.from(weights) : weights, [samples]);
   return [tensor];
+}
+
+/** Throws a ValueError naming the first NaN or infinite value of `t` and the option that allows them. */
+function checkFinite(t: Tensor, argument: string, method: string): void {
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    if (Number.isFinite(value)) continue;
+    const rowSize = t.shape[0] === 0 ? 1 : data.length / t.shape[0]!;
+    const sample = Math.floor(i / rowSize);
+    throw new ValueError(
+      `\`${argument}\` contains ${value} at sample ${sample} (element ${i} of shape ${formatShape(t.shape)}). ` +
+        `Clean the data, or pass allowNonFinite: true to ${method} to accept non-finite values.`,
+    );
+  }
+}
+
+/** Throws a ValueError naming the first label of `y` that is not a class index of an output with `classes` classes. */
+function checkClassLabels(y: Tensor, classes: number, ignoreClass: number | null, argument: string, output: string): void {
+  for (let i = 0; i < y.size; i++) {
+    const value = y.data[i]!;
+    if (value === ignoreClass) continue;
+    if (Number.isInteger(value) && value >= 0 && value < classes) continue;
+    const rowSize = y.shape[0] === 0 ? 1 : y.size / y.shape[0]!;
+    throw new ValueError(
+      `Invalid class label ${value} in \`${argument}\` at sample ${Math.floor(i / rowSize)}: output "${output}" has ${classes} classes, ` +
+        `so labels must be integers from 0 to ${classes - 1}. Check the labels, or the number of units of the last layer.`,
+    );
+  }
 }
 
 function requireLabels(y: ModelData | null | undefined, method: string): ModelData {

@@ -153,7 +153,7 @@ export class Sequential extends Model {
       class_name: layer.className,
       config: layer.getConfig(),
       registered_name: null,
-      ...(layer.buildInputShape && !(layer instanceof InputLayer) ? { build_config: { input_shape: layer.buildInputShape } } : {}),
+      ...(!(layer instanceof InputLayer) && layer.getBuildConfig() !== null ? { build_config: layer.getBuildConfig() } : {}),
     }));
     return {
       name: this.name,

@@ -991,6 +991,113 @@ for (const [kind, activation, gates, masked, zeroOutput, withBias] of [
   });
 }
 
+// Volume windows (a depth axis), batched matrix products and depthwise convolution.
+const VOLUMES: [string, WindowGeometry, number, number][] = [
+  ["3-D valid", { ...window(2, 4, 5, 3, [2, 2], [1, 1], [1, 1], [0, 0], [3, 4]), depth: 3, windowDepth: 2, outDepth: 2 }, 0, 3],
+  [
+    "3-D strided, padded",
+    { ...window(1, 5, 4, 2, [3, 2], [2, 1], [1, 1], [1, 0], [3, 3]), depth: 4, windowDepth: 3, strideDepth: 2, padFront: 1, outDepth: 2 },
+    0,
+    2,
+  ],
+  ["3-D dilated, channel slice", { ...window(1, 4, 4, 4, [2, 2], [1, 1], [1, 1], [0, 0], [3, 3]), depth: 5, windowDepth: 2, dilationDepth: 2, outDepth: 3 }, 1, 2],
+];
+
+for (const [label, g, channelOffset, groupChannels] of VOLUMES) {
+  const image = g.batch * g.depth! * g.height * g.width * g.channels;
+  const patches = g.batch * g.outDepth! * g.outHeight * g.outWidth * g.windowDepth! * g.windowHeight * g.windowWidth * groupChannels;
+  const pooled = g.batch * g.outDepth! * g.outHeight * g.outWidth * g.channels;
+  cases.push({
+    name: `im2col ${label}`,
+    kernel: "im2col",
+    run: (backend) => {
+      const cols = f32(patches, 70);
+      backend.im2col({ ...g, x: f32(image, 71), cols, channelOffset, groupChannels });
+      return [cols];
+    },
+  });
+  cases.push({
+    name: `col2im ${label}`,
+    kernel: "col2im",
+    run: (backend) => {
+      const dx = f32(image, 72);
+      backend.col2im({ ...g, cols: f32(patches, 73), dx, channelOffset, groupChannels });
+      return [dx];
+    },
+  });
+  const pool = { ...g, dilationHeight: 1, dilationWidth: 1, dilationDepth: 1 };
+  if ((g.dilationDepth ?? 1) !== 1) continue;
+  for (const kind of ["maxPool", "avgPool"] as const) {
+    cases.push({
+      name: `${kind} ${label}`,
+      kernel: kind,
+      run: (backend) => {
+        const out = f32(pooled, 74);
+        backend[kind]({ ...pool, x: f32(image, 75), out });
+        return [out];
+      },
+    });
+    const backward = kind === "maxPool" ? "maxPoolBackward" : "avgPoolBackward";
+    cases.push({
+      name: `${backward} ${label}`,
+      kernel: backward,
+      run: (backend) => {
+        const dx = f32(image, 76);
+        backend[backward]({ ...pool, x: f32(image, 77), dy: f32(pooled, 78), dx });
+        return [dx];
+      },
+    });
+  }
+}
+
+for (const [label, batch, m, k, n, transposeA, transposeB] of [
+  ["plain", 3, 4, 5, 6, false, false],
+  ["transposed b", 6, 7, 8, 7, false, true],
+  ["transposed a", 2, 9, 3, 4, true, false],
+  ["large", 8, 64, 32, 64, false, true],
+] as const) {
+  cases.push({
+    name: `batchMatmul ${label}`,
+    kernel: "batchMatmul",
+    run: (backend) => {
+      const out = f32(batch * m * n, 80);
+      backend.batchMatmul({ a: f32(batch * m * k, 81), b: f32(batch * k * n, 82), out, batch, m, k, n, transposeA, transposeB });
+      return [out];
+    },
+  });
+}
+
+for (const [label, g, multiplier] of [
+  ["3x3 valid", window(2, 5, 6, 3, [3, 3], [1, 1], [1, 1], [0, 0], [3, 4]), 2],
+  ["strided, padded", window(2, 7, 7, 4, [3, 2], [2, 3], [1, 1], [1, 0], [4, 3]), 1],
+  ["dilated, padded", window(1, 6, 8, 2, [2, 3], [1, 1], [2, 2], [1, 2], [6, 8]), 3],
+  ["one-dimensional", window(3, 1, 9, 2, [1, 3], [1, 2], [1, 1], [0, 1], [1, 5]), 2],
+  ["threaded", window(4, 32, 32, 8, [3, 3], [1, 1], [1, 1], [1, 1], [32, 32]), 2],
+] as const) {
+  const image = g.batch * g.height * g.width * g.channels;
+  const kernelSize = g.windowHeight * g.windowWidth * g.channels * multiplier;
+  const outSize = g.batch * g.outHeight * g.outWidth * g.channels * multiplier;
+  cases.push({
+    name: `depthwiseConv ${label}`,
+    kernel: "depthwiseConv",
+    run: (backend) => {
+      const out = f32(outSize, 83);
+      backend.depthwiseConv({ ...g, x: f32(image, 84), kernel: f32(kernelSize, 85), out, multiplier });
+      return [out];
+    },
+  });
+  cases.push({
+    name: `depthwiseConvBackward ${label}`,
+    kernel: "depthwiseConvBackward",
+    run: (backend) => {
+      const dx = f32(image, 86);
+      const dKernel = f32(kernelSize, 87);
+      backend.depthwiseConvBackward({ ...g, x: f32(image, 88), kernel: f32(kernelSize, 89), dy: f32(outSize, 90), dx, dKernel, multiplier });
+      return [dx, dKernel];
+    },
+  });
+}
+
 const native = nativeBackend();
 
 describe(`native backend parity (${cases.length} cases)`, { skip: native === null ? `native backend unavailable: ${nativeBackendError()}` : false }, () => {

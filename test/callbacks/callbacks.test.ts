@@ -47,7 +47,8 @@ async function run(learningRate: number, epochs: number, callbacks: Callback[], 
   let printed = "";
   const previous = setOutput({ write: (text: string) => (printed += text), isTTY: false });
   try {
-    const history = await model.fit(tensor([[1]]), tensor([[y]]), { epochs, batchSize: 1, verbose: 0, shuffle: false, callbacks });
+    const allowNonFinite = !Number.isFinite(y);
+    const history = await model.fit(tensor([[1]]), tensor([[y]]), { epochs, batchSize: 1, verbose: 0, shuffle: false, callbacks, allowNonFinite });
     return { history, printed, weight: model.weights[0]!.value.data[0]! };
   } finally {
     setOutput(previous);

@@ -233,3 +233,24 @@ describe("weight penalties", () => {
     assertClose([...kernel.value.data], [0.8, 0.8], { message: "the penalty's gradient reaches the weights" });
   });
 });
+
+describe("data checks before training", () => {
+  const model = new Sequential([Input({ shape: [2] }), new Dense({ units: 3, activation: "softmax" })]);
+  model.compile({ optimizer: "sgd", loss: "sparse_categorical_crossentropy" });
+
+  it("name the first NaN and the option that allows it", async () => {
+    await assert.rejects(model.fit([[1, 2], [3, NaN]], [0, 1], { verbose: 0 }), /`x` contains NaN at sample 1 \(element 3 of shape \(2, 2\)\).*allowNonFinite: true/);
+    await assert.rejects(model.fit([[1, 2], [3, 4]], [0, Infinity], { verbose: 0 }), /`y` contains Infinity at sample 1/);
+    await assert.rejects(model.evaluate([[1, 2]], [NaN], { verbose: 0 }), /allowNonFinite: true to evaluate/);
+    assert.throws(() => model.predict([[NaN, 1]], { verbose: 0 }), /`x` contains NaN at sample 0/);
+    await model.fit([[1, 2], [3, NaN]], [0, 1], { verbose: 0, allowNonFinite: true });
+  });
+
+  it("name a class label outside the output's classes", async () => {
+    await assert.rejects(
+      model.fit([[1, 2], [3, 4], [5, 6]], [0, 2, 3], { verbose: 0 }),
+      /Invalid class label 3 in `y` at sample 2: output "dense_\d+" has 3 classes, so labels must be integers from 0 to 2/,
+    );
+    await assert.rejects(model.evaluate([[1, 2]], [-1], { verbose: 0 }), /Invalid class label -1 in `y` at sample 0/);
+  });
+});

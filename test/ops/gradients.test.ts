@@ -492,6 +492,51 @@ describe("sequence op gradients", () => {
   });
 });
 
+describe("attention and volume op gradients", () => {
+  const pad3 = [[1, 0], [0, 1], [1, 1]] as [[number, number], [number, number], [number, number]];
+
+  gradientTest("batchMatmul", "gradient of batchMatmul with every transpose", () => {
+    for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const a = sample(transposeA ? [2, 3, 4, 2] : [2, 3, 2, 4], 90);
+      const b = sample(transposeB ? [2, 3, 5, 4] : [2, 3, 4, 5], 91);
+      checkGradients((x, y) => ops.batchMatmul(x!, y!, transposeA, transposeB), [a, b]);
+    }
+  });
+
+  gradientTest("conv3d", "gradient of conv3d", () => {
+    const options = { strides: [1, 2, 1] as [number, number, number], dilationRate: [1, 1, 1] as [number, number, number], padding: pad3, groups: 1, activation: "tanh" as const };
+    checkGradients((x, k, b) => ops.conv3d(x!, k!, b!, options), [sample([1, 3, 4, 3, 2], 92), sample([2, 2, 2, 2, 3], 93), sample([3], 94)]);
+    const grouped = { ...options, groups: 2, activation: "linear" as const };
+    checkGradients((x, k, b) => ops.conv3d(x!, k!, b!, grouped), [sample([1, 3, 3, 3, 4], 95), sample([2, 1, 2, 2, 2], 96), sample([2], 97)]);
+  });
+
+  gradientTest("conv3dTranspose", "gradient of conv3dTranspose", () => {
+    const options = {
+      strides: [2, 1, 2] as [number, number, number],
+      dilationRate: [1, 1, 1] as [number, number, number],
+      padBefore: [1, 0, 0] as [number, number, number],
+      outputSize: [4, 3, 5] as [number, number, number],
+    };
+    checkGradients((x, k) => ops.conv3dTranspose(x!, k!, options), [sample([1, 2, 2, 2, 2], 98), sample([2, 2, 2, 3, 2], 99)]);
+  });
+
+  for (const name of ["maxPool3d", "averagePool3d"] as const) {
+    gradientTest(name, `gradient of ${name}`, () => {
+      // Distinct, well separated values keep every window's maximum clear of a tie.
+      const values = Array.from({ length: 1 * 3 * 4 * 5 * 2 }, (_, i) => ((i * 37) % 120) / 120);
+      const x = f64(values, [1, 3, 4, 5, 2]);
+      checkGradients((input) => ops[name](input!, { poolSize: [2, 2, 3], strides: [1, 2, 2], padding: pad3 }), [x]);
+    });
+  }
+
+  gradientTest("depthwiseConv2d", "gradient of depthwiseConv2d", () => {
+    const options = { strides: [2, 1] as [number, number], dilationRate: [1, 1] as [number, number], padding: [[1, 0], [0, 1]] as [[number, number], [number, number]] };
+    checkGradients((x, k) => ops.depthwiseConv2d(x!, k!, options), [sample([2, 5, 4, 3], 100), sample([2, 3, 3, 2], 101)]);
+    const dilated = { strides: [1, 1] as [number, number], dilationRate: [2, 2] as [number, number], padding: [[0, 0], [0, 0]] as [[number, number], [number, number]] };
+    checkGradients((x, k) => ops.depthwiseConv2d(x!, k!, dilated), [sample([1, 5, 5, 2], 102), sample([2, 2, 2, 1], 103)]);
+  });
+});
+
 test("every exported op has a check", () => {
   const exported = Object.keys(ops).sort();
   assert.deepEqual([...checkedOps].sort(), exported);

@@ -54,6 +54,7 @@ import type {
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
 import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
+import type { DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -145,6 +146,16 @@ export interface NativeAddon {
   ): void;
   sigmoidCrossentropy(logits: Float32Array, labels: Float32Array, loss: Float32Array, rows: number, cols: number): void;
   sigmoidCrossentropyBackward(logits: Float32Array, labels: Float32Array, dLoss: Float32Array, grad: Float32Array, rows: number, cols: number): void;
+  depthwiseConv(x: Float32Array, kernel: Float32Array, out: Float32Array, multiplier: number, geometry: Int32Array): void;
+  depthwiseConvBackward(
+    x: Float32Array,
+    kernel: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dKernel: Float32Array | null,
+    multiplier: number,
+    geometry: Int32Array,
+  ): void;
   batchNormForward(
     x: Float32Array,
     outer: number,
@@ -725,6 +736,31 @@ export class NativeBackend extends TypeScriptBackend {
 
   override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
     if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
+  }
+
+  override depthwiseConv(args: DepthwiseConvArgs): void {
+    const { x, kernel, out, multiplier } = args;
+    if (!isF32(x, kernel, out)) return super.depthwiseConv(args);
+    const geometry = encodeWindow("depthwiseConv", args, 0, args.channels);
+    checkLength("depthwiseConv", "x", x, imageSize(args));
+    checkLength("depthwiseConv", "out", out, pooledSize(args) * multiplier);
+    this.addon.depthwiseConv(x as Float32Array, kernel as Float32Array, out as Float32Array, multiplier, geometry);
+  }
+
+  override depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
+    const { x, kernel, dy, dx, dKernel, multiplier } = args;
+    if (!isF32(x, kernel, dy, dx, dKernel)) return super.depthwiseConvBackward(args);
+    const geometry = encodeWindow("depthwiseConvBackward", args, 0, args.channels);
+    checkLength("depthwiseConvBackward", "dy", dy, pooledSize(args) * multiplier);
+    this.addon.depthwiseConvBackward(
+      x as Float32Array,
+      kernel as Float32Array,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dKernel as Float32Array | null,
+      multiplier,
+      geometry,
+    );
   }
 }
 

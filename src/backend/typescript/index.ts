@@ -48,6 +48,7 @@ import type {
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
+import type { BatchMatmulArgs, DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -422,6 +423,39 @@ export class TypeScriptBackend implements Backend {
 
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
     recurrentGatesBackward(args);
+  }
+
+  /** Runs `matmul` on each pair of matrices, so a backend with a faster `matmul` speeds this up too. */
+  batchMatmul({ a, b, out, batch, m, k, n, transposeA, transposeB }: BatchMatmulArgs): void {
+    const sizeA = m * k;
+    const sizeB = k * n;
+    const sizeOut = m * n;
+    if (a.length !== batch * sizeA || b.length !== batch * sizeB || out.length !== batch * sizeOut) {
+      throw new RangeError(
+        `batchMatmul: expected arrays of ${batch * sizeA}, ${batch * sizeB} and ${batch * sizeOut} elements, ` +
+          `received ${a.length}, ${b.length} and ${out.length}.`,
+      );
+    }
+    for (let i = 0; i < batch; i++) {
+      this.matmul(
+        a.subarray(i * sizeA, (i + 1) * sizeA),
+        b.subarray(i * sizeB, (i + 1) * sizeB),
+        out.subarray(i * sizeOut, (i + 1) * sizeOut),
+        m,
+        k,
+        n,
+        transposeA,
+        transposeB,
+      );
+    }
+  }
+
+  depthwiseConv(args: DepthwiseConvArgs): void {
+    conv.depthwiseConv(args);
+  }
+
+  depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
+    conv.depthwiseConvBackward(args);
   }
 }
 
