@@ -9,6 +9,7 @@ import { deserialize } from "../../src/layers/index.js";
 import { Input } from "../../src/layers/input.js";
 import type { Layer, SymbolicShape } from "../../src/layers/layer.js";
 import { BatchNormalization } from "../../src/layers/normalization.js";
+import { MultiHeadAttention } from "../../src/layers/multi-head-attention.js";
 import { LSTM } from "../../src/layers/recurrent.js";
 import { Sequential } from "../../src/models/sequential.js";
 import { SGD } from "../../src/optimizers/sgd.js";
@@ -56,11 +57,21 @@ const BUILD_SHAPES: Record<string, SymbolicShape | SymbolicShape[]> = {
   LayerNormalization: [null, 4],
   GroupNormalization: [null, 4],
   PReLU: [null, 4],
+  Conv3D: [null, 3, 3, 3, 2],
+  Conv3DTranspose: [null, 3, 3, 3, 2],
+  DepthwiseConv1D: [null, 6, 2],
+  DepthwiseConv2D: [null, 5, 5, 2],
+  SeparableConv1D: [null, 6, 2],
+  SeparableConv2D: [null, 5, 5, 2],
+  MultiHeadAttention: [null, 4, 6],
 };
 
 /** Maps each variable name to the config key prefix of its regularizer and constraint. */
-function penaltyPrefix(variableName: string): string {
-  return variableName === "recurrent_kernel" ? "recurrent" : variableName;
+function penaltyPrefix(layer: Layer, variableName: string): string {
+  if (variableName === "recurrent_kernel") return "recurrent";
+  if (variableName === "depthwise_kernel" || (layer.className.startsWith("Depthwise") && variableName === "kernel")) return "depthwise";
+  if (variableName === "pointwise_kernel") return "pointwise";
+  return variableName;
 }
 
 describe("layer configs with regularizers and constraints", () => {
@@ -87,7 +98,7 @@ describe("layer configs with regularizers and constraints", () => {
       layer.build(BUILD_SHAPES[entry.class_name]!);
       assert.ok(layer.weights.length > 0);
       for (const variable of layer.weights) {
-        const prefix = penaltyPrefix(variable.name);
+        const prefix = penaltyPrefix(layer, variable.name);
         const regularizer = entry.config[`${prefix}_regularizer`] ?? null;
         const constraint = entry.config[`${prefix}_constraint`] ?? null;
         assert.equal(variable.regularizer !== null, regularizer !== null, `${variable.path} has a regularizer exactly when the config sets one`);
@@ -169,6 +180,12 @@ describe("activity regularizers", () => {
     const outputs = layer.apply(tensor([[[1, 0], [0, 1]]])) as unknown as { item(): number }[];
     assert.equal(outputs.length, 3);
     assert.equal(layer.losses.length, 3, "the output, h and c each add a penalty");
+  });
+
+  it("MultiHeadAttention penalizes each projection", () => {
+    const layer = new MultiHeadAttention({ numHeads: 2, keyDim: 3, activityRegularizer: "l2" });
+    layer.apply(tensor([[[1, 0], [0, 1], [1, 1]]]));
+    assert.equal(layer.losses.length, 4, "the query, key, value and output projections each add a penalty");
   });
 
   it("config round trip keeps the activity regularizer", () => {
