@@ -29,8 +29,8 @@ import {
 } from "./layer.js";
 import type { Variable } from "./variable.js";
 import * as regularizers from "../regularizers/index.js";
-import type { ConstraintIdentifier } from "../constraints/index.js";
 import {
+  type KernelPenaltyOptions,
   WeightPenalties,
   activityBaseConfig,
   activityOptionFromConfig,
@@ -41,7 +41,7 @@ import {
 } from "./weight-penalties.js";
 
 /** Options shared by the convolution layers and their transposes. */
-interface BaseConvOptions extends LayerOptions {
+interface BaseConvOptions extends LayerOptions, KernelPenaltyOptions {
   /** Number of output channels. */
   filters: number;
   /** Window size: one integer for every spatial axis, or one per axis. */
@@ -55,14 +55,6 @@ interface BaseConvOptions extends LayerOptions {
   useBias?: boolean;
   kernelInitializer?: initializers.InitializerIdentifier;
   biasInitializer?: initializers.InitializerIdentifier;
-  /** Penalty on the kernel, such as "l2" or `regularizers.l2(0.1)`, added to the training loss. */
-  kernelRegularizer?: regularizers.RegularizerIdentifier;
-  biasRegularizer?: regularizers.RegularizerIdentifier;
-  /** Penalty on the layer's output, divided by the batch size. */
-  activityRegularizer?: regularizers.RegularizerIdentifier;
-  /** Projection applied to the kernel after each optimizer update, such as "max_norm". */
-  kernelConstraint?: ConstraintIdentifier;
-  biasConstraint?: ConstraintIdentifier;
 }
 
 export interface ConvOptions extends BaseConvOptions {

@@ -14,8 +14,8 @@ import {
 import { checkPositiveInteger } from "../utils/validate.js";
 import type { Variable } from "./variable.js";
 import * as regularizers from "../regularizers/index.js";
-import type { ConstraintIdentifier } from "../constraints/index.js";
 import {
+  type KernelPenaltyOptions,
   WeightPenalties,
   activityBaseConfig,
   activityOptionFromConfig,
@@ -25,7 +25,7 @@ import {
   penaltyOptionsFromConfig,
 } from "./weight-penalties.js";
 
-export interface DenseOptions extends LayerOptions {
+export interface DenseOptions extends LayerOptions, KernelPenaltyOptions {
   /** Size of the output's last axis. */
   units: number;
   /** Activation name or function; the default (none) is linear. */
@@ -33,14 +33,6 @@ export interface DenseOptions extends LayerOptions {
   useBias?: boolean;
   kernelInitializer?: initializers.InitializerIdentifier;
   biasInitializer?: initializers.InitializerIdentifier;
-  /** Penalty on the kernel, such as "l2" or `regularizers.l2(0.1)`, added to the training loss. */
-  kernelRegularizer?: regularizers.RegularizerIdentifier;
-  biasRegularizer?: regularizers.RegularizerIdentifier;
-  /** Penalty on the layer's output, divided by the batch size. */
-  activityRegularizer?: regularizers.RegularizerIdentifier;
-  /** Projection applied to the kernel after each optimizer update, such as "max_norm". */
-  kernelConstraint?: ConstraintIdentifier;
-  biasConstraint?: ConstraintIdentifier;
 }
 
 const DENSE_WEIGHTS = ["kernel", "bias"];

@@ -26,8 +26,8 @@ import {
 } from "./layer.js";
 import type { Variable } from "./variable.js";
 import * as regularizers from "../regularizers/index.js";
-import type { ConstraintIdentifier } from "../constraints/index.js";
 import {
+  type KernelPenaltyOptions,
   WeightPenalties,
   activityOptionFromConfig,
   addActivityPenalty,
@@ -92,7 +92,7 @@ class Projection extends Layer {
   }
 }
 
-export interface MultiHeadAttentionOptions extends LayerOptions {
+export interface MultiHeadAttentionOptions extends LayerOptions, KernelPenaltyOptions {
   numHeads: number;
   /** Size of each head's query and key projections. */
   keyDim: number;
@@ -113,14 +113,12 @@ export interface MultiHeadAttentionOptions extends LayerOptions {
   biasInitializer?: initializers.InitializerIdentifier;
   /** Seed of the layer's own dropout generator; without it, the global generator is used. */
   seed?: number | null;
-  /** Penalty on every projection kernel, such as "l2", added to the training loss. */
-  kernelRegularizer?: regularizers.RegularizerIdentifier;
-  biasRegularizer?: regularizers.RegularizerIdentifier;
-  /** Penalty on the output of every projection (query, key, value, gate and output), each divided by the batch size, as in Keras. */
+  /**
+   * Penalty on the output of every projection (query, key, value, gate and
+   * output), each divided by the batch size, as in Keras. The kernel and bias
+   * penalties and constraints apply to every projection too.
+   */
   activityRegularizer?: regularizers.RegularizerIdentifier;
-  /** Projection applied to every projection kernel after each optimizer update, such as "max_norm". */
-  kernelConstraint?: ConstraintIdentifier;
-  biasConstraint?: ConstraintIdentifier;
 }
 
 const MHA_WEIGHTS = ["kernel", "bias"];

@@ -13,6 +13,18 @@ import { toSnakeCase } from "../utils/naming.js";
 import type { Layer } from "./layer.js";
 import type { Variable } from "./variable.js";
 
+/** The penalty options of layers with a kernel and a bias (Dense, the convolutions, MultiHeadAttention). */
+export interface KernelPenaltyOptions {
+  /** Penalty on the kernel, such as "l2" or `regularizers.l2(0.1)`, added to the training loss. */
+  kernelRegularizer?: regularizers.RegularizerIdentifier;
+  biasRegularizer?: regularizers.RegularizerIdentifier;
+  /** Penalty on the layer's output, divided by the batch size. */
+  activityRegularizer?: regularizers.RegularizerIdentifier;
+  /** Projection applied to the kernel after each optimizer update, such as "max_norm". */
+  kernelConstraint?: constraints.ConstraintIdentifier;
+  biasConstraint?: constraints.ConstraintIdentifier;
+}
+
 /** Returns the constructor option names for `weights`: every `<weight>Regularizer`, then every `<weight>Constraint`. */
 export function penaltyOptionNames(weights: readonly string[]): string[] {
   return [...weights.map((w) => `${w}Regularizer`), ...weights.map((w) => `${w}Constraint`)];
