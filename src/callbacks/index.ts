@@ -4,3 +4,4 @@ export { EarlyStopping, type EarlyStoppingOptions } from "./early-stopping.js";
 export { LearningRateScheduler, type LearningRateSchedule, ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./learning-rate.js";
 export { CSVLogger, type CSVLoggerOptions } from "./csv-logger.js";
 export { LambdaCallback, type LambdaHooks, TerminateOnNaN } from "./terminate.js";
+export { BackupAndRestore, type BackupAndRestoreOptions, ModelCheckpoint, type ModelCheckpointOptions } from "./checkpoint.js";

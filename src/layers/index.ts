@@ -262,3 +262,8 @@ export function deserialize(serialized: { class_name: string; config: Record<str
   }
   return fromConfig(serialized.config);
 }
+
+/** True when `className` can be rebuilt by `deserialize` (built in, or added with `registerLayer`). */
+export function isRegisteredLayer(className: string): boolean {
+  return Object.prototype.hasOwnProperty.call(layerClasses, className);
+}

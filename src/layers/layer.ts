@@ -10,6 +10,12 @@ import { checkPositiveInteger } from "../utils/validate.js";
 import { Node, SymbolicTensor, isSymbolic } from "./symbolic.js";
 import { Variable } from "./variable.js";
 
+/** A layer's variables and named sub-layers, as Keras 3 weight files group them. */
+export interface SavedWeightGroups {
+  variables: Variable[];
+  children: { name: string; layer: Layer }[];
+}
+
 /** A shape with the batch axis (and possibly others) unknown. */
 export type SymbolicShape = (number | null)[];
 
@@ -327,6 +333,28 @@ export abstract class Layer {
   }
 
   /**
+   * Describes how Keras 3 weight files store this layer: `variables` go to
+   * `<path>/vars/0`, `<path>/vars/1`, … and each child to `<path>/<name>`.
+   * By default these are the layer's own weights (trainable, then
+   * non-trainable, in creation order) and its tracked layers, named by
+   * snake_case class name with a counter. Layers whose Keras attribute names
+   * differ (an RNN's `cell`, Bidirectional's `forward_layer`) override this.
+   */
+  savedWeightGroups(): SavedWeightGroups {
+    const counts = new Map<string, number>();
+    const children = this.sublayers.map((layer) => {
+      const base = toSnakeCase(layer.className);
+      const count = counts.get(base) ?? 0;
+      counts.set(base, count + 1);
+      return { name: count === 0 ? base : `${base}_${count}`, layer };
+    });
+    return {
+      variables: [...this.ownWeights.filter((w) => w.trainable), ...this.ownWeights.filter((w) => !w.trainable)],
+      children,
+    };
+  }
+
+  /**
    * Own trainable weights, then own non-trainable ones, each in creation
    * order, then the weights of tracked layers, as Keras 3 orders them.
    */
@@ -400,12 +428,13 @@ export abstract class Layer {
 
   /**
    * Returns Keras's `build_config` for a built layer: `{ input_shape }`, or
-   * null while the layer is unbuilt. Layers that Keras builds from several
-   * named shapes override it.
+   * null while the layer is unbuilt or has no build step of its own. Layers
+   * that Keras builds from several named shapes override it.
    */
   getBuildConfig(): Record<string, unknown> | null {
     const shape = this.buildInputShape;
-    if (shape === null) return null;
+    // Keras records build shapes only for layers with a build step of their own (not Dropout or Flatten).
+    if (shape === null || this.build === Layer.prototype.build) return null;
     return { input_shape: isShapeList(shape) ? shape.map((s) => [...s]) : [...shape] };
   }
 

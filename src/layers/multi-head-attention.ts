@@ -20,6 +20,7 @@ import {
   Layer,
   type LayerOptions,
   type LayerShape,
+  type SavedWeightGroups,
   type SymbolicShape,
   baseOptionsFromConfig,
   isShapeList,
@@ -220,6 +221,20 @@ export class MultiHeadAttention extends Layer {
 
   override get className(): string {
     return "MultiHeadAttention";
+  }
+
+  /** Keras 3 saves the projections in the groups `query_dense`, `key_dense`, `value_dense` and `output_dense`. */
+  override savedWeightGroups(): SavedWeightGroups {
+    const projections: [string, Projection | null][] = [
+      ["query_dense", this.queryDense],
+      ["key_dense", this.keyDense],
+      // Keras has no public property for the gate, so its private attribute names the group.
+      ["_gate_dense", this.gateDense],
+      ["value_dense", this.valueDense],
+      ["output_dense", this.outputDense],
+    ];
+    const children = projections.flatMap(([name, layer]) => (layer ? [{ name, layer }] : []));
+    return { ...super.savedWeightGroups(), children };
   }
 
   private get owner(): string {

@@ -8,6 +8,7 @@ import {
   type CallOptions,
   Layer,
   type LayerShape,
+  type SavedWeightGroups,
   type SymbolicShape,
   baseOptionsFromConfig,
   isShapeList,
@@ -107,6 +108,11 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
 
   get units(): number {
     return this.cell.units;
+  }
+
+  /** Keras 3 saves the cell's weights in the group `cell`. */
+  override savedWeightGroups(): SavedWeightGroups {
+    return { ...super.savedWeightGroups(), children: [{ name: "cell", layer: this.cell }] };
   }
 
   override build(inputShape: LayerShape): void {

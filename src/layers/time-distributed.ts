@@ -8,6 +8,7 @@ import {
   Layer,
   type LayerOptions,
   type LayerShape,
+  type SavedWeightGroups,
   type SymbolicShape,
   baseOptionsFromConfig,
   isShapeList,
@@ -39,6 +40,11 @@ export class TimeDistributed extends Layer {
 
   override get className(): string {
     return "TimeDistributed";
+  }
+
+  /** Keras 3 saves the wrapped layer in the group `layer`. */
+  override savedWeightGroups(): SavedWeightGroups {
+    return { ...super.savedWeightGroups(), children: [{ name: "layer", layer: this.layer }] };
   }
 
   /** Returns the inner layer's input shape: the input shape without the steps axis. */

@@ -183,6 +183,11 @@ interface CompiledState {
 export class Model extends Layer {
   /** Set to true (for example from a callback) to stop `fit` after the current batch. */
   stopTraining = false;
+  /**
+   * Set by a callback's `onTrainBegin` (BackupAndRestore does) to make `fit`
+   * start at this epoch instead of `initialEpoch`; `fit` clears it.
+   */
+  resumeEpoch: number | null = null;
   history: History | null = null;
   /** The layer graph of a functional model, or null for Sequential and subclassed models. */
   readonly graph: FunctionalGraph | null;
@@ -336,6 +341,37 @@ export class Model extends Layer {
 
   get optimizer(): optimizers.Optimizer | null {
     return this.compiled?.optimizer ?? null;
+  }
+
+  /** The arguments of the last `compile` (with the optimizer object it resolved to), or null before it. */
+  get compileArguments(): Readonly<CompileOptions & { optimizer: optimizers.Optimizer }> | null {
+    const state = this.compiled;
+    if (!state) return null;
+    return {
+      optimizer: state.optimizer,
+      loss: state.loss,
+      lossWeights: state.lossWeights,
+      metrics: state.metrics,
+      weightedMetrics: state.weightedMetrics,
+    };
+  }
+
+  /** Saves the model as a Keras 3 `.keras` file, writing a temporary file first and renaming it. */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import("../io/saving.js");
+    await saveModel(this, path);
+  }
+
+  /** Saves the weights and the optimizer state as a Keras 3 `.weights.h5` file. */
+  async saveWeights(path: string): Promise<void> {
+    const saving = await import("../io/saving.js");
+    await saving.saveWeights(this, path);
+  }
+
+  /** Loads weights (and optimizer state, when present) from a `.weights.h5` or legacy HDF5 file, given as a path or bytes. */
+  async loadWeights(source: string | Uint8Array): Promise<void> {
+    const saving = await import("../io/saving.js");
+    await saving.loadWeights(this, source);
   }
 
   get isCompiled(): boolean {
@@ -676,8 +712,11 @@ export class Model extends Layer {
     this.stopTraining = false;
 
     let epochLogs: Logs = {};
+    this.resumeEpoch = null;
     await callHook(callbacks, "onTrainBegin");
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+    const firstEpoch = this.resumeEpoch ?? initialEpoch;
+    this.resumeEpoch = null;
+    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       this.resetMetrics(state);
       await callHook(callbacks, "onEpochBegin", epoch);
       const next = source.startEpoch();
@@ -706,7 +745,7 @@ export class Model extends Layer {
       await callHook(callbacks, "onEpochEnd", epoch, epochLogs);
     }
     // Keras copies the optimizer's moving averages into the weights once training ends.
-    if (epochs > initialEpoch) state.optimizer.finalizeVariableValues();
+    if (epochs > firstEpoch) state.optimizer.finalizeVariableValues();
     await callHook(callbacks, "onTrainEnd", epochLogs);
     return history;
   }

@@ -2,12 +2,14 @@
 // Keras 3.15.1 (test/reference/callbacks.py).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Callback, Logs } from "../../src/callbacks/callback.js";
 import {
+  BackupAndRestore,
   CSVLogger,
+  ModelCheckpoint,
   EarlyStopping,
   LambdaCallback,
   LearningRateScheduler,
@@ -16,6 +18,8 @@ import {
 } from "../../src/callbacks/index.js";
 import { setOutput } from "../../src/callbacks/progbar.js";
 import { formatPythonFloat } from "../../src/callbacks/csv-logger.js";
+import { formatPathTemplate } from "../../src/callbacks/checkpoint.js";
+import { loadModel } from "../../src/index.js";
 import { Dense } from "../../src/layers/dense.js";
 import { Input } from "../../src/layers/input.js";
 import { Sequential } from "../../src/models/sequential.js";
@@ -146,5 +150,69 @@ describe("monitor modes", () => {
 
   it("reject an unknown key in auto mode", async () => {
     await assert.rejects(run(0.3, 2, [new EarlyStopping({ monitor: "f1" })]), /cannot tell whether "f1" should go up or down/);
+  });
+});
+
+describe("ModelCheckpoint", () => {
+  it("saves the best weights under formatted names, as Keras does", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "stratum-checkpoint-"));
+    const ref = reference.cases["checkpoint_best"]! as ReferenceCase & { files: string[] };
+    const checkpoint = new ModelCheckpoint(join(folder, "w-{epoch:02d}-{loss:.2f}.weights.h5"), {
+      monitor: "loss",
+      saveBestOnly: true,
+      saveWeightsOnly: true,
+      verbose: 1,
+    });
+    const { printed } = await run(0.3, 6, [checkpoint]);
+    assert.deepEqual(readdirSync(folder).sort(), ref.files, "files written");
+    assert.equal(printed.replaceAll(folder, "FOLDER"), ref.printed, "printed text");
+    const restored = oneWeight(0.3);
+    await restored.loadWeights(join(folder, "w-04-0.10.weights.h5"));
+    assertClose([restored.weights[0]!.value.data[0]!], [1.2], { message: "the best epoch's weight" });
+  });
+
+  it("saves whole models that load again", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "stratum-checkpoint-"));
+    await run(0.3, 2, [new ModelCheckpoint(join(folder, "model-{epoch}.keras"))]);
+    assert.deepEqual(readdirSync(folder).sort(), ["model-1.keras", "model-2.keras"]);
+    const model = await loadModel(join(folder, "model-2.keras"));
+    assertClose([model.weights[0]!.value.data[0]!], [0.6], { message: "weight after two epochs" });
+  });
+
+  it("rejects a path of the wrong kind", () => {
+    assert.match(errorMessage(() => new ModelCheckpoint("out.h5", { saveWeightsOnly: true })), /must end in "\.weights\.h5"/);
+    assert.match(errorMessage(() => new ModelCheckpoint("out.json")), /must end in "\.keras"/);
+    assert.match(errorMessage(() => new ModelCheckpoint("m.keras", { saveFreq: 0 })), /saveFreq/);
+  });
+
+  it("formats paths as Python's str.format", () => {
+    assert.equal(formatPathTemplate("e{epoch:03d}-{val_loss:.3f}-{acc:.1e}.keras", { epoch: 7, val_loss: 0.12345, acc: 0.5 }), "e007-0.123-5.0e-01.keras");
+    assert.throws(() => formatPathTemplate("{missing}.keras", { epoch: 1 }), /uses \{missing\}, which is not in the logs/);
+  });
+});
+
+describe("BackupAndRestore", () => {
+  class Interrupt extends LambdaCallback {}
+
+  it("resumes an interrupted fit where it stopped", async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), "stratum-backup-")), "backup");
+    const uninterrupted = await run(0.3, 5, []);
+
+    const model = oneWeight(0.3);
+    const fitOptions = { epochs: 5, batchSize: 1, verbose: 0 as const, shuffle: false };
+    const crash = new Interrupt({
+      onEpochEnd: (epoch: number) => {
+        if (epoch === 2) throw new Error("simulated crash");
+      },
+    });
+    await assert.rejects(model.fit(tensor([[1]]), tensor([[1]]), { ...fitOptions, callbacks: [crash, new BackupAndRestore(folder)] }), /simulated crash/);
+    assert.ok(existsSync(join(folder, "latest.weights.h5")), "a backup exists after the crash");
+
+    const resumedModel = oneWeight(0.3);
+    const history = await resumedModel.fit(tensor([[1]]), tensor([[1]]), { ...fitOptions, callbacks: [new BackupAndRestore(folder)] });
+    assert.deepEqual(history.epoch, [2, 3, 4], "training resumes after the last backed-up epoch");
+    assert.equal(resumedModel.weights[0]!.value.data[0], uninterrupted.weight, "the same final weight as without the crash");
+    assert.equal(resumedModel.optimizer!.iterations, 5, "the optimizer's step count continues");
+    assert.ok(!existsSync(folder), "the backup is deleted when training finishes");
   });
 });

@@ -7,7 +7,9 @@ the start of that epoch, and each step moves w by the learning rate toward
 1, so the weight overshoots and the loss oscillates once it is close.
 
 Each case stores the history, the epochs that ran, the final weight and
-the text the callbacks printed (and, for CSVLogger, the file).
+the text the callbacks printed (and, for CSVLogger, the file; for
+ModelCheckpoint, the names of the files it wrote, with the temporary folder
+written as FOLDER in the printed text).
 
 Regenerate with:
     KERAS_BACKEND=jax /tmp/ref/bin/python test/reference/callbacks.py
@@ -70,6 +72,12 @@ def main():
         cases["csv_logger"] = run(0.3, 3, [keras.callbacks.CSVLogger(path, separator=";")])
         with open(path, newline="") as handle:
             cases["csv_logger"]["csv"] = handle.read()
+    with tempfile.TemporaryDirectory() as folder:
+        template = os.path.join(folder, "w-{epoch:02d}-{loss:.2f}.weights.h5")
+        checkpoint = keras.callbacks.ModelCheckpoint(template, monitor="loss", save_best_only=True, save_weights_only=True, verbose=1)
+        cases["checkpoint_best"] = run(0.3, 6, [checkpoint])
+        cases["checkpoint_best"]["files"] = sorted(os.listdir(folder))
+        cases["checkpoint_best"]["printed"] = cases["checkpoint_best"]["printed"].replace(folder, "FOLDER")
     nan = np.array([[np.nan]], dtype="float32")
     cases["terminate_on_nan"] = run(0.3, 3, [keras.callbacks.TerminateOnNaN()], y=nan)
     write_json("callbacks.json", {"keras_version": keras.__version__, "cases": cases})
