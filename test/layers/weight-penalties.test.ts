@@ -6,6 +6,7 @@ import { Conv1D } from "../../src/layers/convolutional.js";
 import { Dense } from "../../src/layers/dense.js";
 import { Embedding } from "../../src/layers/embedding.js";
 import { deserialize } from "../../src/layers/index.js";
+import { encodeModel, loadModel } from "../../src/io/saving.js";
 import { Input } from "../../src/layers/input.js";
 import type { Layer, SymbolicShape } from "../../src/layers/layer.js";
 import { BatchNormalization } from "../../src/layers/normalization.js";
@@ -249,6 +250,16 @@ describe("training with penalties against Keras", () => {
 });
 
 describe("layers built in models", () => {
+  it("keras file round trip keeps penalties", async () => {
+    const model = buildFitModel();
+    const loaded = await loadModel(await encodeModel(model), { compile: false });
+    const original = model.layers as Layer[];
+    (loaded.layers as Layer[]).forEach((layer, i) => assert.deepEqual(layer.getConfig(), original[i]!.getConfig()));
+    const kernel = loaded.weights[0]!;
+    assert.notEqual(kernel.regularizer, null, "the loaded kernel has its penalty");
+    assert.notEqual(kernel.constraint, null, "the loaded kernel has its constraint");
+  });
+
   it("Sequential config round trip keeps penalties", () => {
     const model = buildFitModel();
     const layers = model.layers as Layer[];
