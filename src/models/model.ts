@@ -458,6 +458,17 @@ export class Model extends Layer {
     return Array.isArray(result) ? result : [result];
   }
 
+  /** Runs the model for prediction and drops the losses layers added meanwhile, which no loss will collect. */
+  private inferenceForward(xs: Tensor[]): Tensor[] {
+    const before = addedLossCount();
+    const outputs = this.forward(xs, false);
+    if (addedLossCount() !== before) {
+      clearLayerLosses(this);
+      this.lossCountAfterClear = addedLossCount();
+    }
+    return outputs;
+  }
+
   /** True when `call` receives an array even for one input (a functional model declared with an array of inputs). */
   private get takesInputList(): boolean {
     return this.graph !== null && !this.graph.inputs.single;
@@ -542,8 +553,8 @@ export class Model extends Layer {
     perOutput: (Tensor | null)[],
   ): Tensor {
     let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
-    // Weight penalties count in the training and the evaluation loss alike, as in Keras.
-    for (const variable of this.weights) {
+    // Penalties of trainable weights count in the training and the evaluation loss alike, as in Keras.
+    for (const variable of this.trainableWeights) {
       if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
     }
     return total;
@@ -921,7 +932,7 @@ export class Model extends Layer {
     const parts: Tensor[][] = [];
     for (let step = 0; step < steps; step++) {
       const end = Math.min(n, (step + 1) * batchSize);
-      const outputs = this.forward(xAll.map((t) => sliceRows(t, step * batchSize, end)), false);
+      const outputs = this.inferenceForward(xAll.map((t) => sliceRows(t, step * batchSize, end)));
       outputs.forEach((output, i) => (parts[i] ??= []).push(output));
       progbar?.update(step + 1, {}, step + 1 === steps);
     }
@@ -942,7 +953,7 @@ export class Model extends Layer {
     for (let step = 0; ; step++) {
       const batch = await next();
       if (batch === null) break;
-      const outputs = this.forward(batch.xs.map((t, i) => this.checkedBatch(t, i)), false);
+      const outputs = this.inferenceForward(batch.xs.map((t, i) => this.checkedBatch(t, i)));
       outputs.forEach((output, i) => (parts[i] ??= []).push(output));
       progbar?.update(step + 1, {}, false);
     }
@@ -961,7 +972,7 @@ export class Model extends Layer {
     const xs = this.prepareInputs(x);
     checkListSampleCounts(xs, null);
     if (!options.allowNonFinite) xs.forEach((t, i) => checkFinite(t, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch"));
-    return this.structureOutputs(this.forward(xs, false));
+    return this.structureOutputs(this.inferenceForward(xs));
   }
 
   /** Arranges per-output tensors as the model's outputs were declared. */
