@@ -106,7 +106,7 @@ export interface PredictOptions {
   allowNonFinite?: boolean;
 }
 
-/** What `predict` returns: one Tensor per output, in the structure the model's outputs were given. */
+/** The result of `predict`: one Tensor per output, in the structure the model's outputs were given. */
 export type PredictOutput = Tensor | Tensor[] | Record<string, Tensor>;
 
 export interface ModelOptions {
@@ -411,7 +411,7 @@ export class Model extends Layer {
     return state.resolved;
   }
 
-  /** The compile targets, resolved against `outputCount` outputs when the model did not declare them. */
+  /** Returns the compile targets, resolving them against `outputCount` outputs when the model did not declare its outputs. */
   private targetsFor(state: CompiledState, outputCount: number): ResolvedTargets {
     if (state.resolved) {
       if (state.resolved.targets.length !== outputCount) {
@@ -817,7 +817,7 @@ export class Model extends Layer {
     });
   }
 
-  /** The output shapes a Sequential or functional model declares, or null when they are not known before a call. */
+  /** Returns the output shapes a Sequential or functional model declares, or null when they are not known before a call. */
   private declaredOutputShapes(): SymbolicShape[] | null {
     if (this.graph) return this.graph.outputs.tensors.map((t) => t.shape);
     if (this.className !== "Sequential" || !this.built || !this.inputShape) return null;
