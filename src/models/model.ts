@@ -13,6 +13,7 @@ import * as optimizers from "../optimizers/index.js";
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { Workspace } from "../backend/workspace.js";
+import { getBackend } from "../backend/registry.js";
 import { uniqueName } from "../utils/naming.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { checkPositiveInteger } from "../utils/validate.js";
@@ -1171,16 +1172,16 @@ function classWeightsToSampleWeights(classWeight: Record<number, number>, ys: Te
 /** Throws a ValueError naming the first NaN or infinite value of `t` and the option that allows them. */
 function checkFinite(t: Tensor, argument: string, method: string): void {
   const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    const value = data[i]!;
-    if (Number.isFinite(value)) continue;
-    const rowSize = t.shape[0] === 0 ? 1 : data.length / t.shape[0]!;
-    const sample = Math.floor(i / rowSize);
-    throw new ValueError(
-      `\`${argument}\` contains ${value} at sample ${sample} (element ${i} of shape ${formatShape(t.shape)}). ` +
-        `Clean the data, or pass allowNonFinite: true to ${method} to accept non-finite values.`,
-    );
-  }
+  // The scan runs on the backend because it reads every element of the data at each fit, evaluate and predict call.
+  const i = getBackend().findNonFinite(data);
+  if (i < 0) return;
+  const value = data[i]!;
+  const rowSize = t.shape[0] === 0 ? 1 : data.length / t.shape[0]!;
+  const sample = Math.floor(i / rowSize);
+  throw new ValueError(
+    `\`${argument}\` contains ${value} at sample ${sample} (element ${i} of shape ${formatShape(t.shape)}). ` +
+      `Clean the data, or pass allowNonFinite: true to ${method} to accept non-finite values.`,
+  );
 }
 
 /** Throws a ValueError naming the first label of `y` that is not a class index of an output with `classes` classes. */
