@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { noGrad, valueAndGradients } from "../autodiff/tape.js";
-import { Callback, History, type Logs, callHook } from "../callbacks/callback.js";
+import { Callback, History, type Logs, callHook, callbacksWithHook } from "../callbacks/callback.js";
 import { Progbar, ProgbarLogger } from "../callbacks/progbar.js";
 import { registerLayer } from "../layers/index.js";
 import { addLayerLosses, clearLayerLosses } from "../layers/layer-losses.js";
@@ -552,10 +552,11 @@ export class Model extends Layer {
     preds: Tensor[],
     weights: (Tensor | null)[] | null,
     perOutput: (Tensor | null)[],
+    trainable: readonly Variable[],
   ): Tensor {
     let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
     // Penalties of trainable weights count in the training and the evaluation loss alike, as in Keras.
-    for (const variable of this.trainableWeights) {
+    for (const variable of trainable) {
       if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
     }
     return total;
@@ -635,7 +636,7 @@ export class Model extends Layer {
       preds = this.forward(batch.xs, true);
       resolved = this.targetsFor(state, preds.length);
       checkLabelCount(batch.ys, preds, resolved);
-      total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
+      total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput, variables), lossCount);
       return scale === null || scale === undefined ? total : ops.affine(total, scale, 0);
     }, variables.map((v) => v.value));
     if (variables.length > 0) state.optimizer.applyGradients(gradients, variables);
@@ -648,7 +649,7 @@ export class Model extends Layer {
     const resolved = this.targetsFor(state, preds.length);
     checkLabelCount(batch.ys, preds, resolved);
     const perOutput: (Tensor | null)[] = [];
-    const total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
+    const total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput, this.trainableWeights), lossCount);
     this.updateTrackers(state, resolved, total.item(), perOutput, batch, preds);
   }
 
@@ -732,7 +733,10 @@ export class Model extends Layer {
       this.resetMetrics(state);
       await callHook(callbacks, "onEpochBegin", epoch);
       const next = source.startEpoch();
-      let logs: Logs = {};
+      // Only callbacks that override a batch hook are called per batch, so a fit without them builds no logs per step.
+      const batchBegin = callbacksWithHook(callbacks, "onTrainBatchBegin");
+      const batchEnd = callbacksWithHook(callbacks, "onTrainBatchEnd");
+      let stepsRun = 0;
       // Array batches are cut inside the workspace; an iterable's batch is read before the step starts.
       const arrays = source instanceof ArraySource;
       for (let step = 0; !arrays || step < source.steps!; step++) {
@@ -742,14 +746,14 @@ export class Model extends Layer {
           break;
         }
         if (!arrays && pending === null) break;
-        await callHook(callbacks, "onTrainBatchBegin", step);
+        if (batchBegin.length > 0) await callHook(batchBegin, "onTrainBatchBegin", step);
         this.trainWorkspace.run(() => this.trainStep(state, pending ?? (next() as Batch)));
-        logs = this.currentLogs(state);
-        await callHook(callbacks, "onTrainBatchEnd", step, logs);
+        stepsRun++;
+        if (batchEnd.length > 0) await callHook(batchEnd, "onTrainBatchEnd", step, this.currentLogs(state));
         if (this.stopTraining) break;
       }
       params.steps = source.steps;
-      epochLogs = { ...logs };
+      epochLogs = stepsRun > 0 ? this.currentLogs(state) : {};
       if (validation && validationFreq(epoch)) {
         const valLogs = await this.runTest(state, validation, callbacks);
         for (const [key, value] of Object.entries(valLogs)) epochLogs[`val_${key}`] = value;
