@@ -156,6 +156,7 @@ export interface NativeAddon {
     multiplier: number,
     geometry: Int32Array,
   ): void;
+  findNonFinite(x: Float32Array): number;
   batchNormForward(
     x: Float32Array,
     outer: number,
@@ -761,6 +762,10 @@ export class NativeBackend extends TypeScriptBackend {
       multiplier,
       geometry,
     );
+  }
+
+  override findNonFinite(x: TypedArray): number {
+    return x instanceof Float32Array ? this.addon.findNonFinite(x) : super.findNonFinite(x);
   }
 }
 
