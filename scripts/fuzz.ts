@@ -26,7 +26,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { strFromU8, unzipSync, zipSync } from "fflate";
@@ -225,9 +225,33 @@ function saveFinding(input: FuzzInput, failure: Failure, bases: Map<string, Uint
     if (!input.base!.startsWith("keras-real/")) writeFileSync(join(findingsDirectory, model), bases.get(input.base!)!);
   }
   const stack = failure.kind === "error" ? failure.stack.split("\n").slice(1, 6).map((line) => line.trim().replace(`file://${root}`, "")) : [];
+  if (existsSync(join(findingsDirectory, `${id}.json`))) return id;
   const record = { target, input: `${id}.bin`, ...(model ? { model } : {}), origin: input.origin, found: describeFailure(failure).slice(0, 500), stack };
   writeFileSync(join(findingsDirectory, `${id}.json`), `${JSON.stringify(record, null, 2)}\n`);
   return id;
+}
+
+interface Finding {
+  id: string | null;
+  count: number;
+  description: string;
+  target: TargetName;
+  /** Why a saved finding is still open (the `todo` of its record), so repeats are counted but not saved again. */
+  todo?: string;
+}
+
+/** Open findings saved by earlier runs, keyed as `consider` keys findings. */
+function openFindings(): Map<string, Finding> {
+  const open = new Map<string, Finding>();
+  if (!existsSync(findingsDirectory)) return open;
+  for (const name of readdirSync(findingsDirectory).filter((n) => n.endsWith(".json"))) {
+    const record = JSON.parse(readFileSync(join(findingsDirectory, name), "utf8")) as { target: TargetName; found: string; stack?: string[]; todo?: string };
+    if (record.todo === undefined) continue;
+    const errorName = record.found.slice(0, record.found.indexOf(":"));
+    const key = `${record.target}|${errorName}|${firstSourceFrame((record.stack ?? []).join("\n"))}`;
+    open.set(key, { id: name.slice(0, -".json".length), count: 0, description: record.found, target: record.target, todo: record.todo });
+  }
+  return open;
 }
 
 async function main(): Promise<void> {
@@ -243,7 +267,7 @@ async function main(): Promise<void> {
   const executor = new Executor(bases);
   const blocks = new Set<string>();
   const messages = new Set<string>();
-  const findings = new Map<string, { id: string | null; count: number; description: string; target: TargetName }>();
+  const findings = openFindings();
   const counts = { executions: 0, loaded: 0, rejected: 0, findings: 0 };
   const perTarget = new Map<TargetName, number>();
 
@@ -317,13 +341,19 @@ async function main(): Promise<void> {
   const elapsed = (Date.now() - started) / 1000;
   console.log(`\nFuzzed for ${elapsed.toFixed(0)} s with seed ${settings.seed}, coverage guidance ${settings.coverage ? "on" : "off"}.`);
   console.log(`Executions: ${counts.executions} (${[...perTarget].map(([t, n]) => `${t} ${n}`).join(", ")}).`);
-  console.log(`Outcomes: ${counts.loaded} loaded, ${counts.rejected} rejected cleanly, ${counts.findings} findings in ${findings.size} distinct kinds.`);
+  const found = [...findings.values()].filter((f) => f.count > 0);
+  const fresh = found.filter((f) => f.todo === undefined);
+  console.log(
+    `Outcomes: ${counts.loaded} loaded, ${counts.rejected} rejected cleanly, ${counts.findings} findings in ${found.length} distinct kinds ` +
+      `(${found.length - fresh.length} of them open from earlier runs).`,
+  );
   console.log(`Corpus: ${seeds.length} seeds, ${[...corpus.values()].reduce((n, c) => n + c.length, 0)} inputs kept; ${blocks.size} code blocks, ${messages.size} distinct error messages.`);
   console.log(`Execution thread restarts (after hangs, crashes or memory): ${executor.restarts}. Resident memory at the end: ${(process.memoryUsage.rss() / 1024 ** 2).toFixed(0)} MiB.`);
-  for (const [, finding] of findings) {
-    console.log(`  ${finding.count}x ${finding.target}: ${finding.description}${finding.id ? ` (test/fixtures/fuzz/${finding.id}.bin)` : ""}`);
+  for (const finding of found) {
+    const open = finding.todo === undefined ? "" : ` [open: ${finding.todo}]`;
+    console.log(`  ${finding.count}x ${finding.target}: ${finding.description}${finding.id ? ` (test/fixtures/fuzz/${finding.id}.bin)` : ""}${open}`);
   }
-  process.exitCode = findings.size > 0 ? 1 : 0;
+  process.exitCode = fresh.length > 0 ? 1 : 0;
 }
 
 await main();

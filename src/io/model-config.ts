@@ -160,7 +160,7 @@ const BUILD_SLACK_BYTES = 1024 * 1024;
  * Rebuilds a model (without weights) from its serialized entry
  * `{ class_name, config }`. Config keys that no Stratum class accepts are
  * dropped, with one warning that lists them. `weightsFileBytes`, the size
- * of the file that holds the weights, bounds the memory the model may
+ * of the file that contains the weights, bounds the memory the model may
  * allocate while it builds, so a config that declares absurd shapes is
  * rejected before it takes the memory.
  */

@@ -131,9 +131,11 @@ test("zip member that understates its inflated size is rejected", async () => {
   const view = new DataView(archive.buffer, archive.byteOffset);
   for (let i = 0; i + 46 < archive.length; i++) {
     const signature = view.getUint32(i, true);
-    const nameAt = signature === 0x04034b50 ? 30 : signature === 0x02014b50 ? 46 : -1;
-    if (nameAt < 0 || strFromU8(archive.subarray(i + nameAt, i + nameAt + 16)) !== "model.weights.h5") continue;
-    view.setUint32(i + (signature === 0x04034b50 ? 22 : 24), 100, true);
+    const local = signature === 0x04034b50;
+    if (!local && signature !== 0x02014b50) continue;
+    const nameAt = local ? 30 : 46;
+    if (strFromU8(archive.subarray(i + nameAt, i + nameAt + 16)) !== "model.weights.h5") continue;
+    view.setUint32(i + (local ? 22 : 24), 100, true);
   }
   await rejects(archive, /zip archive|corrupted|HDF5/);
 });
