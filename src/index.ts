@@ -105,3 +105,5 @@ export * as callbacks from "./callbacks/index.js";
 export * as ops from "./ops/index.js";
 export * as random from "./random.js";
 export { encodeModel, loadModel, loadWeights, saveModel, saveWeights, type LoadModelOptions } from "./io/saving.js";
+export * as regularizers from "./regularizers/index.js";
+export * as constraints from "./constraints/index.js";

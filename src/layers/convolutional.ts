@@ -28,9 +28,20 @@ import {
   baseOptionsFromConfig,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import * as regularizers from "../regularizers/index.js";
+import {
+  type KernelPenaltyOptions,
+  WeightPenalties,
+  activityBaseConfig,
+  activityOptionFromConfig,
+  addActivityPenalty,
+  penaltyConfigKeys,
+  penaltyOptionNames,
+  penaltyOptionsFromConfig,
+} from "./weight-penalties.js";
 
 /** Options shared by the convolution layers and their transposes. */
-interface BaseConvOptions extends LayerOptions {
+interface BaseConvOptions extends LayerOptions, KernelPenaltyOptions {
   /** Number of output channels. */
   filters: number;
   /** Window size: one integer for every spatial axis, or one per axis. */
@@ -71,10 +82,12 @@ const BASE_OPTIONS = [
   "useBias",
   "kernelInitializer",
   "biasInitializer",
+  "activityRegularizer",
+  ...penaltyOptionNames(["kernel", "bias"]),
 ];
 const CONV_OPTIONS = [...BASE_OPTIONS, "groups"];
 const CONV_TRANSPOSE_OPTIONS = [...BASE_OPTIONS, "outputPadding"];
-const UNSUPPORTED_CONFIG_KEYS = ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"];
+const CONV_WEIGHTS = ["kernel", "bias"];
 
 /** The state and checks that convolutions and transposed convolutions share. */
 abstract class BaseConv extends Layer {
@@ -88,6 +101,8 @@ abstract class BaseConv extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: initializers.Initializer;
   readonly biasInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
+  readonly activityRegularizer: regularizers.Regularizer | null;
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
@@ -111,6 +126,8 @@ abstract class BaseConv extends Layer {
     this.useBias = options.useBias ?? true;
     this.kernelInitializer = initializers.get(options.kernelInitializer ?? "glorot_uniform", "kernelInitializer");
     this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
+    this.penalties = new WeightPenalties(CONV_WEIGHTS, options);
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
   }
 
   protected get owner(): string {
@@ -144,13 +161,16 @@ abstract class BaseConv extends Layer {
   protected finish(y: Tensor, biasDone: boolean, activationDone: boolean): Tensor {
     let out = y;
     if (!biasDone && this.bias) out = ops.add(out, this.bias.value);
-    return activationDone ? out : this.activation(out);
+    if (!activationDone) out = this.activation(out);
+    addActivityPenalty(this, this.activityRegularizer, out);
+    return out;
   }
 
   /** Keras's config keys up to and including "padding", then the rest; subclasses insert their own. */
   protected baseConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       filters: this.filters,
       kernel_size: [...this.kernelSize],
       strides: [...this.strides],
@@ -163,20 +183,32 @@ abstract class BaseConv extends Layer {
       use_bias: this.useBias,
       kernel_initializer: this.kernelInitializer.serialize(),
       bias_initializer: this.biasInitializer.serialize(),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      activity_regularizer: regularizers.serialize(this.activityRegularizer),
+      ...this.penalties.constraintConfig(),
     };
   }
 }
 
 /** Reads the options both convolution kinds share from a Keras config. */
 function baseOptionsFromConvConfig(config: Record<string, unknown>, className: string, ownKeys: string[]): BaseConvOptions {
-  const keys = ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", ...ownKeys];
+  const keys = [
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "bias_initializer",
+    "activity_regularizer",
+    ...penaltyConfigKeys(CONV_WEIGHTS),
+    ...ownKeys,
+  ];
   return {
-    ...baseOptionsFromConfig(config, className, keys, UNSUPPORTED_CONFIG_KEYS),
+    ...baseOptionsFromConfig(config, className, keys),
     filters: config["filters"] as number,
     kernelSize: config["kernel_size"] as number[],
     strides: (config["strides"] as number[] | undefined) ?? 1,
@@ -186,6 +218,8 @@ function baseOptionsFromConvConfig(config: Record<string, unknown>, className: s
     useBias: (config["use_bias"] as boolean | undefined) ?? true,
     kernelInitializer: initializers.deserialize((config["kernel_initializer"] ?? "glorot_uniform") as string),
     biasInitializer: initializers.deserialize((config["bias_initializer"] ?? "zeros") as string),
+    ...penaltyOptionsFromConfig(config, CONV_WEIGHTS),
+    ...activityOptionFromConfig(config),
   };
 }
 
@@ -221,12 +255,13 @@ abstract class Conv extends BaseConv {
       );
     }
     this.checkOutputLengths(inputShape);
-    this.kernel = this.addWeight({
-      name: "kernel",
-      shape: [...this.kernelSize, channels / this.groups, this.filters],
-      initializer: this.kernelInitializer,
-    });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer });
+    this.kernel = this.penalties.attach(
+      "kernel",
+      this.addWeight({ name: "kernel", shape: [...this.kernelSize, channels / this.groups, this.filters], initializer: this.kernelInitializer }),
+    );
+    if (this.useBias) {
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -370,8 +405,13 @@ abstract class ConvTranspose extends BaseConv {
 
   override build(inputShape: SymbolicShape): void {
     const channels = this.inputChannels(inputShape);
-    this.kernel = this.addWeight({ name: "kernel", shape: [...this.kernelSize, this.filters, channels], initializer: this.kernelInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer });
+    this.kernel = this.penalties.attach(
+      "kernel",
+      this.addWeight({ name: "kernel", shape: [...this.kernelSize, this.filters, channels], initializer: this.kernelInitializer }),
+    );
+    if (this.useBias) {
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer }));
+    }
     super.build(inputShape);
   }
 

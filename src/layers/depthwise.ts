@@ -21,6 +21,17 @@ import {
 } from "./conv_utils.js";
 import { BASE_LAYER_OPTIONS, type CallOptions, Layer, type LayerOptions, type SymbolicShape, baseOptionsFromConfig } from "./layer.js";
 import type { Variable } from "./variable.js";
+import * as regularizers from "../regularizers/index.js";
+import type { ConstraintIdentifier } from "../constraints/index.js";
+import {
+  WeightPenalties,
+  activityBaseConfig,
+  activityOptionFromConfig,
+  addActivityPenalty,
+  penaltyConfigKeys,
+  penaltyOptionNames,
+  penaltyOptionsFromConfig,
+} from "./weight-penalties.js";
 
 export interface DepthwiseConvOptions extends LayerOptions {
   /** Window size: one integer for every spatial axis, or one per axis. */
@@ -36,13 +47,28 @@ export interface DepthwiseConvOptions extends LayerOptions {
   useBias?: boolean;
   depthwiseInitializer?: initializers.InitializerIdentifier;
   biasInitializer?: initializers.InitializerIdentifier;
+  /** Penalty on the depthwise kernel, such as "l2", added to the training loss. */
+  depthwiseRegularizer?: regularizers.RegularizerIdentifier;
+  biasRegularizer?: regularizers.RegularizerIdentifier;
+  /** Penalty on the layer's output, divided by the batch size. */
+  activityRegularizer?: regularizers.RegularizerIdentifier;
+  /** Projection applied to the depthwise kernel after each optimizer update, such as "max_norm". */
+  depthwiseConstraint?: ConstraintIdentifier;
+  biasConstraint?: ConstraintIdentifier;
 }
 
 export interface SeparableConvOptions extends DepthwiseConvOptions {
   /** Number of output channels of the pointwise (1 × 1) convolution. */
   filters: number;
   pointwiseInitializer?: initializers.InitializerIdentifier;
+  /** Penalty on the pointwise kernel. */
+  pointwiseRegularizer?: regularizers.RegularizerIdentifier;
+  pointwiseConstraint?: ConstraintIdentifier;
 }
+
+/** The weights that take a regularizer and a constraint, in Keras's config order. */
+const DEPTHWISE_WEIGHTS = ["depthwise", "bias"];
+const SEPARABLE_WEIGHTS = ["depthwise", "pointwise", "bias"];
 
 const DEPTHWISE_OPTIONS = [
   ...BASE_LAYER_OPTIONS,
@@ -56,8 +82,10 @@ const DEPTHWISE_OPTIONS = [
   "useBias",
   "depthwiseInitializer",
   "biasInitializer",
+  "activityRegularizer",
+  ...penaltyOptionNames(DEPTHWISE_WEIGHTS),
 ];
-const SEPARABLE_OPTIONS = [...DEPTHWISE_OPTIONS, "filters", "pointwiseInitializer"];
+const SEPARABLE_OPTIONS = [...DEPTHWISE_OPTIONS, "filters", "pointwiseInitializer", ...penaltyOptionNames(["pointwise"])];
 
 /**
  * The state both kinds share: a depthwise kernel (...kernelSize, channels,
@@ -75,9 +103,11 @@ abstract class BaseDepthwise extends Layer {
   readonly useBias: boolean;
   readonly depthwiseInitializer: initializers.Initializer;
   readonly biasInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
+  readonly activityRegularizer: regularizers.Regularizer | null;
   bias: Variable | null = null;
 
-  constructor(rank: 1 | 2, options: DepthwiseConvOptions, allowed: readonly string[]) {
+  constructor(rank: 1 | 2, options: DepthwiseConvOptions, allowed: readonly string[], penaltyWeights: readonly string[]) {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError(`${new.target.name} needs an options object such as { kernelSize: 3 }.`);
     }
@@ -98,6 +128,8 @@ abstract class BaseDepthwise extends Layer {
     this.useBias = options.useBias ?? true;
     this.depthwiseInitializer = initializers.get(options.depthwiseInitializer ?? "glorot_uniform", "depthwiseInitializer");
     this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
+    this.penalties = new WeightPenalties(penaltyWeights, options);
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
   }
 
   protected get owner(): string {
@@ -161,10 +193,24 @@ abstract class BaseDepthwise extends Layer {
 }
 
 /** Reads the options both kinds share from a Keras config. */
-function depthwiseOptionsFromConfig(config: Record<string, unknown>, className: string, ownKeys: string[], unsupported: string[]): DepthwiseConvOptions {
-  const keys = ["depth_multiplier", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias", "depthwise_initializer", "bias_initializer", ...ownKeys];
+function depthwiseOptionsFromConfig(config: Record<string, unknown>, className: string, ownKeys: string[], penaltyWeights: string[]): DepthwiseConvOptions {
+  const keys = [
+    "depth_multiplier",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    "depthwise_initializer",
+    "bias_initializer",
+    "activity_regularizer",
+    ...penaltyConfigKeys(penaltyWeights),
+    ...ownKeys,
+  ];
   return {
-    ...baseOptionsFromConfig(config, className, keys, unsupported),
+    ...baseOptionsFromConfig(config, className, keys),
     kernelSize: config["kernel_size"] as number[],
     strides: (config["strides"] as number[] | undefined) ?? 1,
     padding: (config["padding"] as "valid" | "same" | undefined) ?? "valid",
@@ -175,6 +221,8 @@ function depthwiseOptionsFromConfig(config: Record<string, unknown>, className: 
     useBias: (config["use_bias"] as boolean | undefined) ?? true,
     depthwiseInitializer: initializers.deserialize((config["depthwise_initializer"] ?? "glorot_uniform") as string),
     biasInitializer: initializers.deserialize((config["bias_initializer"] ?? "zeros") as string),
+    ...penaltyOptionsFromConfig(config, penaltyWeights),
+    ...activityOptionFromConfig(config),
   };
 }
 
@@ -186,14 +234,22 @@ abstract class DepthwiseConv extends BaseDepthwise {
   kernel: Variable | null = null;
 
   constructor(rank: 1 | 2, options: DepthwiseConvOptions) {
-    super(rank, options, DEPTHWISE_OPTIONS);
+    super(rank, options, DEPTHWISE_OPTIONS, DEPTHWISE_WEIGHTS);
   }
 
   override build(inputShape: SymbolicShape): void {
     const channels = this.inputChannels(inputShape);
     this.checkOutputLengths(inputShape);
-    this.kernel = this.addWeight({ name: "kernel", shape: [...this.kernelSize, channels, this.depthMultiplier], initializer: this.depthwiseInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: [channels * this.depthMultiplier], initializer: this.biasInitializer });
+    this.kernel = this.penalties.attach(
+      "depthwise",
+      this.addWeight({ name: "kernel", shape: [...this.kernelSize, channels, this.depthMultiplier], initializer: this.depthwiseInitializer }),
+    );
+    if (this.useBias) {
+      this.bias = this.penalties.attach(
+        "bias",
+        this.addWeight({ name: "bias", shape: [channels * this.depthMultiplier], initializer: this.biasInitializer }),
+      );
+    }
     super.build(inputShape);
   }
 
@@ -214,26 +270,25 @@ abstract class DepthwiseConv extends BaseDepthwise {
   call(inputs: Tensor, _options: CallOptions): Tensor {
     let y = this.depthwise(inputs, this.kernel!.value);
     if (this.bias) y = ops.add(y, this.bias.value);
-    return this.activation(y);
+    const output = this.activation(y);
+    addActivityPenalty(this, this.activityRegularizer, output);
+    return output;
   }
 
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       depth_multiplier: this.depthMultiplier,
       ...this.windowConfig(),
       depthwise_initializer: this.depthwiseInitializer.serialize(),
       bias_initializer: this.biasInitializer.serialize(),
-      depthwise_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      depthwise_constraint: null,
-      bias_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      activity_regularizer: regularizers.serialize(this.activityRegularizer),
+      ...this.penalties.constraintConfig(),
     };
   }
 }
-
-const DEPTHWISE_UNSUPPORTED = ["depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint"];
 
 /** Depthwise convolution over steps of (batch, steps, channels) inputs. */
 export class DepthwiseConv1D extends DepthwiseConv {
@@ -246,7 +301,7 @@ export class DepthwiseConv1D extends DepthwiseConv {
   }
 
   static fromConfig(config: Record<string, unknown>): DepthwiseConv1D {
-    return new DepthwiseConv1D(depthwiseOptionsFromConfig(config, "DepthwiseConv1D", [], DEPTHWISE_UNSUPPORTED));
+    return new DepthwiseConv1D(depthwiseOptionsFromConfig(config, "DepthwiseConv1D", [], DEPTHWISE_WEIGHTS));
   }
 }
 
@@ -261,7 +316,7 @@ export class DepthwiseConv2D extends DepthwiseConv {
   }
 
   static fromConfig(config: Record<string, unknown>): DepthwiseConv2D {
-    return new DepthwiseConv2D(depthwiseOptionsFromConfig(config, "DepthwiseConv2D", [], DEPTHWISE_UNSUPPORTED));
+    return new DepthwiseConv2D(depthwiseOptionsFromConfig(config, "DepthwiseConv2D", [], DEPTHWISE_WEIGHTS));
   }
 }
 
@@ -277,7 +332,7 @@ abstract class SeparableConv extends BaseDepthwise {
   pointwiseKernel: Variable | null = null;
 
   constructor(rank: 1 | 2, options: SeparableConvOptions) {
-    super(rank, options, SEPARABLE_OPTIONS);
+    super(rank, options, SEPARABLE_OPTIONS, SEPARABLE_WEIGHTS);
     if (typeof options.filters !== "number" || !Number.isInteger(options.filters) || options.filters <= 0) {
       throw new ValueError(`Invalid \`filters\` for ${this.className} "${this.name}": expected a positive integer, received ${JSON.stringify(options.filters)}.`);
     }
@@ -288,17 +343,21 @@ abstract class SeparableConv extends BaseDepthwise {
   override build(inputShape: SymbolicShape): void {
     const channels = this.inputChannels(inputShape);
     this.checkOutputLengths(inputShape);
-    this.depthwiseKernel = this.addWeight({
+    const depthwiseKernel = this.addWeight({
       name: "depthwise_kernel",
       shape: [...this.kernelSize, channels, this.depthMultiplier],
       initializer: this.depthwiseInitializer,
     });
-    this.pointwiseKernel = this.addWeight({
+    this.depthwiseKernel = this.penalties.attach("depthwise", depthwiseKernel);
+    const pointwiseKernel = this.addWeight({
       name: "pointwise_kernel",
       shape: [...new Array<number>(this.rank).fill(1), channels * this.depthMultiplier, this.filters],
       initializer: this.pointwiseInitializer,
     });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer });
+    this.pointwiseKernel = this.penalties.attach("pointwise", pointwiseKernel);
+    if (this.useBias) {
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -321,42 +380,31 @@ abstract class SeparableConv extends BaseDepthwise {
     const kernel = ops.reshape(pointwise, pointwise.shape.slice(-2));
     const fused = this.activation.fused ?? "linear";
     const y = ops.dense(depthwise, kernel, this.bias ? this.bias.value : null, fused);
-    return this.activation.fused !== undefined ? y : this.activation(y);
+    const output = this.activation.fused !== undefined ? y : this.activation(y);
+    addActivityPenalty(this, this.activityRegularizer, output);
+    return output;
   }
 
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       depth_multiplier: this.depthMultiplier,
       filters: this.filters,
       ...this.windowConfig(),
       depthwise_initializer: this.depthwiseInitializer.serialize(),
       pointwise_initializer: this.pointwiseInitializer.serialize(),
       bias_initializer: this.biasInitializer.serialize(),
-      depthwise_regularizer: null,
-      pointwise_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      depthwise_constraint: null,
-      pointwise_constraint: null,
-      bias_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      activity_regularizer: regularizers.serialize(this.activityRegularizer),
+      ...this.penalties.constraintConfig(),
     };
   }
 }
 
-const SEPARABLE_UNSUPPORTED = [
-  "depthwise_regularizer",
-  "pointwise_regularizer",
-  "bias_regularizer",
-  "activity_regularizer",
-  "depthwise_constraint",
-  "pointwise_constraint",
-  "bias_constraint",
-];
-
 function separableOptionsFromConfig(config: Record<string, unknown>, className: string): SeparableConvOptions {
   return {
-    ...depthwiseOptionsFromConfig(config, className, ["filters", "pointwise_initializer"], SEPARABLE_UNSUPPORTED),
+    ...depthwiseOptionsFromConfig(config, className, ["filters", "pointwise_initializer"], SEPARABLE_WEIGHTS),
     filters: config["filters"] as number,
     pointwiseInitializer: initializers.deserialize((config["pointwise_initializer"] ?? "glorot_uniform") as string),
   };

@@ -9,16 +9,21 @@ import type { FloatDType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { BASE_LAYER_OPTIONS, type CallOptions, Layer, type LayerOptions, type SymbolicShape, baseOptionsFromConfig } from "./layer.js";
 import {
-  NORMALIZATION_UNSUPPORTED_KEYS,
+  NORMALIZATION_PENALTY_KEYS,
+  NORMALIZATION_PENALTY_OPTIONS,
+  type NormalizationPenaltyOptions,
   checkBoolean,
   checkNumber,
   definedEntries,
   initializerFromConfig,
+  normalizationPenalties,
+  normalizationPenaltiesFromConfig,
   resolveAxis,
 } from "./normalization.js";
+import type { WeightPenalties } from "./weight-penalties.js";
 import type { Variable } from "./variable.js";
 
-export interface GroupNormalizationOptions extends LayerOptions {
+export interface GroupNormalizationOptions extends LayerOptions, NormalizationPenaltyOptions {
   /** Number of channel groups (default 32); it must divide the channel count, and -1 makes one group per channel. */
   groups?: number;
   /** The channel axis (default -1). */
@@ -42,6 +47,7 @@ const GROUP_NORMALIZATION_OPTIONS = [
   "scale",
   "betaInitializer",
   "gammaInitializer",
+  ...NORMALIZATION_PENALTY_OPTIONS,
 ];
 
 /**
@@ -60,6 +66,7 @@ export class GroupNormalization extends Layer {
   readonly scale: boolean;
   readonly betaInitializer: initializers.Initializer;
   readonly gammaInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
   gamma: Variable | null = null;
   beta: Variable | null = null;
 
@@ -80,6 +87,7 @@ export class GroupNormalization extends Layer {
     this.scale = checkBoolean(options.scale ?? true, "scale", this.name);
     this.betaInitializer = initializers.get(options.betaInitializer ?? "zeros", "betaInitializer");
     this.gammaInitializer = initializers.get(options.gammaInitializer ?? "ones", "gammaInitializer");
+    this.penalties = normalizationPenalties(options);
     this.supportsMasking = true;
   }
 
@@ -102,8 +110,12 @@ export class GroupNormalization extends Layer {
           `the number of groups must divide the channel count.`,
       );
     }
-    if (this.scale) this.gamma = this.addWeight({ name: "gamma", shape: [channels], initializer: this.gammaInitializer });
-    if (this.center) this.beta = this.addWeight({ name: "beta", shape: [channels], initializer: this.betaInitializer });
+    if (this.scale) {
+      this.gamma = this.penalties.attach("gamma", this.addWeight({ name: "gamma", shape: [channels], initializer: this.gammaInitializer }));
+    }
+    if (this.center) {
+      this.beta = this.penalties.attach("beta", this.addWeight({ name: "beta", shape: [channels], initializer: this.betaInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -139,16 +151,14 @@ export class GroupNormalization extends Layer {
       scale: this.scale,
       beta_initializer: this.betaInitializer.serialize(),
       gamma_initializer: this.gammaInitializer.serialize(),
-      beta_regularizer: null,
-      gamma_regularizer: null,
-      beta_constraint: null,
-      gamma_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      ...this.penalties.constraintConfig(),
     };
   }
 
   static fromConfig(config: Record<string, unknown>): GroupNormalization {
-    const keys = ["groups", "axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer"];
-    const options = baseOptionsFromConfig(config, "GroupNormalization", keys, NORMALIZATION_UNSUPPORTED_KEYS);
+    const keys = ["groups", "axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", ...NORMALIZATION_PENALTY_KEYS];
+    const options = baseOptionsFromConfig(config, "GroupNormalization", keys);
     return new GroupNormalization({
       ...options,
       ...definedEntries({
@@ -160,6 +170,7 @@ export class GroupNormalization extends Layer {
       }),
       betaInitializer: initializerFromConfig(config["beta_initializer"], "zeros"),
       gammaInitializer: initializerFromConfig(config["gamma_initializer"], "ones"),
+      ...normalizationPenaltiesFromConfig(config),
     });
   }
 }

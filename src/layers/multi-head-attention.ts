@@ -26,6 +26,16 @@ import {
   isShapeList,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import * as regularizers from "../regularizers/index.js";
+import {
+  type KernelPenaltyOptions,
+  WeightPenalties,
+  activityOptionFromConfig,
+  addActivityPenalty,
+  penaltyConfigKeys,
+  penaltyOptionNames,
+  penaltyOptionsFromConfig,
+} from "./weight-penalties.js";
 
 /**
  * A projection that contracts the last `inputDims.length` axes of its input
@@ -46,6 +56,8 @@ class Projection extends Layer {
     private readonly useBias: boolean,
     private readonly kernelInitializer: initializers.Initializer,
     private readonly biasInitializer: initializers.Initializer,
+    private readonly penalties: WeightPenalties,
+    private readonly activityRegularizer: regularizers.Regularizer | null,
     private readonly sigmoid = false,
   ) {
     super({ name, dtype }, BASE_LAYER_OPTIONS);
@@ -58,8 +70,11 @@ class Projection extends Layer {
   }
 
   override build(inputShape: LayerShape): void {
-    this.kernel = this.addWeight({ name: "kernel", shape: [...this.inputDims, ...this.outputDims], initializer: this.kernelInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: this.outputDims, initializer: this.biasInitializer });
+    const kernel = this.addWeight({ name: "kernel", shape: [...this.inputDims, ...this.outputDims], initializer: this.kernelInitializer });
+    this.kernel = this.penalties.attach("kernel", kernel);
+    if (this.useBias) {
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: this.outputDims, initializer: this.biasInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -72,11 +87,13 @@ class Projection extends Layer {
     const free = inputs.shape.slice(0, inputs.rank - bound);
     const flat = ops.reshape(inputs, [sizeOf(free), inSize]);
     const y = ops.dense(flat, kernel, bias, this.sigmoid ? "sigmoid" : "linear");
-    return ops.reshape(y, [...free, ...this.outputDims]);
+    const output = ops.reshape(y, [...free, ...this.outputDims]);
+    addActivityPenalty(this, this.activityRegularizer, output);
+    return output;
   }
 }
 
-export interface MultiHeadAttentionOptions extends LayerOptions {
+export interface MultiHeadAttentionOptions extends LayerOptions, KernelPenaltyOptions {
   numHeads: number;
   /** Size of each head's query and key projections. */
   keyDim: number;
@@ -97,7 +114,15 @@ export interface MultiHeadAttentionOptions extends LayerOptions {
   biasInitializer?: initializers.InitializerIdentifier;
   /** Seed of the layer's own dropout generator; without it, the global generator is used. */
   seed?: number | null;
+  /**
+   * Penalty on the output of every projection (query, key, value, gate and
+   * output), each divided by the batch size, as in Keras. The kernel and bias
+   * penalties and constraints apply to every projection too.
+   */
+  activityRegularizer?: regularizers.RegularizerIdentifier;
 }
+
+const MHA_WEIGHTS = ["kernel", "bias"];
 
 const MHA_OPTIONS = [
   ...BASE_LAYER_OPTIONS,
@@ -113,9 +138,9 @@ const MHA_OPTIONS = [
   "kernelInitializer",
   "biasInitializer",
   "seed",
+  "activityRegularizer",
+  ...penaltyOptionNames(MHA_WEIGHTS),
 ];
-
-const MHA_UNSUPPORTED = ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"];
 
 /**
  * Multi-head attention as in "Attention Is All You Need" (Vaswani et al., 2017),
@@ -150,6 +175,8 @@ export class MultiHeadAttention extends Layer {
   readonly kernelInitializer: initializers.Initializer;
   readonly biasInitializer: initializers.Initializer;
   readonly seed: number | null;
+  readonly penalties: WeightPenalties;
+  readonly activityRegularizer: regularizers.Regularizer | null;
   queryDense: Projection | null = null;
   keyDense: Projection | null = null;
   gateDense: Projection | null = null;
@@ -187,6 +214,8 @@ export class MultiHeadAttention extends Layer {
     this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
     this.seed = options.seed ?? null;
     this.generator = this.seed === null ? null : new RandomGenerator(this.seed);
+    this.penalties = new WeightPenalties(MHA_WEIGHTS, options);
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
     this.supportsMasking = true;
   }
 
@@ -247,7 +276,20 @@ export class MultiHeadAttention extends Layer {
     };
     const queryDim = features(query, "query");
     const projection = (name: string, inputDims: number[], outputDims: number[], sigmoid = false) =>
-      this.trackLayer(new Projection(`${this.name}/${name}`, this.dtype, inputDims, outputDims, this.useBias, this.kernelInitializer, this.biasInitializer, sigmoid));
+      this.trackLayer(
+        new Projection(
+          `${this.name}/${name}`,
+          this.dtype,
+          inputDims,
+          outputDims,
+          this.useBias,
+          this.kernelInitializer,
+          this.biasInitializer,
+          this.penalties,
+          this.activityRegularizer,
+          sigmoid,
+        ),
+      );
     this.queryDense = projection("query", [queryDim], [this.numHeads, this.keyDim]);
     this.queryDense.build(query);
     this.keyDense = projection("key", [features(key, "key")], [this.numHeads, this.keyDim]);
@@ -420,19 +462,32 @@ export class MultiHeadAttention extends Layer {
       sliding_window: this.slidingWindow,
       kernel_initializer: this.kernelInitializer.serialize(),
       bias_initializer: this.biasInitializer.serialize(),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      activity_regularizer: regularizers.serialize(this.activityRegularizer),
+      ...this.penalties.constraintConfig(),
       seed: this.seed,
     };
   }
 
   static fromConfig(config: Record<string, unknown>): MultiHeadAttention {
-    const keys = ["num_heads", "key_dim", "value_dim", "dropout", "use_bias", "use_gate", "output_shape", "attention_axes", "sliding_window", "kernel_initializer", "bias_initializer", "seed"];
+    const keys = [
+      "num_heads",
+      "key_dim",
+      "value_dim",
+      "dropout",
+      "use_bias",
+      "use_gate",
+      "output_shape",
+      "attention_axes",
+      "sliding_window",
+      "kernel_initializer",
+      "bias_initializer",
+      "seed",
+      "activity_regularizer",
+      ...penaltyConfigKeys(MHA_WEIGHTS),
+    ];
     return new MultiHeadAttention({
-      ...baseOptionsFromConfig(config, "MultiHeadAttention", keys, MHA_UNSUPPORTED),
+      ...baseOptionsFromConfig(config, "MultiHeadAttention", keys),
       numHeads: config["num_heads"] as number,
       keyDim: config["key_dim"] as number,
       valueDim: (config["value_dim"] as number | null | undefined) ?? null,
@@ -445,6 +500,8 @@ export class MultiHeadAttention extends Layer {
       kernelInitializer: initializers.deserialize((config["kernel_initializer"] ?? "glorot_uniform") as string),
       biasInitializer: initializers.deserialize((config["bias_initializer"] ?? "zeros") as string),
       seed: (config["seed"] as number | null | undefined) ?? null,
+      ...penaltyOptionsFromConfig(config, MHA_WEIGHTS),
+      ...activityOptionFromConfig(config),
     });
   }
 }

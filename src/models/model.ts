@@ -458,6 +458,17 @@ export class Model extends Layer {
     return Array.isArray(result) ? result : [result];
   }
 
+  /** Runs the model for prediction and drops the losses layers added meanwhile, which no loss will collect. */
+  private inferenceForward(xs: Tensor[]): Tensor[] {
+    const before = addedLossCount();
+    const outputs = this.forward(xs, false);
+    if (addedLossCount() !== before) {
+      clearLayerLosses(this);
+      this.lossCountAfterClear = addedLossCount();
+    }
+    return outputs;
+  }
+
   /** True when `call` receives an array even for one input (a functional model declared with an array of inputs). */
   private get takesInputList(): boolean {
     return this.graph !== null && !this.graph.inputs.single;
@@ -542,8 +553,8 @@ export class Model extends Layer {
     perOutput: (Tensor | null)[],
   ): Tensor {
     let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
-    // Weight penalties count in the training and the evaluation loss alike, as in Keras.
-    for (const variable of this.weights) {
+    // Penalties of trainable weights count in the training and the evaluation loss alike, as in Keras.
+    for (const variable of this.trainableWeights) {
       if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
     }
     return total;
@@ -921,7 +932,7 @@ export class Model extends Layer {
     const parts: Tensor[][] = [];
     for (let step = 0; step < steps; step++) {
       const end = Math.min(n, (step + 1) * batchSize);
-      const outputs = this.forward(xAll.map((t) => sliceRows(t, step * batchSize, end)), false);
+      const outputs = this.inferenceForward(xAll.map((t) => sliceRows(t, step * batchSize, end)));
       outputs.forEach((output, i) => (parts[i] ??= []).push(output));
       progbar?.update(step + 1, {}, step + 1 === steps);
     }
@@ -942,7 +953,7 @@ export class Model extends Layer {
     for (let step = 0; ; step++) {
       const batch = await next();
       if (batch === null) break;
-      const outputs = this.forward(batch.xs.map((t, i) => this.checkedBatch(t, i)), false);
+      const outputs = this.inferenceForward(batch.xs.map((t, i) => this.checkedBatch(t, i)));
       outputs.forEach((output, i) => (parts[i] ??= []).push(output));
       progbar?.update(step + 1, {}, false);
     }
@@ -957,8 +968,11 @@ export class Model extends Layer {
   }
 
   /** Returns the model's outputs for one batch, with no batching and no progress bar. */
-  predictOnBatch(x: ModelData): PredictOutput {
-    return this.structureOutputs(this.forward(this.prepareInputs(x), false));
+  predictOnBatch(x: ModelData, options: { allowNonFinite?: boolean } = {}): PredictOutput {
+    const xs = this.prepareInputs(x);
+    checkListSampleCounts(xs, null);
+    if (!options.allowNonFinite) xs.forEach((t, i) => checkFinite(t, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch"));
+    return this.structureOutputs(this.inferenceForward(xs));
   }
 
   /** Arranges per-output tensors as the model's outputs were declared. */
@@ -973,10 +987,14 @@ export class Model extends Layer {
    * Runs one training step on one batch and returns that batch's loss and
    * metrics (not a running mean). `sampleWeight` and `classWeight` work as in `fit`.
    */
-  trainOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number> } = {}): number | number[] {
-    checkOptionKeys(options, ["sampleWeight", "classWeight"], "trainOnBatch", (m) => new ValueError(m));
+  trainOnBatch(
+    x: ModelData,
+    y: ModelData,
+    options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number>; allowNonFinite?: boolean } = {},
+  ): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "classWeight", "allowNonFinite"], "trainOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("trainOnBatch");
-    const batch = this.singleBatch(x, y, options.sampleWeight);
+    const batch = this.singleBatch(x, y, options.sampleWeight, "trainOnBatch", options.allowNonFinite ?? false);
     if (options.classWeight !== undefined) {
       if (options.sampleWeight !== undefined) {
         throw new ValueError("trainOnBatch received both `classWeight` and `sampleWeight`. Pass one of them.");
@@ -989,20 +1007,22 @@ export class Model extends Layer {
   }
 
   /** Computes one batch's loss and metrics without training. */
-  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData } = {}): number | number[] {
-    checkOptionKeys(options, ["sampleWeight"], "testOnBatch", (m) => new ValueError(m));
+  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; allowNonFinite?: boolean } = {}): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "allowNonFinite"], "testOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("testOnBatch");
-    const batch = this.singleBatch(x, y, options.sampleWeight);
+    const batch = this.singleBatch(x, y, options.sampleWeight, "testOnBatch", options.allowNonFinite ?? false);
     this.resetMetrics(state);
     this.testWorkspace.run(() => this.testStep(state, batch));
     return this.resultsInCompileOrder(state);
   }
 
-  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined): Batch {
+  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined, method: string, allowNonFinite: boolean): Batch {
     const xs = this.prepareInputs(x);
     const ys = this.prepareLabels(y);
     const n = checkListSampleCounts(xs, ys);
-    return { xs, ys, weights: this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight") };
+    const weights = this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight");
+    this.checkArrays(this.compiled!, xs, ys, weights, allowNonFinite, method);
+    return { xs, ys, weights };
   }
 
   /** The total loss, each output's loss (when there are several), then the metrics, in compile order. */

@@ -8,6 +8,7 @@ import { Model } from "../../src/models/model.js";
 import { Sequential } from "../../src/models/sequential.js";
 import { Adam } from "../../src/optimizers/adam.js";
 import { SGD } from "../../src/optimizers/sgd.js";
+import * as optimizers from "../../src/optimizers/index.js";
 import { RandomGenerator, setRandomSeed } from "../../src/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
@@ -302,5 +303,47 @@ for (const testCase of cases) {
     loaded.trainOnBatch(x, y);
     assert.deepEqual(weightValues(loaded), weightValues(model), "weights after one more training step");
     assert.deepEqual(optimizerValues(loaded), optimizerValues(model), "optimizer state after one more training step");
+  });
+}
+
+// Every optimizer, some with the common options, saves its state and resumes exactly.
+const optimizerCases: [string, () => optimizers.Optimizer][] = [
+  ["SGD with Nesterov", () => new optimizers.SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true })],
+  ["Adam with amsgrad", () => new optimizers.Adam({ learningRate: 0.01, amsgrad: true })],
+  ["AdamW", () => new optimizers.AdamW({ learningRate: 0.01 })],
+  ["RMSprop centered with momentum", () => new optimizers.RMSprop({ centered: true, momentum: 0.5 })],
+  ["Adagrad", () => new optimizers.Adagrad({ learningRate: 0.05 })],
+  ["Adadelta", () => new optimizers.Adadelta({ learningRate: 0.5 })],
+  ["Adamax", () => new optimizers.Adamax()],
+  ["Nadam", () => new optimizers.Nadam()],
+  ["Lion", () => new optimizers.Lion()],
+  ["Lamb", () => new optimizers.Lamb()],
+  ["Ftrl", () => new optimizers.Ftrl({ learningRate: 0.05 })],
+  ["Adafactor", () => new optimizers.Adafactor()],
+  ["Adam with EMA and clipnorm", () => new optimizers.Adam({ useEma: true, clipnorm: 1 })],
+  ["SGD with gradient accumulation", () => new optimizers.SGD({ gradientAccumulationSteps: 2 })],
+  ["Adam on a schedule", () => new optimizers.Adam({ learningRate: new optimizers.schedules.ExponentialDecay({ initialLearningRate: 0.01, decaySteps: 2, decayRate: 0.5 }) })],
+];
+
+for (const [name, create] of optimizerCases) {
+  test(`optimizer round trip: ${name}`, async () => {
+    setRandomSeed(5);
+    const model = new Sequential([Input({ shape: [3] }), new layers.Dense({ units: 4, activation: "tanh" }), new layers.Dense({ units: 2 })]);
+    model.compile({ optimizer: create(), loss: "mse" });
+    const x = randomTensor([6, 3], 20);
+    const y = randomTensor([6, 2], 21);
+    model.trainOnBatch(x, y);
+    model.trainOnBatch(x, y);
+    model.trainOnBatch(x, y);
+
+    const loaded = await loadModel(await encodeModel(model));
+    assert.equal(loaded.optimizer!.className, model.optimizer!.className, "optimizer class");
+    assert.deepEqual(loaded.optimizer!.getConfig(), model.optimizer!.getConfig(), "optimizer config");
+    assert.deepEqual(optimizerValues(loaded), optimizerValues(model), "optimizer state");
+
+    model.trainOnBatch(x, y);
+    loaded.trainOnBatch(x, y);
+    assert.deepEqual(weightValues(loaded), weightValues(model), "weights after one more step");
+    assert.deepEqual(optimizerValues(loaded), optimizerValues(model), "optimizer state after one more step");
   });
 }
