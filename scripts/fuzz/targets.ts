@@ -40,13 +40,6 @@ function parseConfig(bytes: Uint8Array): Record<string, unknown> {
   }
 }
 
-function inputShapeOf(entry: Record<string, unknown>): LayerShape | null {
-  const buildConfig = entry["build_config"];
-  if (buildConfig === null || typeof buildConfig !== "object") return null;
-  const shape = (buildConfig as Record<string, unknown>)["input_shape"];
-  return Array.isArray(shape) ? (shape as LayerShape) : null;
-}
-
 /** Runs `target` on `input`; resolves when the input loads, rejects with whatever the library throws. */
 export async function runTarget(target: TargetName, input: Uint8Array, options: TargetOptions): Promise<void> {
   const timeoutMs = options.hdf5TimeoutMs;
@@ -75,8 +68,7 @@ export async function runTarget(target: TargetName, input: Uint8Array, options: 
     case "deserialize": {
       const entry = parseConfig(input);
       const layer = deserialize(entry as { class_name: string; config: Record<string, unknown> });
-      const shape = inputShapeOf(entry);
-      if (shape !== null) layer.build(shape);
+      if (entry["build_config"] !== undefined && entry["build_config"] !== null) layer.buildFromConfig(entry["build_config"]);
       return;
     }
   }

@@ -93,11 +93,15 @@ export class ModelCheckpoint extends Callback {
   private batchesSinceSave = 0;
   private lastBatch: number | null = null;
 
-  constructor(filepath: string, options: ModelCheckpointOptions = {}) {
+  /** Takes the path first, as in Keras, or one options object with `filepath`. */
+  constructor(filepath: string | (ModelCheckpointOptions & { filepath: string }), options: ModelCheckpointOptions = {}) {
     super();
+    if (typeof filepath === "object" && filepath !== null) ({ filepath, ...options } = filepath);
     checkOptionKeys(options, CHECKPOINT_OPTIONS, "ModelCheckpoint", (m) => new ValueError(m));
     if (typeof filepath !== "string" || filepath === "") {
-      throw new ValueError(`ModelCheckpoint needs a file path, received ${JSON.stringify(filepath)}.`);
+      throw new ValueError(
+        `ModelCheckpoint needs a file path, received ${JSON.stringify(filepath)}. Pass new ModelCheckpoint("best.keras", { ... }) or new ModelCheckpoint({ filepath: "best.keras", ... }).`,
+      );
     }
     this.filepath = filepath;
     this.monitor = options.monitor ?? "val_loss";
@@ -205,11 +209,15 @@ export class BackupAndRestore extends Callback {
   private lastBatch = 0;
   private batchesSinceSave = 0;
 
-  constructor(backupDir: string, options: BackupAndRestoreOptions = {}) {
+  /** Takes the folder first, as in Keras, or one options object with `backupDir`. */
+  constructor(backupDir: string | (BackupAndRestoreOptions & { backupDir: string }), options: BackupAndRestoreOptions = {}) {
     super();
+    if (typeof backupDir === "object" && backupDir !== null) ({ backupDir, ...options } = backupDir);
     checkOptionKeys(options, ["saveFreq", "doubleCheckpoint", "deleteCheckpoint"], "BackupAndRestore", (m) => new ValueError(m));
     if (typeof backupDir !== "string" || backupDir === "") {
-      throw new ValueError(`BackupAndRestore needs a backup folder, received ${JSON.stringify(backupDir)}.`);
+      throw new ValueError(
+        `BackupAndRestore needs a backup folder, received ${JSON.stringify(backupDir)}. Pass new BackupAndRestore("backup") or new BackupAndRestore({ backupDir: "backup" }).`,
+      );
     }
     this.backupDir = backupDir;
     this.saveFreq = options.saveFreq ?? "epoch";

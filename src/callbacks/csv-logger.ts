@@ -53,10 +53,14 @@ export class CSVLogger extends Callback {
   private file: number | null = null;
   private writeHeader = true;
 
-  constructor(filename: string, options: CSVLoggerOptions = {}) {
+  /** Takes the file name first, as in Keras, or one options object with `filename`. */
+  constructor(filename: string | (CSVLoggerOptions & { filename: string }), options: CSVLoggerOptions = {}) {
     super();
+    if (typeof filename === "object" && filename !== null) ({ filename, ...options } = filename);
     if (typeof filename !== "string" || filename === "") {
-      throw new ValueError(`CSVLogger needs a file name, received ${JSON.stringify(filename)}.`);
+      throw new ValueError(
+        `CSVLogger needs a file name, received ${JSON.stringify(filename)}. Pass new CSVLogger("log.csv") or new CSVLogger({ filename: "log.csv" }).`,
+      );
     }
     checkOptionKeys(options, ["separator", "append"], "CSVLogger", (m) => new ValueError(m));
     this.filename = filename;

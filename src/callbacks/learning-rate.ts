@@ -123,8 +123,10 @@ export class LearningRateScheduler extends Callback {
   readonly schedule: LearningRateSchedule;
   readonly verbose: number;
 
-  constructor(schedule: LearningRateSchedule, options: { verbose?: number } = {}) {
+  /** Takes the schedule first, as in Keras, or one options object with `schedule`. */
+  constructor(schedule: LearningRateSchedule | { schedule: LearningRateSchedule; verbose?: number }, options: { verbose?: number } = {}) {
     super();
+    if (typeof schedule === "object" && schedule !== null) ({ schedule, ...options } = schedule);
     if (typeof schedule !== "function") {
       throw new ValueError("LearningRateScheduler needs a function (epoch, learningRate) => learningRate.");
     }

@@ -5,7 +5,7 @@
  * first bytes, because tf.keras 2.8 to 2.11 wrote HDF5 into `.keras` files.
  */
 
-import { ValueError } from "../errors.js";
+import { StratumError, ValueError } from "../errors.js";
 import { warn } from "../logger.js";
 import { checkConfigDepth } from "../utils/config-depth.js";
 import { Model } from "../models/model.js";
@@ -36,7 +36,25 @@ async function readSource(source: string | Uint8Array, method: string): Promise<
     throw new ValueError(`${method} needs a file path or a Uint8Array of the file's bytes, received ${source === null ? "null" : typeof source}.`);
   }
   const { readFile } = await import("node:fs/promises");
-  return { bytes: new Uint8Array(await readFile(source)), what: `"${source}"` };
+  try {
+    return { bytes: new Uint8Array(await readFile(source)), what: `"${source}"` };
+  } catch (error) {
+    throw fileError(error, `${method} could not read "${source}"`);
+  }
+}
+
+/** Turns a file-system error into a StratumError that names the file, keeping the system's reason. */
+function fileError(error: unknown, context: string): Error {
+  const code = (error as { code?: string }).code;
+  const reasons: Record<string, string> = {
+    ENOENT: "no such file or folder",
+    EACCES: "permission denied",
+    EISDIR: "it is a folder, not a file",
+    ENOTDIR: "a part of the path is not a folder",
+    ENOSPC: "no space left on the device",
+  };
+  const reason = code !== undefined && code in reasons ? reasons[code]! : ((error as Error).message ?? String(error));
+  return new StratumError(`${context}: ${reason}.`);
 }
 
 function parseJson(bytes: Uint8Array, member: string, what: string): unknown {
@@ -192,7 +210,7 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw error;
+    throw fileError(error, `Could not write "${path}" (nothing was replaced)`);
   }
 }
 

@@ -13,7 +13,12 @@ export interface InputOptions {
   /** Full shape including the batch axis; an alternative to `shape`. */
   batchShape?: SymbolicShape;
   batchSize?: number;
-  dtype?: FloatDType;
+  /**
+   * The data's type. "int32" (the usual choice in front of an Embedding) is
+   * recorded in the config; the values still travel as float32, which holds
+   * every index an Embedding can use exactly.
+   */
+  dtype?: FloatDType | "int32";
   name?: string;
 }
 
@@ -22,13 +27,16 @@ const INPUT_OPTIONS = ["shape", "batchShape", "batchSize", "dtype", "name"];
 /** The layer behind `Input`: it has no weights and passes its input through. */
 export class InputLayer extends Layer {
   readonly batchShape: SymbolicShape;
+  /** The dtype the input was declared with, which `getConfig` writes ("int32" included). */
+  readonly declaredDtype: FloatDType | "int32";
 
   constructor(options: InputOptions) {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError("Input needs an options object with `shape`, for example Input({ shape: [784] }).");
     }
     checkOptionKeys(options, INPUT_OPTIONS, "Input", (m) => new ValueError(m));
-    super({ name: options.name, dtype: options.dtype }, ["name", "dtype"]);
+    super({ name: options.name, dtype: options.dtype === "int32" ? "float32" : options.dtype }, ["name", "dtype"]);
+    this.declaredDtype = options.dtype ?? this.dtype;
     let batchShape: SymbolicShape;
     if (options.batchShape !== undefined) {
       if (!Array.isArray(options.batchShape)) {
@@ -69,7 +77,7 @@ export class InputLayer extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { batch_shape: this.batchShape, dtype: this.dtype, sparse: false, ragged: false, name: this.name, optional: false };
+    return { batch_shape: this.batchShape, dtype: this.declaredDtype, sparse: false, ragged: false, name: this.name, optional: false };
   }
 
   static fromConfig(config: Record<string, unknown>): InputLayer {
@@ -89,7 +97,7 @@ export class InputLayer extends Layer {
     return new InputLayer({
       batchShape,
       name: config["name"] as string | undefined,
-      dtype: dtype === "float64" ? "float64" : "float32",
+      dtype: dtype === "float64" || dtype === "int32" ? dtype : "float32",
     });
   }
 }

@@ -438,10 +438,45 @@ export abstract class Layer {
     return { input_shape: isShapeList(shape) ? shape.map((s) => [...s]) : [...shape] };
   }
 
+  /**
+   * Builds the layer from Keras's `build_config` (`{ input_shape }`, or a
+   * `shapes_dict` of named shapes), checking that every shape is a list of
+   * non-negative integers or nulls first.
+   */
+  buildFromConfig(buildConfig: unknown): void {
+    if (buildConfig === null || typeof buildConfig !== "object" || Array.isArray(buildConfig)) {
+      throw new ValueError(`Invalid build_config for layer "${this.name}": expected a record such as { input_shape: [null, 3] }.`);
+    }
+    const record = buildConfig as Record<string, unknown>;
+    const named = record["shapes_dict"];
+    const shape =
+      named !== null && typeof named === "object" && !Array.isArray(named) ? Object.values(named as Record<string, unknown>) : record["input_shape"];
+    this.build(checkedLayerShape(shape, `build_config of layer "${this.name}"`));
+  }
+
   /** Returns the layer's configuration with Keras's snake_case keys. */
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: this.trainable, dtype: serializeDTypePolicy(this.dtype) };
   }
+}
+
+/** Checks that `value` is a shape (or a list of shapes) of non-negative integers and nulls, and returns it. */
+export function checkedLayerShape(value: unknown, argument: string): LayerShape {
+  const isDimension = (d: unknown) => d === null || (typeof d === "number" && Number.isInteger(d) && d >= 0 && d <= Number.MAX_SAFE_INTEGER);
+  const isShape = (s: unknown): s is SymbolicShape => Array.isArray(s) && s.length <= 32 && s.every(isDimension);
+  if (isShape(value)) return [...value];
+  if (Array.isArray(value) && value.length > 0 && value.length <= 64 && value.every(isShape)) return value.map((s) => [...s]);
+  throw new ValueError(
+    `Invalid shape in ${argument}: expected a list of non-negative integers or nulls (at most 32 axes), or a list of such lists, ` +
+      `received ${describeShallow(value)}.`,
+  );
+}
+
+/** Describes a value without walking into it, so a deeply nested value cannot overflow the stack. */
+function describeShallow(value: unknown): string {
+  if (Array.isArray(value)) return `an array of length ${value.length}${value.some(Array.isArray) ? " with nested arrays" : ""}`;
+  if (value === null || typeof value !== "object") return String(value);
+  return `an object (${(value as object).constructor?.name ?? "Object"})`;
 }
 
 function describeValue(value: unknown): string {

@@ -14,6 +14,7 @@ import { InputLayer } from "../layers/input.js";
 import { deserialize } from "../layers/index.js";
 import type { Layer, SymbolicShape } from "../layers/layer.js";
 import type { Node, SymbolicTensor } from "../layers/symbolic.js";
+import { checkConfigDepth } from "../utils/config-depth.js";
 import { toCamelCase, toSnakeCase } from "../utils/naming.js";
 import { type FlatStructure, type FunctionalGraph, isPlainRecord } from "./functional.js";
 
@@ -124,6 +125,7 @@ function nodeArguments(node: unknown, layerName: string): { histories: History[]
  * Returns the model's inputs and outputs in the structure the config gives.
  */
 export function rebuildGraph(config: Record<string, unknown>): { inputs: unknown; outputs: unknown } {
+  checkConfigDepth(config, "functional model config");
   const entries = config["layers"];
   if (!Array.isArray(entries)) throw invalid(`expected a "layers" array, received ${JSON.stringify(entries)}.`);
   const layers = new Map<string, Layer>();

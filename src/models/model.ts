@@ -1073,8 +1073,13 @@ export function checkShapeFits(expected: SymbolicShape, shape: readonly number[]
   const fits = expected.length === shape.length && expected.every((d, i) => i === 0 || d === null || d === shape[i]);
   if (fits) return;
   let hint = "";
-  if (shape.length === expected.length - 1 && expected.slice(1).every((d, i) => d === null || d === shape[i])) {
+  const sample = expected.slice(1);
+  const known = sample.every((d) => d !== null) ? (sample as number[]).reduce((a, b) => a * b, 1) : null;
+  if (shape.length === expected.length - 1 && sample.every((d, i) => d === null || d === shape[i])) {
     hint = ` It looks like a single sample: wrap it in an array to make a batch of one, shape ${formatShape([1, ...shape])}.`;
+    if (expected[1] === null) hint += ` If the Input's shape includes the batch axis by mistake, leave it out: Input({ shape: [${sample.slice(1).map((d) => d ?? "null").join(", ")}] }).`;
+  } else if (known !== null && shape.length > 1 && shape.slice(1).reduce((a, b) => a * b, 1) === known && shape.length !== expected.length) {
+    hint = ` The samples have ${known} values each, as expected, but in another shape: reshape the data to ${formatShape([shape[0]!, ...sample])}, or start the model with an Input of shape ${formatShape(shape.slice(1))} followed by Flatten.`;
   }
   throw new ShapeError(`${owner} expects input of shape ${formatShape(expected)}, but \`${argument}\` has shape ${formatShape(shape)}.${hint}`);
 }
