@@ -4,7 +4,7 @@
  * order of `stratum_window` (native/src/conv.h).
  */
 
-import { ValueError } from "../../errors.js";
+import { ShapeError, ValueError } from "../../errors.js";
 import type { WindowGeometry } from "../backend.js";
 
 const WINDOW_FIELDS = [
@@ -49,10 +49,10 @@ export function encodeWindow(kernel: string, g: WindowGeometry, channelOffset: n
   return Int32Array.from(values);
 }
 
-/** Throws a ValueError unless `array` has exactly `expected` elements, which the geometry implies. */
+/** Throws a ShapeError unless `array` has exactly `expected` elements, which the geometry implies. */
 export function checkLength(kernel: string, argument: string, array: ArrayLike<number>, expected: number): void {
   if (array.length !== expected) {
-    throw new ValueError(`${kernel}: \`${argument}\` must have ${expected} elements for this window geometry, received ${array.length}.`);
+    throw new ShapeError(`${kernel}: \`${argument}\` must have ${expected} elements for this window geometry, received ${array.length}.`);
   }
 }
 
