@@ -70,7 +70,7 @@ function escapeRegExp(text: string): string {
 
 // Elementwise kernels.
 add("unary", "short out", (b) => b.unary("exp", f32(4), f32(3)), /unary: `out` must have 4 elements, received 3/, ShapeError);
-add("unary", "unknown operation", (b) => b.unary("cube" as "exp", f32(4), f32(4)), /unknown operation "cube"; expected one of "neg"/);
+add("unary", "unknown operation", (b) => b.unary("cube" as "exp", f32(4), f32(4)), /unknown operation "cube". Valid values: "neg"/);
 add("unary", "mixed dtypes", (b) => b.unary("exp", f32(4), f64(4)), /same dtype, but `out` is a Float64Array and an earlier array is a Float32Array/);
 add("unary", "int32 input", (b) => b.unary("exp", new Int32Array(4) as unknown as Float32Array, f32(4)), /`x` must be a Float32Array or Float64Array, received Int32Array/);
 add("unary", "missing out", (b) => b.unary("exp", f32(4), null as unknown as Float32Array), /`out` is required, but the call passed no array for it/);
@@ -133,7 +133,7 @@ const denseForward = (overrides: Partial<DenseForwardArgs>) => (b: Backend) =>
   b.denseForward({ x: f32(6), kernel: f32(12), bias: f32(4), out: f32(8), m: 2, k: 3, n: 4, activation: "relu", ...overrides });
 add("denseForward", "short kernel", denseForward({ kernel: f32(11) }), /denseForward: `kernel` must have 12 elements, received 11/, ShapeError);
 add("denseForward", "long bias", denseForward({ bias: f32(5) }), /`bias` must have 4 elements, received 5/, ShapeError);
-add("denseForward", "unknown activation", denseForward({ activation: "gelu" as "relu" }), /unknown activation "gelu"; expected one of "linear", "relu", "sigmoid", "tanh"/);
+add("denseForward", "unknown activation", denseForward({ activation: "gelu" as "relu" }), /unknown activation "gelu". Valid values: "linear", "relu", "sigmoid", "tanh"/);
 add("denseForward", "float64 bias", denseForward({ bias: f64(4) }), /`bias` is a Float64Array and an earlier array is a Float32Array/);
 add("denseForward", "out aliases kernel", (b) => {
   const shared = f32(4);
@@ -337,7 +337,7 @@ const lstmForward = (overrides: Partial<RecurrentGatesForwardArgs>) => (b: Backe
   });
 add("recurrentGatesForward", "step past the steps", lstmForward({ step: 4 }), /`step` must be below `steps` \(4\), received 4/);
 add("recurrentGatesForward", "short projected", lstmForward({ projected: f32(95) }), /`projected` must have 96 elements, received 95/, ShapeError);
-add("recurrentGatesForward", "missing cell state", lstmForward({ cNew: null }), /an LSTM step needs `cNew`, received null/);
+add("recurrentGatesForward", "missing cell state", lstmForward({ cNew: null }), /`cNew` is required for a lstm cell, received null/);
 add("recurrentGatesForward", "unknown cell kind", lstmForward({ kind: "peephole" as "lstm" }), /unknown cell kind "peephole"/);
 add("recurrentGatesForward", "sizes whose product overflows", lstmForward({ batch: 2 ** 31 - 1, steps: 2 ** 31 - 1, units: 2 ** 31 - 1 }), /`projected` must have \S+ elements, received 96/, ShapeError);
 add("recurrentGatesForward", "hNew aliases hPrev", (b) => {

@@ -29,7 +29,7 @@ export function signature(...names: string[]): ArraySignature {
   return { names: names.map((name) => name.replace(/\?$/, "")), required };
 }
 
-/** A 2-bit code of an array argument: 0 absent, 1 Float32Array, 2 Float64Array, 3 anything else. */
+/** Returns the 2-bit code of an array argument: 0 absent, 1 Float32Array, 2 Float64Array, 3 anything else. */
 function dtypeCode(value: unknown): number {
   if (value === null || value === undefined) return 0;
   if (value instanceof Float32Array) return 1;
@@ -129,7 +129,7 @@ export function checkLength(kernel: string, name: string, array: ArrayLike<numbe
   }
 }
 
-/** Throws a ValueError unless `value` is a number (NaN and infinities pass: the kernels compute with them). */
+/** Throws a ValueError unless `value` is a number. NaN and infinities pass, because the kernels compute with them. */
 export function checkNumber(kernel: string, name: string, value: number): void {
   if (typeof value !== "number") throw new ValueError(`${kernel}: \`${name}\` must be a number, received ${describe(value)}.`);
 }
@@ -143,7 +143,7 @@ export function checkFlag(kernel: string, name: string, value: boolean): void {
 export function codeOf<K extends string>(kernel: string, argument: string, codes: Readonly<Record<K, number>>, name: K): number {
   const code = Object.hasOwn(codes, name) ? codes[name] : undefined;
   if (code === undefined) {
-    throw new ValueError(`${kernel}: unknown ${argument} "${String(name)}"; expected one of ${formatChoices(Object.keys(codes))}.`);
+    throw new ValueError(`${kernel}: unknown ${argument} "${String(name)}". Valid values: ${formatChoices(Object.keys(codes))}.`);
   }
   return code;
 }
@@ -179,7 +179,7 @@ export function checkDisjoint(
 ): void {
   if (out !== null && other !== null && overlaps(out, other)) {
     throw new ValueError(
-      `${kernel}: the output \`${outName}\` shares memory with \`${otherName}\`; pass separate arrays for them.`,
+      `${kernel}: the output \`${outName}\` shares memory with \`${otherName}\`. Pass separate arrays for them.`,
     );
   }
 }
@@ -199,6 +199,6 @@ export function checkInPlaceOrDisjoint(
   if (out === null || input === null || !overlaps(out, input)) return;
   if (out.byteOffset === input.byteOffset && out.byteLength === input.byteLength) return;
   throw new ValueError(
-    `${kernel}: the output \`${outName}\` partly overlaps \`${inputName}\`; pass the same array for both or separate arrays.`,
+    `${kernel}: the output \`${outName}\` partly overlaps \`${inputName}\`. Pass the same array for both, or separate arrays.`,
   );
 }

@@ -2,10 +2,10 @@
  * One guard per native kernel. A guard checks every argument of a call and
  * returns true when the call runs in C (every array float32), or false when
  * it runs on the TypeScript backend (every array float64). It throws a
- * ValueError or ShapeError for a call that C must not see: wrong lengths,
- * sizes that are not integers from 0 to 2^31 − 1, unknown operation codes,
- * out-of-range indices, mixed dtypes, and outputs that share memory with
- * arrays that the kernel reads or writes separately.
+ * ValueError or ShapeError for a call that C must not see. Such calls have
+ * wrong lengths, sizes that are not integers from 0 to 2^31 − 1, unknown
+ * operation codes, out-of-range indices or mixed dtypes, or outputs that
+ * share memory with arrays that the kernel reads or writes separately.
  *
  * Outputs may be the very array of an elementwise input (in place) where the
  * C loop reads each element before writing it; every other overlap is
@@ -100,7 +100,7 @@ function checkShape(kernel: string, name: string, shape: readonly number[], arra
 
 /**
  * Checks a broadcasting binary call. Each operand that has as many elements
- * as `out` may be `out` itself; a repeated operand must not overlap `out`.
+ * as `out` may be `out` itself, but a repeated operand must not overlap `out`.
  */
 export function guardBinary(
   a: FloatArray,
@@ -147,7 +147,7 @@ export function guardMatmul(
   return true;
 }
 
-/** Checks a sum over one axis of a matrix; returns false for other shapes, which the TypeScript backend sums. */
+/** Checks a sum over one axis of a matrix. Returns false for other shapes, which the TypeScript backend sums. */
 export function guardSum2d(x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray): boolean {
   const kernel = "sum";
   if (!isFloat32Call(kernel, SUM, x, out) || shape.length !== 2 || axes.length !== 1) return false;
@@ -164,9 +164,9 @@ export function guardSum2d(x: FloatArray, shape: readonly number[], axes: readon
 }
 
 /**
- * Checks an argmax call; returns false when `x` is not float32 or has no
+ * Checks an argmax call. Returns false when `x` is not float32 or has no
  * columns, which the TypeScript backend handles. `out` may be longer than
- * `rows`, as on the TypeScript backend; the entries past `rows` are left alone.
+ * `rows`, as on the TypeScript backend, and its entries past `rows` are left alone.
  */
 export function guardArgmax(x: TypedArray, rows: number, cols: number, out: Int32Array): boolean {
   const kernel = "argmax";
@@ -180,7 +180,7 @@ export function guardArgmax(x: TypedArray, rows: number, cols: number, out: Int3
   return true;
 }
 
-/** Checks a row gather, including every index; returns false unless `x` and `out` are float32 and rows are not empty. */
+/** Checks a row gather, including every index. Returns false unless `x` and `out` are float32 and rows are not empty. */
 export function guardGatherRows(x: TypedArray, rowSize: number, indices: Int32Array, out: TypedArray): boolean {
   const kernel = "gatherRows";
   checkSize(kernel, "rowSize", rowSize);
@@ -244,7 +244,7 @@ export function guardDenseForward(args: DenseForwardArgs): boolean {
 
 /**
  * Checks a dense backward call. `dPre` may be `dy` or `y` itself, because
- * the activation's derivative is applied element by element; the three
+ * the activation's derivative is applied element by element. The three
  * gradients must be separate from every other array.
  */
 export function guardDenseBackward(args: DenseBackwardArgs): boolean {
@@ -310,7 +310,7 @@ export function guardSparseCategoricalCrossentropy(args: SparseCrossentropyArgs)
   return true;
 }
 
-/** Checks a crossentropy gradient call; sparse labels are an Int32Array, dense ones share the dtype of `probs`. */
+/** Checks a crossentropy gradient call. Sparse labels are an Int32Array, and dense ones share the dtype of `probs`. */
 export function guardCrossentropyBackward(args: CrossentropyBackwardArgs): boolean {
   const kernel = "crossentropyBackward";
   const { probs, labels, dLoss, grad, rows, classes, sparse } = args;
@@ -442,8 +442,8 @@ function batchNormSize(kernel: string, outer: number, channels: number, inner: n
 }
 
 /**
- * Checks a batch-norm forward call. `out` may be `x` itself; the statistics
- * (written when training) must be separate from every other array.
+ * Checks a batch-norm forward call. `out` may be `x` itself, but the
+ * statistics (written when training) must be separate from every other array.
  */
 export function guardBatchNormForward(args: BatchNormForwardArgs): boolean {
   const kernel = "batchNormForward";
@@ -467,7 +467,7 @@ export function guardBatchNormForward(args: BatchNormForwardArgs): boolean {
 }
 
 /**
- * Checks a batch-norm backward call. `dx` may be `x` or `dy` itself; `dGamma`
+ * Checks a batch-norm backward call. `dx` may be `x` or `dy` itself. `dGamma`
  * and `dBeta` are written before `dx`, so they must be separate from everything.
  */
 export function guardBatchNormBackward(args: BatchNormBackwardArgs): boolean {
@@ -501,7 +501,7 @@ function layerNormSizes(kernel: string, rows: number, cols: number): void {
   checkSize(kernel, "cols", cols);
 }
 
-/** Checks a layer-norm forward call. `out` may be `x` itself; the per-row statistics must be separate from everything. */
+/** Checks a layer-norm forward call. `out` may be `x` itself, but the per-row statistics must be separate from everything. */
 export function guardLayerNormForward(args: LayerNormForwardArgs): boolean {
   const kernel = "layerNormForward";
   const { x, rows, cols, gamma, beta, out, mean, invStd } = args;
@@ -522,7 +522,7 @@ export function guardLayerNormForward(args: LayerNormForwardArgs): boolean {
   return true;
 }
 
-/** Checks a layer-norm backward call. `dx` may be `x` or `dy` itself; `dGamma` and `dBeta` must be separate from everything. */
+/** Checks a layer-norm backward call. `dx` may be `x` or `dy` itself, but `dGamma` and `dBeta` must be separate from everything. */
 export function guardLayerNormBackward(args: LayerNormBackwardArgs): boolean {
   const kernel = "layerNormBackward";
   const { x, rows, cols, gamma, mean, invStd, dy, dx, dGamma, dBeta } = args;

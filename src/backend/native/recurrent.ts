@@ -41,12 +41,16 @@ function stepConfig(kernel: string, args: RecurrentGatesForwardArgs | RecurrentG
   return Int32Array.from([kind, activation, recurrentActivation, args.batch, args.units, args.steps, args.step, args.zeroOutput ? 1 : 0]);
 }
 
-/** Throws a ValueError when an LSTM call lacks a cell-state array. */
-function checkCellState(kernel: string, args: RecurrentGatesForwardArgs | RecurrentGatesBackwardArgs, name: string, array: FloatArray | null): void {
-  if (args.kind === "lstm" && array === null) throw new ValueError(`${kernel}: an LSTM step needs \`${name}\`, received null.`);
+/**
+ * Throws a ShapeError unless `array` has `expected` elements, and a
+ * ValueError when it is null although the cell kind reads or writes it.
+ */
+function checkStateArray(kernel: string, name: string, array: FloatArray | null, expected: number, needed: boolean, kind: RecurrentGateKind): void {
+  if (needed && array === null) throw new ValueError(`${kernel}: \`${name}\` is required for a ${kind} cell, received null.`);
+  if (needed) checkLength(kernel, name, array, expected);
 }
 
-/** Throws a ValueError when any two of the named arrays share memory, with at least one of them an output. */
+/** Throws a ValueError when an output shares memory with any other array of the call. */
 function checkOutputsDisjoint(kernel: string, names: readonly string[], arrays: readonly (FloatArray | null)[], outputCount: number): void {
   for (let i = 0; i < outputCount; i++) {
     for (let j = 0; j < arrays.length; j++) {
@@ -55,58 +59,30 @@ function checkOutputsDisjoint(kernel: string, names: readonly string[], arrays: 
   }
 }
 
-/** Runs the forward kernel natively and returns true, or returns false when the arrays are float64. */
-export function nativeGatesForward(addon: RecurrentAddon, args: RecurrentGatesForwardArgs): boolean {
-  const kernel = "recurrentGatesForward";
-  const arrays = [args.projected, args.products, args.recurrentBias, args.mask, args.hPrev, args.cPrev];
-  const outputs = [args.gateValues, args.extra, args.hNew, args.cNew, args.output];
-  const float32 = isFloat32Call(kernel, FORWARD_INPUTS, args.projected, args.products, args.recurrentBias, args.mask, args.hPrev, args.cPrev);
-  const outputsFloat32 = isFloat32Call(kernel, FORWARD_OUTPUTS, args.gateValues, args.extra, args.hNew, args.cNew, args.output);
-  if (outputsFloat32 !== float32) throw mixedError(kernel);
-  if (!float32) return false;
-  const config = stepConfig(kernel, args);
-  const { batch, units, steps } = args;
-  const width = GATES[args.kind] * units;
-  checkLength(kernel, "projected", args.projected, batch * steps * width);
-  checkLength(kernel, "products", args.products, batch * width);
-  checkLength(kernel, "recurrentBias", args.recurrentBias, width);
-  checkLength(kernel, "mask", args.mask, batch * steps);
-  checkLength(kernel, "hPrev", args.hPrev, batch * units);
-  checkLength(kernel, "gateValues", args.gateValues, batch * width);
-  checkLength(kernel, "hNew", args.hNew, batch * units);
-  checkLength(kernel, "output", args.output, batch * units);
-  if (args.kind !== "simple_rnn") {
-    if (args.extra === null) throw new ValueError(`${kernel}: an ${args.kind.toUpperCase()} step needs \`extra\`, received null.`);
-    checkLength(kernel, "extra", args.extra, batch * units);
-  }
-  checkCellState(kernel, args, "cPrev", args.cPrev);
-  checkCellState(kernel, args, "cNew", args.cNew);
-  if (args.kind === "lstm") {
-    checkLength(kernel, "cPrev", args.cPrev, batch * units);
-    checkLength(kernel, "cNew", args.cNew, batch * units);
-  }
-  checkOutputsDisjoint(kernel, [...FORWARD_OUTPUTS.names, ...FORWARD_INPUTS.names], [...outputs, ...arrays], outputs.length);
-  addon.recurrentGatesForward(config, ...(arrays as (Float32Array | null)[]), ...(outputs as (Float32Array | null)[]));
-  return true;
-}
-
 function mixedError(kernel: string): ValueError {
   return new ValueError(`${kernel}: every array of one call must have the same dtype, but the call mixes Float32Array and Float64Array.`);
 }
 
-/** Runs the backward kernel natively and returns true, or returns false when the arrays are float64. */
-export function nativeGatesBackward(addon: RecurrentAddon, args: RecurrentGatesBackwardArgs): boolean {
-  const kernel = "recurrentGatesBackward";
-  const inputs = [args.mask, args.gateValues, args.extra, args.hPrev, args.cPrev, args.dOutput, args.dH, args.dC];
-  const outputs = [args.dProjected, args.productGradients, args.dHPrev, args.dCPrev];
-  const { mask, gateValues, extra, hPrev, cPrev, dOutput, dH, dC } = args;
-  const float32 = isFloat32Call(kernel, BACKWARD_INPUTS, mask, gateValues, extra, hPrev, cPrev, dOutput, dH, dC);
-  const outputsFloat32 = isFloat32Call(kernel, BACKWARD_OUTPUTS, args.dProjected, args.productGradients, args.dHPrev, args.dCPrev);
-  if (outputsFloat32 !== float32) throw mixedError(kernel);
-  if (!float32) return false;
-  const config = stepConfig(kernel, args);
-  const { batch, units, steps } = args;
-  const width = GATES[args.kind] * units;
+function checkForwardLengths(kernel: string, args: RecurrentGatesForwardArgs): void {
+  const { batch, units, steps, kind } = args;
+  const width = GATES[kind] * units;
+  const rows = batch * units;
+  checkLength(kernel, "projected", args.projected, batch * steps * width);
+  checkLength(kernel, "products", args.products, batch * width);
+  checkLength(kernel, "recurrentBias", args.recurrentBias, width);
+  checkLength(kernel, "mask", args.mask, batch * steps);
+  checkLength(kernel, "hPrev", args.hPrev, rows);
+  checkLength(kernel, "gateValues", args.gateValues, batch * width);
+  checkLength(kernel, "hNew", args.hNew, rows);
+  checkLength(kernel, "output", args.output, rows);
+  checkStateArray(kernel, "extra", args.extra, rows, kind !== "simple_rnn", kind);
+  checkStateArray(kernel, "cPrev", args.cPrev, rows, kind === "lstm", kind);
+  checkStateArray(kernel, "cNew", args.cNew, rows, kind === "lstm", kind);
+}
+
+function checkBackwardLengths(kernel: string, args: RecurrentGatesBackwardArgs): void {
+  const { batch, units, steps, kind } = args;
+  const width = GATES[kind] * units;
   const rows = batch * units;
   checkLength(kernel, "mask", args.mask, batch * steps);
   checkLength(kernel, "gateValues", args.gateValues, batch * width);
@@ -116,19 +92,42 @@ export function nativeGatesBackward(addon: RecurrentAddon, args: RecurrentGatesB
   checkLength(kernel, "dProjected", args.dProjected, batch * steps * width);
   checkLength(kernel, "productGradients", args.productGradients, batch * width);
   checkLength(kernel, "dHPrev", args.dHPrev, rows);
-  if (args.kind !== "simple_rnn") {
-    if (args.extra === null) throw new ValueError(`${kernel}: an ${args.kind.toUpperCase()} step needs \`extra\`, received null.`);
-    checkLength(kernel, "extra", args.extra, rows);
-  }
-  checkCellState(kernel, args, "cPrev", args.cPrev);
-  checkCellState(kernel, args, "dC", args.dC);
-  checkCellState(kernel, args, "dCPrev", args.dCPrev);
-  if (args.kind === "lstm") {
-    checkLength(kernel, "cPrev", args.cPrev, rows);
-    checkLength(kernel, "dC", args.dC, rows);
-    checkLength(kernel, "dCPrev", args.dCPrev, rows);
-  }
+  checkStateArray(kernel, "extra", args.extra, rows, kind !== "simple_rnn", kind);
+  checkStateArray(kernel, "cPrev", args.cPrev, rows, kind === "lstm", kind);
+  checkStateArray(kernel, "dC", args.dC, rows, kind === "lstm", kind);
+  checkStateArray(kernel, "dCPrev", args.dCPrev, rows, kind === "lstm", kind);
+}
+
+/** Runs the forward kernel natively and returns true, or returns false when the arrays are float64. */
+export function nativeGatesForward(addon: RecurrentAddon, args: RecurrentGatesForwardArgs): boolean {
+  const kernel = "recurrentGatesForward";
+  const { projected, products, recurrentBias, mask, hPrev, cPrev, gateValues, extra, hNew, cNew, output } = args;
+  const float32 = isFloat32Call(kernel, FORWARD_INPUTS, projected, products, recurrentBias, mask, hPrev, cPrev);
+  if (isFloat32Call(kernel, FORWARD_OUTPUTS, gateValues, extra, hNew, cNew, output) !== float32) throw mixedError(kernel);
+  if (!float32) return false;
+
+  const config = stepConfig(kernel, args);
+  checkForwardLengths(kernel, args);
+  const inputs = [projected, products, recurrentBias, mask, hPrev, cPrev] as (Float32Array | null)[];
+  const outputs = [gateValues, extra, hNew, cNew, output] as (Float32Array | null)[];
+  checkOutputsDisjoint(kernel, [...FORWARD_OUTPUTS.names, ...FORWARD_INPUTS.names], [...outputs, ...inputs], outputs.length);
+  addon.recurrentGatesForward(config, ...inputs, ...outputs);
+  return true;
+}
+
+/** Runs the backward kernel natively and returns true, or returns false when the arrays are float64. */
+export function nativeGatesBackward(addon: RecurrentAddon, args: RecurrentGatesBackwardArgs): boolean {
+  const kernel = "recurrentGatesBackward";
+  const { mask, gateValues, extra, hPrev, cPrev, dOutput, dH, dC, dProjected, productGradients, dHPrev, dCPrev } = args;
+  const float32 = isFloat32Call(kernel, BACKWARD_INPUTS, mask, gateValues, extra, hPrev, cPrev, dOutput, dH, dC);
+  if (isFloat32Call(kernel, BACKWARD_OUTPUTS, dProjected, productGradients, dHPrev, dCPrev) !== float32) throw mixedError(kernel);
+  if (!float32) return false;
+
+  const config = stepConfig(kernel, args);
+  checkBackwardLengths(kernel, args);
+  const inputs = [mask, gateValues, extra, hPrev, cPrev, dOutput, dH, dC] as (Float32Array | null)[];
+  const outputs = [dProjected, productGradients, dHPrev, dCPrev] as (Float32Array | null)[];
   checkOutputsDisjoint(kernel, [...BACKWARD_OUTPUTS.names, ...BACKWARD_INPUTS.names], [...outputs, ...inputs], outputs.length);
-  addon.recurrentGatesBackward(config, ...(inputs as (Float32Array | null)[]), ...(outputs as (Float32Array | null)[]));
+  addon.recurrentGatesBackward(config, ...inputs, ...outputs);
   return true;
 }
