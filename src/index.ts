@@ -38,6 +38,53 @@ export {
   Softmax,
 } from "./layers/index.js";
 export { Bidirectional, Embedding, GRU, LSTM, SimpleRNN } from "./layers/index.js";
+export {
+  ActivityRegularization,
+  AlphaDropout,
+  Average,
+  CategoryEncoding,
+  Cropping1D,
+  Cropping2D,
+  Cropping3D,
+  Discretization,
+  Dot,
+  GaussianDropout,
+  GaussianNoise,
+  GroupNormalization,
+  Masking,
+  Maximum,
+  Minimum,
+  Multiply,
+  Normalization,
+  Rescaling,
+  SpatialDropout1D,
+  SpatialDropout2D,
+  SpatialDropout3D,
+  Subtract,
+  TimeDistributed,
+  UnitNormalization,
+  UpSampling1D,
+  UpSampling2D,
+  UpSampling3D,
+  ZeroPadding1D,
+  ZeroPadding2D,
+  ZeroPadding3D,
+} from "./layers/index.js";
+export {
+  AdditiveAttention,
+  Attention,
+  AveragePooling3D,
+  Conv3D,
+  Conv3DTranspose,
+  DepthwiseConv1D,
+  DepthwiseConv2D,
+  GlobalAveragePooling3D,
+  GlobalMaxPooling3D,
+  MaxPooling3D,
+  MultiHeadAttention,
+  SeparableConv1D,
+  SeparableConv2D,
+} from "./layers/index.js";
 export { Tensor, cast, fill, ones, scalar, tensor, zeros, type NestedArray, type TensorLike } from "./tensor/tensor.js";
 export type { DType } from "./tensor/dtype.js";
 export { setRandomSeed } from "./random.js";
@@ -57,3 +104,6 @@ export * as metrics from "./metrics/index.js";
 export * as callbacks from "./callbacks/index.js";
 export * as ops from "./ops/index.js";
 export * as random from "./random.js";
+export { encodeModel, loadModel, loadWeights, saveModel, saveWeights, type LoadModelOptions } from "./io/saving.js";
+export * as regularizers from "./regularizers/index.js";
+export * as constraints from "./constraints/index.js";

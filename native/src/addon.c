@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "activations.h"
 #include "conv.h"
 #include "cpu.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "optimizers.h"
 #include "normalization.h"
 #include "threadpool.h"
 #include "recurrent.h"
@@ -454,6 +456,153 @@ static napi_value sgd_update(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* rmspropUpdate(variable, gradient, velocity, momentum | null, averageGradient | null, learningRate, rho, momentumFactor, epsilon) */
+static napi_value rmsprop_update(napi_env env, napi_callback_info info) {
+  BEGIN("rmspropUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *velocity = f32(&args, 2, n);
+  float *momentum = f32_or_null(&args, 3, n), *average_gradient = f32_or_null(&args, 4, n);
+  double learning_rate = number(&args, 5), rho = number(&args, 6), momentum_factor = number(&args, 7);
+  double epsilon = number(&args, 8);
+  if (args.failed) return NULL;
+  k_rmsprop_update(variable, gradient, velocity, momentum, average_gradient, n, learning_rate, rho, momentum_factor,
+                   epsilon);
+  END();
+}
+
+/* adagradUpdate(variable, gradient, accumulator, learningRate, epsilon) */
+static napi_value adagrad_update(napi_env env, napi_callback_info info) {
+  BEGIN("adagradUpdate", 5);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *accumulator = f32(&args, 2, n);
+  double learning_rate = number(&args, 3), epsilon = number(&args, 4);
+  if (args.failed) return NULL;
+  k_adagrad_update(variable, gradient, accumulator, n, learning_rate, epsilon);
+  END();
+}
+
+/* adadeltaUpdate(variable, gradient, accumulatedGrad, accumulatedDeltaVar, learningRate, rho, epsilon) */
+static napi_value adadelta_update(napi_env env, napi_callback_info info) {
+  BEGIN("adadeltaUpdate", 7);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n);
+  float *accumulated_grad = f32(&args, 2, n), *accumulated_delta_var = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), rho = number(&args, 5), epsilon = number(&args, 6);
+  if (args.failed) return NULL;
+  k_adadelta_update(variable, gradient, accumulated_grad, accumulated_delta_var, n, learning_rate, rho, epsilon);
+  END();
+}
+
+/* adamaxUpdate(variable, gradient, momentum, norm, learningRate, beta1, beta2, epsilon, step) */
+static napi_value adamax_update(napi_env env, napi_callback_info info) {
+  BEGIN("adamaxUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n), *norm = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8);
+  if (args.failed) return NULL;
+  k_adamax_update(variable, gradient, momentum, norm, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* nadamUpdate(variable, gradient, momentum, velocity, learningRate, beta1, beta2, epsilon, step, momentumProduct) */
+static napi_value nadam_update(napi_env env, napi_callback_info info) {
+  BEGIN("nadamUpdate", 10);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8), momentum_product = number(&args, 9);
+  if (args.failed) return NULL;
+  k_nadam_update(variable, gradient, momentum, velocity, n, learning_rate, beta1, beta2, epsilon, step,
+                 momentum_product);
+  END();
+}
+
+/* lionUpdate(variable, gradient, momentum, learningRate, beta1, beta2) */
+static napi_value lion_update(napi_env env, napi_callback_info info) {
+  BEGIN("lionUpdate", 6);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  double learning_rate = number(&args, 3), beta1 = number(&args, 4), beta2 = number(&args, 5);
+  if (args.failed) return NULL;
+  k_lion_update(variable, gradient, momentum, n, learning_rate, beta1, beta2);
+  END();
+}
+
+/* lambUpdate(variable, gradient, momentum, velocity, learningRate, beta1, beta2, epsilon, step) */
+static napi_value lamb_update(napi_env env, napi_callback_info info) {
+  BEGIN("lambUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *momentum = f32(&args, 2, n);
+  float *velocity = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), beta1 = number(&args, 5), beta2 = number(&args, 6);
+  double epsilon = number(&args, 7), step = number(&args, 8);
+  if (args.failed) return NULL;
+  k_lamb_update(variable, gradient, momentum, velocity, n, learning_rate, beta1, beta2, epsilon, step);
+  END();
+}
+
+/* ftrlUpdate(variable, gradient, accumulator, linear, learningRate, learningRatePower, l1, l2, l2Shrinkage) */
+static napi_value ftrl_update(napi_env env, napi_callback_info info) {
+  BEGIN("ftrlUpdate", 9);
+  size_t n = length_of(&args, 0);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *accumulator = f32(&args, 2, n);
+  float *linear = f32(&args, 3, n);
+  double learning_rate = number(&args, 4), learning_rate_power = number(&args, 5), l1 = number(&args, 6);
+  double l2 = number(&args, 7), l2_shrinkage = number(&args, 8);
+  if (args.failed) return NULL;
+  k_ftrl_update(variable, gradient, accumulator, linear, n, learning_rate, learning_rate_power, l1, l2, l2_shrinkage);
+  END();
+}
+
+/* adafactorUpdate(variable, gradient, velocity, rowFactor | null, columnFactor | null, batch, rows, cols,
+                   relativeStep, beta2, epsilon1, epsilon2, clipThreshold) */
+static napi_value adafactor_update(napi_env env, napi_callback_info info) {
+  BEGIN("adafactorUpdate", 13);
+  size_t n = length_of(&args, 0);
+  size_t batch = size_arg(&args, 5), rows = size_arg(&args, 6), cols = size_arg(&args, 7);
+  float *variable = f32(&args, 0, n), *gradient = f32(&args, 1, n), *velocity = f32(&args, 2, n);
+  float *row_factor = f32_or_null(&args, 3, batch * rows), *column_factor = f32_or_null(&args, 4, batch * cols);
+  double relative_step = number(&args, 8), beta2 = number(&args, 9), epsilon1 = number(&args, 10);
+  double epsilon2 = number(&args, 11), clip_threshold = number(&args, 12);
+  if (args.failed) return NULL;
+  if ((row_factor == NULL) != (column_factor == NULL)) {
+    fail(&args, "rowFactor and columnFactor must both be arrays or both be null");
+    return NULL;
+  }
+  size_t factored = 0;
+  if (row_factor != NULL && (__builtin_mul_overflow(batch * rows, cols, &factored) || factored != n)) {
+    fail(&args, "batch * rows * cols must equal the variable's length");
+    return NULL;
+  }
+  k_adafactor_update(variable, gradient, velocity, row_factor, column_factor, n, batch, rows, cols, relative_step,
+                     beta2, epsilon1, epsilon2, clip_threshold);
+  END();
+}
+
+/* emaUpdate(average, variable, momentum) */
+static napi_value ema_update(napi_env env, napi_callback_info info) {
+  BEGIN("emaUpdate", 3);
+  size_t n = length_of(&args, 0);
+  float *average = f32(&args, 0, n), *variable = f32(&args, 1, n);
+  double momentum = number(&args, 2);
+  if (args.failed) return NULL;
+  k_ema_update(average, variable, n, momentum);
+  END();
+}
+
+/* squaredNorm(x): returns the sum of squares. */
+static napi_value squared_norm(napi_env env, napi_callback_info info) {
+  BEGIN("squaredNorm", 1);
+  size_t n = length_of(&args, 0);
+  float *x = f32(&args, 0, n);
+  if (args.failed) return NULL;
+  napi_value result;
+  napi_create_double(env, k_squared_norm(x, n), &result);
+  return result;
+}
+
 /* setThreads(count): resizes the pool and returns the thread count in use. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   BEGIN("setThreads", 1);
@@ -502,13 +651,15 @@ static int window_arg(call_args *args, size_t index, stratum_window *g) {
   size_t *fields[STRATUM_WINDOW_FIELDS] = {&g->batch,      &g->height,     &g->width,         &g->channels,
                                            &g->window_h,   &g->window_w,   &g->stride_h,      &g->stride_w,
                                            &g->dilation_h, &g->dilation_w, &g->pad_top,       &g->pad_left,
-                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels};
+                                           &g->out_h,      &g->out_w,      &g->channel_offset, &g->group_channels,
+                                           &g->depth,      &g->window_d,   &g->stride_d,      &g->dilation_d,
+                                           &g->pad_front,  &g->out_d};
   for (size_t i = 0; i < STRATUM_WINDOW_FIELDS; i++) {
     if (dims[i] < 0) return fail(args, "window geometry entries must be non-negative");
     *fields[i] = (size_t)dims[i];
   }
   if (g->window_h == 0 || g->window_w == 0 || g->stride_h == 0 || g->stride_w == 0 || g->dilation_h == 0 ||
-      g->dilation_w == 0) {
+      g->dilation_w == 0 || g->depth == 0 || g->window_d == 0 || g->stride_d == 0 || g->dilation_d == 0) {
     return fail(args, "window size, strides and dilation must be at least 1");
   }
   if (g->channel_offset + g->group_channels > g->channels) return fail(args, "channel slice exceeds the channels");
@@ -528,18 +679,18 @@ static size_t element_count(call_args *args, size_t count, const size_t *sizes) 
 }
 
 static size_t image_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->height, g->width, g->channels};
-  return element_count(args, 4, sizes);
+  const size_t sizes[] = {g->batch, g->depth, g->height, g->width, g->channels};
+  return element_count(args, 5, sizes);
 }
 
 static size_t pooled_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->channels};
-  return element_count(args, 4, sizes);
+  const size_t sizes[] = {g->batch, g->out_d, g->out_h, g->out_w, g->channels};
+  return element_count(args, 5, sizes);
 }
 
 static size_t patch_elements(call_args *args, const stratum_window *g) {
-  const size_t sizes[] = {g->batch, g->out_h, g->out_w, g->window_h, g->window_w, g->group_channels};
-  return element_count(args, 6, sizes);
+  const size_t sizes[] = {g->batch, g->out_d, g->out_h, g->out_w, g->window_d, g->window_h, g->window_w, g->group_channels};
+  return element_count(args, 8, sizes);
 }
 
 /* im2col(x, cols, geometry) */
@@ -606,6 +757,121 @@ static napi_value max_pool_backward(napi_env env, napi_callback_info info) {
 }
 static napi_value avg_pool_backward(napi_env env, napi_callback_info info) {
   return pool_backward(env, info, "avgPoolBackward", 1);
+}
+
+/* activation(op, x, out, p0, p1, p2) */
+static napi_value activation(napi_env env, napi_callback_info info) {
+  BEGIN("activation", 6);
+  int op = op_code(&args, 0, ACT_COUNT);
+  size_t n = length_of(&args, 1);
+  float *x = f32(&args, 1, n), *out = f32(&args, 2, n);
+  double p0 = number(&args, 3), p1 = number(&args, 4), p2 = number(&args, 5);
+  if (args.failed) return NULL;
+  k_activation(op, x, out, n, p0, p1, p2);
+  END();
+}
+
+/* activationBackward(op, x, y, dy, dx, p0, p1, p2) */
+static napi_value activation_backward(napi_env env, napi_callback_info info) {
+  BEGIN("activationBackward", 8);
+  int op = op_code(&args, 0, ACT_COUNT);
+  size_t n = length_of(&args, 1);
+  float *x = f32(&args, 1, n), *y = f32(&args, 2, n), *dy = f32(&args, 3, n), *dx = f32(&args, 4, n);
+  double p0 = number(&args, 5), p1 = number(&args, 6), p2 = number(&args, 7);
+  if (args.failed) return NULL;
+  k_activation_backward(op, x, y, dy, dx, n, p0, p1, p2);
+  END();
+}
+
+/* Elements of a row activation's output: glu halves the last axis. */
+static size_t row_output_size(call_args *args, int op, size_t rows, size_t cols) {
+  if (op != ROW_GLU) return rows * cols;
+  if (!args->failed && cols % 2 != 0) fail(args, "glu needs an even number of columns");
+  return rows * (cols / 2);
+}
+
+/* rowActivation(op, x, out, rows, cols) */
+static napi_value row_activation(napi_env env, napi_callback_info info) {
+  BEGIN("rowActivation", 5);
+  int op = op_code(&args, 0, ROW_COUNT);
+  size_t rows = size_arg(&args, 3), cols = size_arg(&args, 4);
+  size_t out_size = row_output_size(&args, op, rows, cols);
+  float *x = f32(&args, 1, rows * cols), *out = f32(&args, 2, out_size);
+  if (args.failed) return NULL;
+  if (k_row_activation(op, x, out, rows, cols) != 0) fail(&args, "out of memory");
+  END();
+}
+
+/* rowActivationBackward(op, x, y, dy, dx, rows, cols) */
+static napi_value row_activation_backward(napi_env env, napi_callback_info info) {
+  BEGIN("rowActivationBackward", 7);
+  int op = op_code(&args, 0, ROW_COUNT);
+  size_t rows = size_arg(&args, 5), cols = size_arg(&args, 6);
+  size_t out_size = row_output_size(&args, op, rows, cols);
+  float *x = f32(&args, 1, rows * cols), *y = f32(&args, 2, out_size), *dy = f32(&args, 3, out_size);
+  float *dx = f32(&args, 4, rows * cols);
+  if (args.failed) return NULL;
+  if (k_row_activation_backward(op, x, y, dy, dx, rows, cols) != 0) fail(&args, "out of memory");
+  END();
+}
+
+/* softmaxCrossentropy(logits, labels, sparse, loss, probs, rows, classes) */
+static napi_value softmax_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("softmaxCrossentropy", 7);
+  size_t rows = size_arg(&args, 5), classes = size_arg(&args, 6);
+  int sparse = flag(&args, 2);
+  float *logits = f32(&args, 0, rows * classes), *loss = f32(&args, 3, rows), *probs = f32(&args, 4, rows * classes);
+  const float *labels = NULL;
+  const int32_t *sparse_labels = NULL;
+  if (sparse) {
+    sparse_labels = i32(&args, 1, rows);
+    if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
+  } else {
+    labels = f32(&args, 1, rows * classes);
+  }
+  if (args.failed) return NULL;
+  k_softmax_crossentropy(logits, labels, sparse_labels, loss, probs, rows, classes);
+  END();
+}
+
+/* softmaxCrossentropyBackward(probs, labels, sparse, dLoss, grad, rows, classes) */
+static napi_value softmax_crossentropy_backward(napi_env env, napi_callback_info info) {
+  BEGIN("softmaxCrossentropyBackward", 7);
+  size_t rows = size_arg(&args, 5), classes = size_arg(&args, 6);
+  int sparse = flag(&args, 2);
+  float *probs = f32(&args, 0, rows * classes), *d_loss = f32(&args, 3, rows), *grad = f32(&args, 4, rows * classes);
+  const float *labels = NULL;
+  const int32_t *sparse_labels = NULL;
+  if (sparse) {
+    sparse_labels = i32(&args, 1, rows);
+    if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
+  } else {
+    labels = f32(&args, 1, rows * classes);
+  }
+  if (args.failed) return NULL;
+  k_softmax_crossentropy_backward(probs, labels, sparse_labels, d_loss, grad, rows, classes);
+  END();
+}
+
+/* sigmoidCrossentropy(logits, labels, loss, rows, cols) */
+static napi_value sigmoid_crossentropy(napi_env env, napi_callback_info info) {
+  BEGIN("sigmoidCrossentropy", 5);
+  size_t rows = size_arg(&args, 3), cols = size_arg(&args, 4);
+  float *logits = f32(&args, 0, rows * cols), *labels = f32(&args, 1, rows * cols), *loss = f32(&args, 2, rows);
+  if (args.failed) return NULL;
+  k_sigmoid_crossentropy(logits, labels, loss, rows, cols);
+  END();
+}
+
+/* sigmoidCrossentropyBackward(logits, labels, dLoss, grad, rows, cols) */
+static napi_value sigmoid_crossentropy_backward(napi_env env, napi_callback_info info) {
+  BEGIN("sigmoidCrossentropyBackward", 6);
+  size_t rows = size_arg(&args, 4), cols = size_arg(&args, 5);
+  float *logits = f32(&args, 0, rows * cols), *labels = f32(&args, 1, rows * cols);
+  float *d_loss = f32(&args, 2, rows), *grad = f32(&args, 3, rows * cols);
+  if (args.failed) return NULL;
+  k_sigmoid_crossentropy_backward(logits, labels, d_loss, grad, rows, cols);
+  END();
 }
 
 /* The element count outer · channels · inner of a batch-norm input, or 0 with an exception when it overflows. */
@@ -752,6 +1018,51 @@ static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info
   END();
 }
 
+/* Checks that a window geometry describes images (no depth axis), as the depthwise kernels need. */
+static int image_window(call_args *args, const stratum_window *g) {
+  if (g->depth != 1 || g->window_d != 1 || g->out_d != 1 || g->pad_front != 0) return fail(args, "the depthwise kernels take images only, not volumes");
+  return 1;
+}
+
+/* depthwiseConv(x, kernel, out, multiplier, geometry) */
+static napi_value depthwise_conv(napi_env env, napi_callback_info info) {
+  BEGIN("depthwiseConv", 5);
+  stratum_window g;
+  if (!window_arg(&args, 4, &g) || !image_window(&args, &g)) return NULL;
+  const size_t multiplier = size_arg(&args, 3);
+  const size_t kernel_sizes[] = {g.window_h, g.window_w, g.channels, multiplier};
+  const size_t out_sizes[] = {g.batch, g.out_h, g.out_w, g.channels, multiplier};
+  size_t image = image_elements(&args, &g), kernel_size = element_count(&args, 4, kernel_sizes), out_size = element_count(&args, 5, out_sizes);
+  float *x = f32(&args, 0, image), *kernel = f32(&args, 1, kernel_size), *out = f32(&args, 2, out_size);
+  if (args.failed) return NULL;
+  if (multiplier == 0) {
+    fail(&args, "multiplier must be at least 1");
+    return NULL;
+  }
+  k_depthwise_conv(&g, multiplier, x, kernel, out);
+  END();
+}
+
+/* depthwiseConvBackward(x, kernel, dy, dx or null, dKernel or null, multiplier, geometry) */
+static napi_value depthwise_conv_backward(napi_env env, napi_callback_info info) {
+  BEGIN("depthwiseConvBackward", 7);
+  stratum_window g;
+  if (!window_arg(&args, 6, &g) || !image_window(&args, &g)) return NULL;
+  const size_t multiplier = size_arg(&args, 5);
+  const size_t kernel_sizes[] = {g.window_h, g.window_w, g.channels, multiplier};
+  const size_t out_sizes[] = {g.batch, g.out_h, g.out_w, g.channels, multiplier};
+  size_t image = image_elements(&args, &g), kernel_size = element_count(&args, 4, kernel_sizes), out_size = element_count(&args, 5, out_sizes);
+  float *x = f32(&args, 0, image), *kernel = f32(&args, 1, kernel_size), *dy = f32(&args, 2, out_size);
+  float *dx = f32_or_null(&args, 3, image), *dkernel = f32_or_null(&args, 4, kernel_size);
+  if (args.failed) return NULL;
+  if (multiplier == 0) {
+    fail(&args, "multiplier must be at least 1");
+    return NULL;
+  }
+  k_depthwise_conv_backward(&g, multiplier, x, kernel, dy, dx, dkernel);
+  END();
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -786,12 +1097,33 @@ NAPI_MODULE_INIT() {
       {"maxPoolBackward", max_pool_backward},
       {"avgPool", avg_pool},
       {"avgPoolBackward", avg_pool_backward},
+      {"rmspropUpdate", rmsprop_update},
+      {"adagradUpdate", adagrad_update},
+      {"adadeltaUpdate", adadelta_update},
+      {"adamaxUpdate", adamax_update},
+      {"nadamUpdate", nadam_update},
+      {"lionUpdate", lion_update},
+      {"lambUpdate", lamb_update},
+      {"ftrlUpdate", ftrl_update},
+      {"adafactorUpdate", adafactor_update},
+      {"emaUpdate", ema_update},
+      {"squaredNorm", squared_norm},
+      {"activation", activation},
+      {"activationBackward", activation_backward},
+      {"rowActivation", row_activation},
+      {"rowActivationBackward", row_activation_backward},
+      {"softmaxCrossentropy", softmax_crossentropy},
+      {"softmaxCrossentropyBackward", softmax_crossentropy_backward},
+      {"sigmoidCrossentropy", sigmoid_crossentropy},
+      {"sigmoidCrossentropyBackward", sigmoid_crossentropy_backward},
       {"batchNormForward", batch_norm_forward},
       {"batchNormBackward", batch_norm_backward},
       {"layerNormForward", layer_norm_forward},
       {"layerNormBackward", layer_norm_backward},
       {"recurrentGatesForward", recurrent_gates_forward},
       {"recurrentGatesBackward", recurrent_gates_backward},
+      {"depthwiseConv", depthwise_conv},
+      {"depthwiseConvBackward", depthwise_conv_backward},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

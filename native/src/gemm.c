@@ -30,9 +30,9 @@
  * path applies the epilogue to the same final sums, so it keeps the results
  * independent of threads and paths.
  *
- * NOTE: the portable kernel rounds each product and sum separately unless the
- * compiler contracts them into fused multiply-adds, so its results differ in
- * the last bits from the AVX2 and AVX-512 ones.
+ * NOTE: the portable kernel rounds each product and sum separately, because
+ * binding.gyp and native/Makefile build with -ffp-contract=off, so its
+ * results differ in the last bits from the AVX2 and AVX-512 ones.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -174,14 +174,25 @@ export interface WindowGeometry {
   padLeft: number;
   outHeight: number;
   outWidth: number;
+  /**
+   * The depth axis of volumes [batch, depth, height, width, channels], which
+   * comes before the height. Omitted fields describe images: depth, window,
+   * stride, dilation and output depth 1, and no padding in front.
+   */
+  depth?: number;
+  windowDepth?: number;
+  strideDepth?: number;
+  dilationDepth?: number;
+  padFront?: number;
+  outDepth?: number;
 }
 
 export interface Im2colArgs extends WindowGeometry {
-  /** Images, [batch, height, width, channels]. */
+  /** Images, [batch, height, width, channels] (or volumes with a depth axis). */
   x: FloatArray;
   /**
-   * Output patches, [batch · outHeight · outWidth, windowHeight · windowWidth · groupChannels],
-   * each row ordered (kh, kw, channel); padding positions are written as zeros.
+   * Output patches, [batch · outDepth · outHeight · outWidth, windowDepth · windowHeight · windowWidth · groupChannels],
+   * each row ordered (kd, kh, kw, channel); padding positions are written as zeros.
    */
   cols: FloatArray;
   /** First channel of the slice that is copied (the group's offset for grouped convolutions). */
@@ -216,6 +227,89 @@ export interface PoolBackwardArgs extends WindowGeometry {
   dy: FloatArray;
   /** Gradient with respect to `x`, overwritten. */
   dx: FloatArray;
+}
+
+/**
+ * Element-wise activations beyond `UnaryOp`, each with up to three numeric
+ * parameters passed in `params` (unused ones are ignored):
+ * relu_full (negative slope, max value or Infinity, threshold), leaky_relu (negative slope),
+ * elu and celu (alpha), hard_shrink and soft_shrink (threshold), squareplus (b),
+ * threshold (threshold, default value), power (exponent). The others take none.
+ * power is xᵖ for the focal crossentropies, not a Keras activation.
+ */
+export type ActivationOp =
+  | "relu_full"
+  | "leaky_relu"
+  | "relu6"
+  | "elu"
+  | "selu"
+  | "celu"
+  | "softplus"
+  | "softsign"
+  | "silu"
+  | "gelu"
+  | "gelu_tanh"
+  | "exponential"
+  | "hard_sigmoid"
+  | "hard_silu"
+  | "hard_tanh"
+  | "hard_shrink"
+  | "soft_shrink"
+  | "tanh_shrink"
+  | "sparse_plus"
+  | "sparse_sigmoid"
+  | "squareplus"
+  | "mish"
+  | "log_sigmoid"
+  | "threshold"
+  | "power";
+
+/** Row-wise activations over the last axis of a [rows, cols] matrix. */
+export type RowActivationOp = "log_softmax" | "sparsemax" | "glu";
+
+export interface SoftmaxCrossentropyArgs {
+  /** Logits, [rows, classes]. */
+  logits: FloatArray;
+  /** Soft labels [rows, classes], or one class index per row when `sparse`. */
+  labels: FloatArray | Int32Array;
+  sparse: boolean;
+  /** Per-row loss −Σ y · log_softmax(z), [rows]. */
+  loss: FloatArray;
+  /** Output: the softmax of the logits, [rows, classes], which the backward kernel reads. */
+  probs: FloatArray;
+  rows: number;
+  classes: number;
+}
+
+export interface SoftmaxCrossentropyBackwardArgs {
+  /** The softmax written by `softmaxCrossentropy`. */
+  probs: FloatArray;
+  labels: FloatArray | Int32Array;
+  sparse: boolean;
+  dLoss: FloatArray;
+  /** Gradient with respect to the logits, [rows, classes]: dLoss · (p · Σy − y). */
+  grad: FloatArray;
+  rows: number;
+  classes: number;
+}
+
+export interface SigmoidCrossentropyArgs {
+  logits: FloatArray;
+  labels: FloatArray;
+  /** Per-row mean over the last axis of max(z, 0) − z · y + log(1 + e^−|z|), [rows]. */
+  loss: FloatArray;
+  rows: number;
+  cols: number;
+}
+
+export interface SigmoidCrossentropyBackwardArgs {
+  logits: FloatArray;
+  labels: FloatArray;
+  dLoss: FloatArray;
+  /** Gradient with respect to the logits: dLoss · (σ(z) − y) / cols. */
+  grad: FloatArray;
+  rows: number;
+  cols: number;
 }
 
 export interface Backend {
@@ -301,6 +395,41 @@ export interface Backend {
   /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
   avgPool(args: PoolArgs): void;
   avgPoolBackward(args: PoolBackwardArgs): void;
+
+  /** One RMSprop step (optionally centered, optionally with momentum) over a whole variable, in place. */
+  rmspropUpdate(args: RmspropUpdateArgs): void;
+  adagradUpdate(args: AdagradUpdateArgs): void;
+  adadeltaUpdate(args: AdadeltaUpdateArgs): void;
+  adamaxUpdate(args: AdamaxUpdateArgs): void;
+  nadamUpdate(args: NadamUpdateArgs): void;
+  lionUpdate(args: LionUpdateArgs): void;
+  /** Adam's direction scaled by the trust ratio ‖w‖ / ‖update‖ over the whole variable. */
+  lambUpdate(args: LambUpdateArgs): void;
+  ftrlUpdate(args: FtrlUpdateArgs): void;
+  /** One Adafactor step with factored second moments over the last two axes. */
+  adafactorUpdate(args: AdafactorUpdateArgs): void;
+  /** Moving average of a variable's values, for optimizers with `useEma`. */
+  emaUpdate(args: EmaUpdateArgs): void;
+  /** Σ x[i]², summed in float64 in a fixed order, for gradient clipping by norm. */
+  squaredNorm(x: FloatArray): number;
+
+  /** out[i] = op(x[i]) with the op's parameters (see `ActivationOp`). */
+  activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void;
+  /** dx[i] = dy[i] · op'(x[i]); `y` is the forward output. */
+  activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void;
+  /**
+   * A row-wise activation over [rows, cols]. log_softmax and sparsemax write [rows, cols];
+   * glu needs an even `cols` and writes [rows, cols / 2]: first half · σ(second half).
+   */
+  rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /** The gradient of `rowActivation` with respect to `x`, [rows, cols]; `y` is the forward output. */
+  rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
+  /** Categorical crossentropy from logits (log-softmax, no clipping); also writes the softmax. */
+  softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void;
+  softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void;
+  /** Binary crossentropy from logits in the overflow-free form, averaged over the last axis. */
+  sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void;
+  sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void;
   /** Normalizes each channel of an [outer, channels, inner] array (batch normalization). */
   batchNormForward(args: BatchNormForwardArgs): void;
   /** Gradients of `batchNormForward` with respect to its input, gamma and beta. */
@@ -314,6 +443,50 @@ export interface Backend {
   recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
   /** Backpropagation through the gates of one recurrent step. */
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
+  /** out[i] = op(a[i]) · op(b[i]) for each of `batch` matrix pairs stored one after another (see `matmul`). */
+  batchMatmul(args: BatchMatmulArgs): void;
+  /** Convolves each input channel with its own `multiplier` filters (a depthwise convolution). */
+  depthwiseConv(args: DepthwiseConvArgs): void;
+  /** Gradients of `depthwiseConv` with respect to its input and kernel. */
+  depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void;
+}
+
+export interface BatchMatmulArgs {
+  /** `batch` matrices op(a[i]) of [m, k], each stored as [m, k], or as [k, m] when `transposeA`. */
+  a: FloatArray;
+  /** `batch` matrices op(b[i]) of [k, n], each stored as [k, n], or as [n, k] when `transposeB`. */
+  b: FloatArray;
+  /** Output, [batch, m, n], overwritten. */
+  out: FloatArray;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** A depthwise convolution over images; the geometry's depth fields must be omitted. */
+export interface DepthwiseConvArgs extends WindowGeometry {
+  /** Images, [batch, height, width, channels]. */
+  x: FloatArray;
+  /** Kernel, [windowHeight, windowWidth, channels, multiplier]. */
+  kernel: FloatArray;
+  /** Output, [batch, outHeight, outWidth, channels · multiplier]; channel c · multiplier + j is input channel c with filter j. */
+  out: FloatArray;
+  multiplier: number;
+}
+
+export interface DepthwiseConvBackwardArgs extends WindowGeometry {
+  x: FloatArray;
+  kernel: FloatArray;
+  /** Gradient with respect to the output, [batch, outHeight, outWidth, channels · multiplier]. */
+  dy: FloatArray;
+  /** Gradient with respect to `x`, overwritten, or null when not needed. */
+  dx: FloatArray | null;
+  /** Gradient with respect to the kernel, overwritten, or null when not needed. */
+  dKernel: FloatArray | null;
+  multiplier: number;
 }
 
 export interface BatchNormForwardArgs {
@@ -467,3 +640,28 @@ export interface RecurrentGatesBackwardArgs {
   dHPrev: FloatArray;
   dCPrev: FloatArray | null;
 }
+
+export type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "./optimizer-args.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "./optimizer-args.js";

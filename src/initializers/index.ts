@@ -1,4 +1,4 @@
-/** Weight initializers: glorot_uniform, orthogonal, random_uniform, zeros and ones, by Keras name or object. */
+/** Weight initializers by Keras name, serialized config or object. */
 
 import { ValueError, formatChoices } from "../errors.js";
 import { type RandomGenerator, RandomGenerator as Generator, globalRandom } from "../random.js";
@@ -7,33 +7,28 @@ import { sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { didYouMean } from "../utils/suggest.js";
+import { Initializer, type SerializedInitializer, computeFans } from "./initializer.js";
+import { DISTRIBUTION_NAMES, distributionFromConfig } from "./distributions.js";
 
-export interface SerializedInitializer {
-  module: "keras.initializers";
-  class_name: string;
-  config: Record<string, unknown>;
-  registered_name: null;
-}
-
-export abstract class Initializer {
-  abstract call(shape: readonly number[], dtype: DType): Tensor;
-  abstract getConfig(): Record<string, unknown>;
-  /** The Keras class name used in serialized configs. */
-  abstract get className(): string;
-
-  serialize(): SerializedInitializer {
-    return { module: "keras.initializers", class_name: this.className, config: this.getConfig(), registered_name: null };
-  }
-}
-
-/** Fan-in and fan-out of a weight shape, as Keras computes them. */
-export function computeFans(shape: readonly number[]): [number, number] {
-  if (shape.length === 0) return [1, 1];
-  if (shape.length === 1) return [shape[0]!, shape[0]!];
-  if (shape.length === 2) return [shape[0]!, shape[1]!];
-  const receptive = sizeOf(shape.slice(0, -2));
-  return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
-}
+export { Initializer, type SerializedInitializer, computeFans } from "./initializer.js";
+export {
+  Constant,
+  type Distribution,
+  type FanMode,
+  GlorotNormal,
+  HeNormal,
+  HeUniform,
+  Identity,
+  LecunNormal,
+  LecunUniform,
+  type NormalOptions,
+  RandomNormal,
+  type SeedOptions,
+  TRUNCATION_CORRECTION,
+  TruncatedNormal,
+  VarianceScaling,
+  type VarianceScalingOptions,
+} from "./distributions.js";
 
 export class Zeros extends Initializer {
   get className(): string {
@@ -236,6 +231,7 @@ const names: Record<string, () => Initializer> = {
   ones: () => new Ones(),
   one: () => new Ones(),
   Ones: () => new Ones(),
+  ...DISTRIBUTION_NAMES,
   orthogonal: () => new Orthogonal(),
   Orthogonal: () => new Orthogonal(),
   random_uniform: () => new RandomUniform(),
@@ -261,6 +257,8 @@ export function get(identifier: InitializerIdentifier, argument = "initializer")
 export function deserialize(config: SerializedInitializer | string): Initializer {
   if (typeof config === "string") return get(config);
   if (config.class_name === "GlorotUniform") return new GlorotUniform({ seed: (config.config["seed"] as number | null) ?? null });
+  const distribution = distributionFromConfig(config.class_name, config.config);
+  if (distribution !== null) return distribution;
   if (config.class_name === "Orthogonal") {
     const { seed = null, gain = 1.0 } = config.config as { seed?: number | null; gain?: number };
     return new Orthogonal({ seed, gain });

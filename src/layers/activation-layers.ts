@@ -12,6 +12,9 @@ import {
   baseOptionsFromConfig,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import type { RegularizerIdentifier } from "../regularizers/index.js";
+import type { ConstraintIdentifier } from "../constraints/index.js";
+import { WeightPenalties, penaltyConfigKeys, penaltyOptionNames, penaltyOptionsFromConfig } from "./weight-penalties.js";
 
 function checkNonNegative(value: unknown, argument: string, layer: string): number {
   if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
@@ -118,6 +121,10 @@ export interface PReLUOptions extends LayerOptions {
   alphaInitializer?: initializers.InitializerIdentifier;
   /** Sample axes (1-based, as in Keras) along which one slope is shared, such as [1, 2] for images. */
   sharedAxes?: number | number[] | null;
+  /** Penalty on `alpha`, such as "l2", added to the training loss. */
+  alphaRegularizer?: RegularizerIdentifier;
+  /** Projection applied to `alpha` after each optimizer update, such as "non_neg". */
+  alphaConstraint?: ConstraintIdentifier;
 }
 
 /**
@@ -127,10 +134,12 @@ export interface PReLUOptions extends LayerOptions {
 export class PReLU extends Layer {
   readonly alphaInitializer: initializers.Initializer;
   readonly sharedAxes: number[] | null;
+  readonly penalties: WeightPenalties;
   alpha: Variable | null = null;
 
   constructor(options: PReLUOptions = {}) {
-    super(options, [...BASE_LAYER_OPTIONS, "alphaInitializer", "sharedAxes"]);
+    super(options, [...BASE_LAYER_OPTIONS, "alphaInitializer", "sharedAxes", ...penaltyOptionNames(["alpha"])]);
+    this.penalties = new WeightPenalties(["alpha"], options);
     this.alphaInitializer = initializers.get(options.alphaInitializer ?? "zeros", "alphaInitializer");
     const shared = options.sharedAxes ?? null;
     const list = shared === null ? null : Array.isArray(shared) ? [...shared] : [shared];
@@ -160,7 +169,7 @@ export class PReLU extends Layer {
         `Layer "${this.name}" (PReLU) needs every unshared sample axis to be known, received shape ${formatShape(inputShape)}. Share the unknown axes with sharedAxes.`,
       );
     }
-    this.alpha = this.addWeight({ name: "alpha", shape: shape as number[], initializer: this.alphaInitializer });
+    this.alpha = this.penalties.attach("alpha", this.addWeight({ name: "alpha", shape: shape as number[], initializer: this.alphaInitializer }));
     super.build(inputShape);
   }
 
@@ -182,19 +191,20 @@ export class PReLU extends Layer {
     return {
       ...super.getConfig(),
       alpha_initializer: this.alphaInitializer.serialize(),
-      alpha_regularizer: null,
-      alpha_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      ...this.penalties.constraintConfig(),
       shared_axes: this.sharedAxes === null ? null : [...this.sharedAxes],
     };
   }
 
   static fromConfig(config: Record<string, unknown>): PReLU {
-    const options = baseOptionsFromConfig(config, "PReLU", ["alpha_initializer", "shared_axes"], ["alpha_regularizer", "alpha_constraint"]);
+    const options = baseOptionsFromConfig(config, "PReLU", ["alpha_initializer", "shared_axes", ...penaltyConfigKeys(["alpha"])]);
     const initializer = config["alpha_initializer"];
     return new PReLU({
       ...options,
       alphaInitializer: initializers.deserialize((initializer ?? "zeros") as initializers.SerializedInitializer | string),
       sharedAxes: (config["shared_axes"] as number[] | null | undefined) ?? null,
+      ...penaltyOptionsFromConfig(config, ["alpha"]),
     });
   }
 }

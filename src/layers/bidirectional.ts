@@ -8,6 +8,7 @@ import {
   Layer,
   type LayerOptions,
   type LayerShape,
+  type SavedWeightGroups,
   type SymbolicShape,
   baseOptionsFromConfig,
   isShapeList,
@@ -108,6 +109,17 @@ export class Bidirectional extends Layer {
 
   override get className(): string {
     return "Bidirectional";
+  }
+
+  /** Keras 3 saves the two layers in the groups `forward_layer` and `backward_layer`. */
+  override savedWeightGroups(): SavedWeightGroups {
+    return {
+      ...super.savedWeightGroups(),
+      children: [
+        { name: "forward_layer", layer: this.forwardLayer },
+        { name: "backward_layer", layer: this.backwardLayer },
+      ],
+    };
   }
 
   override build(inputShape: LayerShape): void {

@@ -55,7 +55,8 @@ export function checkDataFormat(value: unknown, owner: string): DataFormat {
 /** Throws a ShapeError unless `shape` has the rank of a channels-last input with `spatialRank` spatial axes. */
 export function checkInputRankFor(shape: readonly (number | null)[], spatialRank: number, owner: string): void {
   if (shape.length !== spatialRank + 2) {
-    const layout = spatialRank === 1 ? "(batch, steps, channels)" : "(batch, height, width, channels)";
+    const layouts = ["(batch, steps, channels)", "(batch, height, width, channels)", "(batch, depth, height, width, channels)"];
+    const layout = layouts[spatialRank - 1] ?? `(batch, ${spatialRank} spatial axes, channels)`;
     throw new ShapeError(
       `${owner} needs inputs of rank ${spatialRank + 2} ${layout}, received shape ${formatShape(shape)} of rank ${shape.length}.`,
     );
@@ -131,4 +132,33 @@ export function checkStridesWithDilation(strides: readonly number[], dilation: r
 /** Returns the shape with the known spatial axes replaced by `lengths`. */
 export function spatialShape(inputShape: SymbolicShape, lengths: (number | null)[], channels: number | null): SymbolicShape {
   return [inputShape[0] ?? null, ...lengths, channels];
+}
+
+/** Returns the channel count (the last axis) of a channels-last input shape, which must be known. */
+export function knownChannels(inputShape: SymbolicShape, spatialRank: number, owner: string): number {
+  checkInputRankFor(inputShape, spatialRank, owner);
+  const channels = inputShape[inputShape.length - 1];
+  if (channels === null || channels === undefined) {
+    throw new ShapeError(`${owner} needs the channel axis (the last) of its input to be known, received shape ${formatShape(inputShape)}.`);
+  }
+  return channels;
+}
+
+/** The window arguments of a convolution layer, as its error messages show them. */
+export interface WindowArguments {
+  kernelSize: readonly number[];
+  strides: readonly number[];
+  dilationRate: readonly number[];
+  padding: PaddingMode;
+}
+
+/** Throws a ShapeError when a convolution's output `lengths` for inputs of `inputShape` would be empty. */
+export function checkOutputLengthsFor(lengths: readonly (number | null)[], inputShape: SymbolicShape, window: WindowArguments, owner: string): void {
+  if (lengths.some((d) => d !== null && d <= 0)) {
+    throw new ShapeError(
+      `${owner}: the output would be empty or negative for inputs of shape ${formatShape(inputShape)} with kernelSize ` +
+        `${JSON.stringify(window.kernelSize)}, dilationRate ${JSON.stringify(window.dilationRate)}, strides ${JSON.stringify(window.strides)} ` +
+        `and padding "${window.padding}". Use a smaller kernel or "same" padding.`,
+    );
+  }
 }

@@ -11,7 +11,9 @@ import {
   axisPadding,
   checkDataFormat,
   checkInputRankFor,
+  checkOutputLengthsFor,
   checkStridesWithDilation,
+  knownChannels,
   normalizePadding,
   normalizeTuple,
   transposeAxis,
@@ -26,9 +28,20 @@ import {
   baseOptionsFromConfig,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import * as regularizers from "../regularizers/index.js";
+import {
+  type KernelPenaltyOptions,
+  WeightPenalties,
+  activityBaseConfig,
+  activityOptionFromConfig,
+  addActivityPenalty,
+  penaltyConfigKeys,
+  penaltyOptionNames,
+  penaltyOptionsFromConfig,
+} from "./weight-penalties.js";
 
 /** Options shared by the convolution layers and their transposes. */
-interface BaseConvOptions extends LayerOptions {
+interface BaseConvOptions extends LayerOptions, KernelPenaltyOptions {
   /** Number of output channels. */
   filters: number;
   /** Window size: one integer for every spatial axis, or one per axis. */
@@ -69,14 +82,16 @@ const BASE_OPTIONS = [
   "useBias",
   "kernelInitializer",
   "biasInitializer",
+  "activityRegularizer",
+  ...penaltyOptionNames(["kernel", "bias"]),
 ];
 const CONV_OPTIONS = [...BASE_OPTIONS, "groups"];
 const CONV_TRANSPOSE_OPTIONS = [...BASE_OPTIONS, "outputPadding"];
-const UNSUPPORTED_CONFIG_KEYS = ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"];
+const CONV_WEIGHTS = ["kernel", "bias"];
 
 /** The state and checks that convolutions and transposed convolutions share. */
 abstract class BaseConv extends Layer {
-  readonly rank: 1 | 2;
+  readonly rank: 1 | 2 | 3;
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -86,10 +101,12 @@ abstract class BaseConv extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: initializers.Initializer;
   readonly biasInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
+  readonly activityRegularizer: regularizers.Regularizer | null;
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
-  constructor(rank: 1 | 2, options: BaseConvOptions, allowed: readonly string[]) {
+  constructor(rank: 1 | 2 | 3, options: BaseConvOptions, allowed: readonly string[]) {
     super(options, allowed);
     const owner = `${this.className} "${this.name}"`;
     this.rank = rank;
@@ -98,7 +115,7 @@ abstract class BaseConv extends Layer {
     }
     this.filters = options.filters;
     if (options.kernelSize === undefined) {
-      throw new ValueError(`${owner} needs \`kernelSize\`, for example kernelSize: ${rank === 1 ? "3" : "[3, 3]"}.`);
+      throw new ValueError(`${owner} needs \`kernelSize\`, for example kernelSize: ${rank === 1 ? "3" : `[${new Array(rank).fill(3).join(", ")}]`}.`);
     }
     this.kernelSize = normalizeTuple(options.kernelSize, rank, "kernelSize", owner);
     this.strides = normalizeTuple(options.strides ?? 1, rank, "strides", owner);
@@ -109,6 +126,8 @@ abstract class BaseConv extends Layer {
     this.useBias = options.useBias ?? true;
     this.kernelInitializer = initializers.get(options.kernelInitializer ?? "glorot_uniform", "kernelInitializer");
     this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
+    this.penalties = new WeightPenalties(CONV_WEIGHTS, options);
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
   }
 
   protected get owner(): string {
@@ -121,12 +140,7 @@ abstract class BaseConv extends Layer {
 
   /** Returns the channel count of a built input shape, which must be known. */
   protected inputChannels(inputShape: SymbolicShape): number {
-    checkInputRankFor(inputShape, this.rank, this.owner);
-    const channels = inputShape[inputShape.length - 1];
-    if (channels === null || channels === undefined) {
-      throw new ShapeError(`${this.owner} needs the channel axis (the last) of its input to be known, received shape ${formatShape(inputShape)}.`);
-    }
-    return channels;
+    return knownChannels(inputShape, this.rank, this.owner);
   }
 
   protected override checkInputShape(shape: readonly number[]): void {
@@ -147,13 +161,16 @@ abstract class BaseConv extends Layer {
   protected finish(y: Tensor, biasDone: boolean, activationDone: boolean): Tensor {
     let out = y;
     if (!biasDone && this.bias) out = ops.add(out, this.bias.value);
-    return activationDone ? out : this.activation(out);
+    if (!activationDone) out = this.activation(out);
+    addActivityPenalty(this, this.activityRegularizer, out);
+    return out;
   }
 
   /** Keras's config keys up to and including "padding", then the rest; subclasses insert their own. */
   protected baseConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       filters: this.filters,
       kernel_size: [...this.kernelSize],
       strides: [...this.strides],
@@ -166,20 +183,32 @@ abstract class BaseConv extends Layer {
       use_bias: this.useBias,
       kernel_initializer: this.kernelInitializer.serialize(),
       bias_initializer: this.biasInitializer.serialize(),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      activity_regularizer: regularizers.serialize(this.activityRegularizer),
+      ...this.penalties.constraintConfig(),
     };
   }
 }
 
 /** Reads the options both convolution kinds share from a Keras config. */
 function baseOptionsFromConvConfig(config: Record<string, unknown>, className: string, ownKeys: string[]): BaseConvOptions {
-  const keys = ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", ...ownKeys];
+  const keys = [
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "bias_initializer",
+    "activity_regularizer",
+    ...penaltyConfigKeys(CONV_WEIGHTS),
+    ...ownKeys,
+  ];
   return {
-    ...baseOptionsFromConfig(config, className, keys, UNSUPPORTED_CONFIG_KEYS),
+    ...baseOptionsFromConfig(config, className, keys),
     filters: config["filters"] as number,
     kernelSize: config["kernel_size"] as number[],
     strides: (config["strides"] as number[] | undefined) ?? 1,
@@ -189,6 +218,8 @@ function baseOptionsFromConvConfig(config: Record<string, unknown>, className: s
     useBias: (config["use_bias"] as boolean | undefined) ?? true,
     kernelInitializer: initializers.deserialize((config["kernel_initializer"] ?? "glorot_uniform") as string),
     biasInitializer: initializers.deserialize((config["bias_initializer"] ?? "zeros") as string),
+    ...penaltyOptionsFromConfig(config, CONV_WEIGHTS),
+    ...activityOptionFromConfig(config),
   };
 }
 
@@ -200,7 +231,7 @@ abstract class Conv extends BaseConv {
   readonly padding: PaddingMode;
   readonly groups: number;
 
-  constructor(rank: 1 | 2, options: ConvOptions) {
+  constructor(rank: 1 | 2 | 3, options: ConvOptions) {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError(`${new.target.name} needs an options object such as { filters: 32, kernelSize: 3 }.`);
     }
@@ -224,12 +255,13 @@ abstract class Conv extends BaseConv {
       );
     }
     this.checkOutputLengths(inputShape);
-    this.kernel = this.addWeight({
-      name: "kernel",
-      shape: [...this.kernelSize, channels / this.groups, this.filters],
-      initializer: this.kernelInitializer,
-    });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer });
+    this.kernel = this.penalties.attach(
+      "kernel",
+      this.addWeight({ name: "kernel", shape: [...this.kernelSize, channels / this.groups, this.filters], initializer: this.kernelInitializer }),
+    );
+    if (this.useBias) {
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -244,13 +276,7 @@ abstract class Conv extends BaseConv {
   }
 
   private checkOutputLengths(inputShape: SymbolicShape): void {
-    if (this.outputLengths(inputShape).some((d) => d !== null && d <= 0)) {
-      throw new ShapeError(
-        `${this.owner}: the output would be empty or negative for inputs of shape ${formatShape(inputShape)} with kernelSize ` +
-          `${JSON.stringify(this.kernelSize)}, dilationRate ${JSON.stringify(this.dilationRate)}, strides ${JSON.stringify(this.strides)} ` +
-          `and padding "${this.padding}". Use a smaller kernel or "same" padding.`,
-      );
-    }
+    checkOutputLengthsFor(this.outputLengths(inputShape), inputShape, this, this.owner);
   }
 
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
@@ -274,7 +300,15 @@ abstract class Conv extends BaseConv {
       activation: fused,
     });
     let y: Tensor;
-    if (this.rank === 2) {
+    if (this.rank === 3) {
+      y = ops.conv3d(inputs, this.kernel!.value, bias, {
+        strides: this.strides as [number, number, number],
+        dilationRate: this.dilationRate as [number, number, number],
+        padding: [pads[0]!, pads[1]!, pads[2]!],
+        groups: this.groups,
+        activation: fused,
+      });
+    } else if (this.rank === 2) {
       y = ops.conv2d(inputs, this.kernel!.value, bias, options([pads[0]!, pads[1]!], this.strides, this.dilationRate));
     } else {
       const [batch, steps, channels] = inputs.shape as [number, number, number];
@@ -350,7 +384,7 @@ abstract class ConvTranspose extends BaseConv {
   readonly padding: "valid" | "same";
   readonly outputPadding: number[] | null;
 
-  constructor(rank: 1 | 2, options: ConvTransposeOptions) {
+  constructor(rank: 1 | 2 | 3, options: ConvTransposeOptions) {
     if (options === undefined || options === null || typeof options !== "object") {
       throw new ValueError(`${new.target.name} needs an options object such as { filters: 32, kernelSize: 3 }.`);
     }
@@ -371,8 +405,13 @@ abstract class ConvTranspose extends BaseConv {
 
   override build(inputShape: SymbolicShape): void {
     const channels = this.inputChannels(inputShape);
-    this.kernel = this.addWeight({ name: "kernel", shape: [...this.kernelSize, this.filters, channels], initializer: this.kernelInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer });
+    this.kernel = this.penalties.attach(
+      "kernel",
+      this.addWeight({ name: "kernel", shape: [...this.kernelSize, this.filters, channels], initializer: this.kernelInitializer }),
+    );
+    if (this.useBias) {
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: [this.filters], initializer: this.biasInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -397,7 +436,14 @@ abstract class ConvTranspose extends BaseConv {
     const axes = inputs.shape.slice(1, -1).map((length, axis) => this.axis(length, axis));
     const kernel = this.kernel!.value;
     let y: Tensor;
-    if (this.rank === 2) {
+    if (this.rank === 3) {
+      y = ops.conv3dTranspose(inputs, kernel, {
+        strides: this.strides as [number, number, number],
+        dilationRate: this.dilationRate as [number, number, number],
+        padBefore: [axes[0]!.padBefore, axes[1]!.padBefore, axes[2]!.padBefore],
+        outputSize: [axes[0]!.length, axes[1]!.length, axes[2]!.length],
+      });
+    } else if (this.rank === 2) {
       y = ops.conv2dTranspose(inputs, kernel, {
         strides: this.strides as [number, number],
         dilationRate: this.dilationRate as [number, number],
@@ -464,5 +510,35 @@ export class Conv2DTranspose extends ConvTranspose {
 
   static fromConfig(config: Record<string, unknown>): Conv2DTranspose {
     return new Conv2DTranspose(convTransposeOptionsFromConfig(config, "Conv2DTranspose"));
+  }
+}
+
+/** Convolution over (batch, depth, height, width, channels) volumes. */
+export class Conv3D extends Conv {
+  constructor(options: ConvOptions) {
+    super(3, options);
+  }
+
+  override get className(): string {
+    return "Conv3D";
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv3D {
+    return new Conv3D(convOptionsFromConfig(config, "Conv3D"));
+  }
+}
+
+/** Transposed convolution over (batch, depth, height, width, channels) volumes. */
+export class Conv3DTranspose extends ConvTranspose {
+  constructor(options: ConvTransposeOptions) {
+    super(3, options);
+  }
+
+  override get className(): string {
+    return "Conv3DTranspose";
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv3DTranspose {
+    return new Conv3DTranspose(convTransposeOptionsFromConfig(config, "Conv3DTranspose"));
   }
 }

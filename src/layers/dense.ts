@@ -13,8 +13,19 @@ import {
 } from "./layer.js";
 import { checkPositiveInteger } from "../utils/validate.js";
 import type { Variable } from "./variable.js";
+import * as regularizers from "../regularizers/index.js";
+import {
+  type KernelPenaltyOptions,
+  WeightPenalties,
+  activityBaseConfig,
+  activityOptionFromConfig,
+  addActivityPenalty,
+  penaltyConfigKeys,
+  penaltyOptionNames,
+  penaltyOptionsFromConfig,
+} from "./weight-penalties.js";
 
-export interface DenseOptions extends LayerOptions {
+export interface DenseOptions extends LayerOptions, KernelPenaltyOptions {
   /** Size of the output's last axis. */
   units: number;
   /** Activation name or function; the default (none) is linear. */
@@ -24,18 +35,32 @@ export interface DenseOptions extends LayerOptions {
   biasInitializer?: initializers.InitializerIdentifier;
 }
 
-const DENSE_CONFIG_KEYS = ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"];
-const DENSE_UNSUPPORTED_KEYS = [
-  "kernel_regularizer",
-  "bias_regularizer",
+const DENSE_WEIGHTS = ["kernel", "bias"];
+
+const DENSE_CONFIG_KEYS = [
+  "units",
+  "activation",
+  "use_bias",
+  "kernel_initializer",
+  "bias_initializer",
   "activity_regularizer",
-  "kernel_constraint",
-  "bias_constraint",
+  ...penaltyConfigKeys(DENSE_WEIGHTS),
+];
+const DENSE_UNSUPPORTED_KEYS = [
   "quantization_config",
   "lora_rank",
   "lora_alpha",
 ];
-const DENSE_OPTIONS = [...BASE_LAYER_OPTIONS, "units", "activation", "useBias", "kernelInitializer", "biasInitializer"];
+const DENSE_OPTIONS = [
+  ...BASE_LAYER_OPTIONS,
+  "units",
+  "activation",
+  "useBias",
+  "kernelInitializer",
+  "biasInitializer",
+  "activityRegularizer",
+  ...penaltyOptionNames(DENSE_WEIGHTS),
+];
 
 /**
  * A densely connected layer: `activation(inputs · kernel + bias)`, with a
@@ -48,6 +73,8 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: initializers.Initializer;
   readonly biasInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
+  readonly activityRegularizer: regularizers.Regularizer | null;
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
@@ -62,6 +89,8 @@ export class Dense extends Layer {
     this.useBias = options.useBias ?? true;
     this.kernelInitializer = initializers.get(options.kernelInitializer ?? "glorot_uniform", "kernelInitializer");
     this.biasInitializer = initializers.get(options.biasInitializer ?? "zeros", "biasInitializer");
+    this.penalties = new WeightPenalties(DENSE_WEIGHTS, options);
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
   }
 
   override get className(): string {
@@ -80,9 +109,9 @@ export class Dense extends Layer {
         `Layer "${this.name}" (Dense) needs the last axis of its input to be known, received shape ${formatShape(inputShape)}.`,
       );
     }
-    this.kernel = this.addWeight({ name: "kernel", shape: [inputDim, this.units], initializer: this.kernelInitializer });
+    this.kernel = this.penalties.attach("kernel", this.addWeight({ name: "kernel", shape: [inputDim, this.units], initializer: this.kernelInitializer }));
     if (this.useBias) {
-      this.bias = this.addWeight({ name: "bias", shape: [this.units], initializer: this.biasInitializer });
+      this.bias = this.penalties.attach("bias", this.addWeight({ name: "bias", shape: [this.units], initializer: this.biasInitializer }));
     }
     super.build(inputShape);
   }
@@ -110,8 +139,9 @@ export class Dense extends Layer {
     const kernel = this.kernel!.value;
     const bias = this.bias ? this.bias.value : null;
     const fused = this.activation.fused;
-    if (fused) return ops.dense(inputs, kernel, bias, fused);
-    return this.activation(ops.dense(inputs, kernel, bias, "linear"));
+    const output = fused ? ops.dense(inputs, kernel, bias, fused) : this.activation(ops.dense(inputs, kernel, bias, "linear"));
+    addActivityPenalty(this, this.activityRegularizer, output);
+    return output;
   }
 
   override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
@@ -121,15 +151,14 @@ export class Dense extends Layer {
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       units: this.units,
       activation: activations.serialize(this.activation),
       use_bias: this.useBias,
       kernel_initializer: this.kernelInitializer.serialize(),
       bias_initializer: this.biasInitializer.serialize(),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      ...this.penalties.constraintConfig(),
       quantization_config: null,
     };
   }
@@ -142,6 +171,8 @@ export class Dense extends Layer {
       useBias: (config["use_bias"] as boolean | undefined) ?? true,
       kernelInitializer: initializers.deserialize((config["kernel_initializer"] ?? "glorot_uniform") as string),
       biasInitializer: initializers.deserialize((config["bias_initializer"] ?? "zeros") as string),
+      ...penaltyOptionsFromConfig(config, DENSE_WEIGHTS),
+      ...activityOptionFromConfig(config),
     });
   }
 }

@@ -16,6 +16,17 @@ import {
   isShapeList,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import * as regularizers from "../regularizers/index.js";
+import type { ConstraintIdentifier } from "../constraints/index.js";
+import {
+  WeightPenalties,
+  activityBaseConfig,
+  activityOptionFromConfig,
+  addActivityPenalty,
+  penaltyConfigKeys,
+  penaltyOptionNames,
+  penaltyOptionsFromConfig,
+} from "./weight-penalties.js";
 
 export interface EmbeddingOptions extends LayerOptions {
   /** Vocabulary size: indices must lie in [0, inputDim). */
@@ -26,11 +37,34 @@ export interface EmbeddingOptions extends LayerOptions {
   embeddingsInitializer?: initializers.InitializerIdentifier;
   /** Treat index 0 as padding: the layer then outputs a mask that is 0 where the index is 0. */
   maskZero?: boolean;
+  /** Penalty on the embedding table, such as "l2", added to the training loss. */
+  embeddingsRegularizer?: regularizers.RegularizerIdentifier;
+  /** Penalty on the layer's output, divided by the batch size. */
+  activityRegularizer?: regularizers.RegularizerIdentifier;
+  /** Projection applied to the table after each optimizer update, such as "unit_norm". */
+  embeddingsConstraint?: ConstraintIdentifier;
 }
 
-const EMBEDDING_OPTIONS = [...BASE_LAYER_OPTIONS, "inputDim", "outputDim", "embeddingsInitializer", "maskZero"];
-const EMBEDDING_CONFIG_KEYS = ["input_dim", "output_dim", "embeddings_initializer", "mask_zero"];
-const EMBEDDING_UNSUPPORTED_KEYS = ["embeddings_regularizer", "activity_regularizer", "embeddings_constraint", "quantization_config"];
+const EMBEDDING_WEIGHTS = ["embeddings"];
+
+const EMBEDDING_OPTIONS = [
+  ...BASE_LAYER_OPTIONS,
+  "inputDim",
+  "outputDim",
+  "embeddingsInitializer",
+  "maskZero",
+  "activityRegularizer",
+  ...penaltyOptionNames(EMBEDDING_WEIGHTS),
+];
+const EMBEDDING_CONFIG_KEYS = [
+  "input_dim",
+  "output_dim",
+  "embeddings_initializer",
+  "mask_zero",
+  "activity_regularizer",
+  ...penaltyConfigKeys(EMBEDDING_WEIGHTS),
+];
+const EMBEDDING_UNSUPPORTED_KEYS = ["quantization_config"];
 
 /**
  * Maps integer indices to rows of a trainable [inputDim, outputDim] table:
@@ -42,6 +76,8 @@ export class Embedding extends Layer {
   readonly outputDim: number;
   readonly embeddingsInitializer: initializers.Initializer;
   readonly maskZero: boolean;
+  readonly penalties: WeightPenalties;
+  readonly activityRegularizer: regularizers.Regularizer | null;
   embeddings: Variable | null = null;
 
   constructor(options: EmbeddingOptions) {
@@ -55,6 +91,8 @@ export class Embedding extends Layer {
     this.embeddingsInitializer = initializers.get(options.embeddingsInitializer ?? "uniform", "embeddingsInitializer");
     this.maskZero = options.maskZero ?? false;
     this.supportsMasking = this.maskZero;
+    this.penalties = new WeightPenalties(EMBEDDING_WEIGHTS, options);
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
   }
 
   override get className(): string {
@@ -62,11 +100,10 @@ export class Embedding extends Layer {
   }
 
   override build(inputShape: LayerShape): void {
-    this.embeddings = this.addWeight({
-      name: "embeddings",
-      shape: [this.inputDim, this.outputDim],
-      initializer: this.embeddingsInitializer,
-    });
+    this.embeddings = this.penalties.attach(
+      "embeddings",
+      this.addWeight({ name: "embeddings", shape: [this.inputDim, this.outputDim], initializer: this.embeddingsInitializer }),
+    );
     super.build(inputShape);
   }
 
@@ -82,7 +119,9 @@ export class Embedding extends Layer {
 
   call(inputs: Tensor, _options: CallOptions): Tensor {
     const indices = readIndices(inputs, this.inputDim, `Layer "${this.name}" (Embedding)`);
-    return ops.gatherTableRows(this.embeddings!.value, indices, inputs.shape);
+    const output = ops.gatherTableRows(this.embeddings!.value, indices, inputs.shape);
+    addActivityPenalty(this, this.activityRegularizer, output);
+    return output;
   }
 
   /** With `maskZero`, a mask of the inputs' shape that is 1 where the index is not 0; otherwise none. */
@@ -102,12 +141,13 @@ export class Embedding extends Layer {
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       input_dim: this.inputDim,
       output_dim: this.outputDim,
       embeddings_initializer: this.embeddingsInitializer.serialize(),
-      embeddings_regularizer: null,
-      activity_regularizer: null,
-      embeddings_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      activity_regularizer: regularizers.serialize(this.activityRegularizer),
+      ...this.penalties.constraintConfig(),
       mask_zero: this.maskZero,
       quantization_config: null,
     };
@@ -120,6 +160,8 @@ export class Embedding extends Layer {
       outputDim: config["output_dim"] as number,
       embeddingsInitializer: initializers.deserialize((config["embeddings_initializer"] ?? "uniform") as string),
       maskZero: (config["mask_zero"] as boolean | undefined) ?? false,
+      ...penaltyOptionsFromConfig(config, EMBEDDING_WEIGHTS),
+      ...activityOptionFromConfig(config),
     });
   }
 }

@@ -10,6 +10,12 @@ import { checkPositiveInteger } from "../utils/validate.js";
 import { Node, SymbolicTensor, isSymbolic } from "./symbolic.js";
 import { Variable } from "./variable.js";
 
+/** A layer's variables and named sub-layers, as Keras 3 weight files group them. */
+export interface SavedWeightGroups {
+  variables: Variable[];
+  children: { name: string; layer: Layer }[];
+}
+
 /** A shape with the batch axis (and possibly others) unknown. */
 export type SymbolicShape = (number | null)[];
 
@@ -43,6 +49,14 @@ export interface CallOptions {
   mask?: Tensor | null;
   /** Masks of every input, for layers called on an array of tensors. */
   masks?: (Tensor | null)[];
+}
+
+/** Number of `addLoss` calls so far, so a model can skip collecting layer losses when none were added. */
+let lossesAddedCount = 0;
+
+/** Returns how many losses layers have added with `addLoss` since the program started. */
+export function addedLossCount(): number {
+  return lossesAddedCount;
 }
 
 /** Masks travel with the tensors they belong to, as Keras attaches them to its tensors. */
@@ -90,6 +104,12 @@ export abstract class Layer {
    * unchanged. Layers that make or consume masks override `computeMask`.
    */
   supportsMasking = false;
+  /**
+   * True when Keras calls the layer with its tensors as separate positional
+   * arguments (MultiHeadAttention's query and value) rather than as one list,
+   * which changes how a functional config writes the layer's nodes.
+   */
+  readonly takesPositionalInputs: boolean = false;
   /** Every call of this layer on symbolic tensors, in order. */
   readonly inboundNodes: Node[] = [];
   private readonly ownWeights: Variable[] = [];
@@ -180,7 +200,7 @@ export abstract class Layer {
     inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[],
     options: CallOptions = {},
   ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
-    if (isSymbolic(inputs)) return this.applySymbolic(inputs);
+    if (isSymbolic(inputs)) return this.applySymbolic(inputs, options);
     const isList = Array.isArray(inputs);
     const list = isList ? inputs : [inputs];
     list.forEach((input, i) => {
@@ -224,7 +244,18 @@ export abstract class Layer {
   }
 
   /** Records a call on symbolic tensors and returns symbolic outputs with the shapes `computeOutputShape` gives. */
-  private applySymbolic(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] {
+  private applySymbolic(inputs: SymbolicTensor | SymbolicTensor[], options: CallOptions): SymbolicTensor | SymbolicTensor[] {
+    const callOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (key === "mask" || key === "masks" || value === undefined) continue;
+      if (value instanceof Tensor || value instanceof SymbolicTensor) {
+        throw new ValueError(
+          `Layer "${this.name}" was called on symbolic tensors with a tensor in the \`${key}\` option. ` +
+            `In a functional model, pass tensors as layer inputs instead (for example as an extra element of the input array).`,
+        );
+      }
+      callOptions[key] = value;
+    }
     const isList = Array.isArray(inputs);
     const list = isList ? inputs : [inputs];
     const shapes = list.map((t) => [...t.shape]);
@@ -236,7 +267,7 @@ export abstract class Layer {
     const nodeIndex = this.inboundNodes.length;
     const outputShapes = outputsAreList ? outputShape : [outputShape];
     const outputs = outputShapes.map((shape, i) => new SymbolicTensor(shape, this.dtype, this, nodeIndex, i));
-    this.inboundNodes.push(new Node(this, list, isList, outputs, outputsAreList));
+    this.inboundNodes.push(new Node(this, list, isList, outputs, outputsAreList, callOptions));
     return outputsAreList ? outputs : outputs[0]!;
   }
 
@@ -302,6 +333,28 @@ export abstract class Layer {
   }
 
   /**
+   * Describes how Keras 3 weight files store this layer: `variables` go to
+   * `<path>/vars/0`, `<path>/vars/1`, … and each child to `<path>/<name>`.
+   * By default these are the layer's own weights (trainable, then
+   * non-trainable, in creation order) and its tracked layers, named by
+   * snake_case class name with a counter. Layers whose Keras attribute names
+   * differ (an RNN's `cell`, Bidirectional's `forward_layer`) override this.
+   */
+  savedWeightGroups(): SavedWeightGroups {
+    const counts = new Map<string, number>();
+    const children = this.sublayers.map((layer) => {
+      const base = toSnakeCase(layer.className);
+      const count = counts.get(base) ?? 0;
+      counts.set(base, count + 1);
+      return { name: count === 0 ? base : `${base}_${count}`, layer };
+    });
+    return {
+      variables: [...this.ownWeights.filter((w) => w.trainable), ...this.ownWeights.filter((w) => !w.trainable)],
+      children,
+    };
+  }
+
+  /**
    * Own trainable weights, then own non-trainable ones, each in creation
    * order, then the weights of tracked layers, as Keras 3 orders them.
    */
@@ -323,6 +376,29 @@ export abstract class Layer {
   get nonTrainableWeights(): Variable[] {
     if (!this.trainable) return this.weights;
     return [...this.ownWeights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)];
+  }
+
+  private readonly addedLosses: Tensor[] = [];
+
+  /**
+   * Adds a scalar loss computed during `call` (an activity penalty, for
+   * example). A model adds the `losses` of its layers to the training loss
+   * and clears them before each step with `clearLosses`.
+   */
+  addLoss(loss: Tensor): void {
+    this.addedLosses.push(loss);
+    lossesAddedCount++;
+  }
+
+  /** The losses added by this layer and its tracked layers since they were last cleared. */
+  get losses(): Tensor[] {
+    return [...this.addedLosses, ...this.sublayers.flatMap((l) => l.losses)];
+  }
+
+  /** Forgets the losses added by this layer and its tracked layers. */
+  clearLosses(): void {
+    this.addedLosses.length = 0;
+    for (const layer of this.sublayers) layer.clearLosses();
   }
 
   countParams(): number {
@@ -348,6 +424,18 @@ export abstract class Layer {
       );
     }
     weights.forEach((w, i) => w.assign(values[i]!));
+  }
+
+  /**
+   * Returns Keras's `build_config` for a built layer: `{ input_shape }`, or
+   * null while the layer is unbuilt or has no build step of its own. Layers
+   * that Keras builds from several named shapes override it.
+   */
+  getBuildConfig(): Record<string, unknown> | null {
+    const shape = this.buildInputShape;
+    // Keras records build shapes only for layers with a build step of their own (not Dropout or Flatten).
+    if (shape === null || this.build === Layer.prototype.build) return null;
+    return { input_shape: isShapeList(shape) ? shape.map((s) => [...s]) : [...shape] };
   }
 
   /** Returns the layer's configuration with Keras's snake_case keys. */

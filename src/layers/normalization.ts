@@ -14,16 +14,19 @@ import {
   baseOptionsFromConfig,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import type { RegularizerIdentifier } from "../regularizers/index.js";
+import type { ConstraintIdentifier } from "../constraints/index.js";
+import { WeightPenalties, penaltyConfigKeys, penaltyOptionNames, penaltyOptionsFromConfig } from "./weight-penalties.js";
 
 /** Returns `value` when it is a finite number, else throws a ValueError naming the argument and layer. */
-function checkNumber(value: unknown, argument: string, layer: string, condition: (v: number) => boolean, expected: string): number {
+export function checkNumber(value: unknown, argument: string, layer: string, condition: (v: number) => boolean, expected: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || !condition(value)) {
     throw new ValueError(`Invalid \`${argument}\` for layer "${layer}": expected ${expected}, received ${JSON.stringify(value)}.`);
   }
   return value;
 }
 
-function checkBoolean(value: unknown, argument: string, layer: string): boolean {
+export function checkBoolean(value: unknown, argument: string, layer: string): boolean {
   if (typeof value !== "boolean") {
     throw new ValueError(`Invalid \`${argument}\` for layer "${layer}": expected true or false, received ${JSON.stringify(value)}.`);
   }
@@ -31,7 +34,7 @@ function checkBoolean(value: unknown, argument: string, layer: string): boolean 
 }
 
 /** Returns the axis in [0, rank), or throws a ShapeError naming the layer and the input shape. */
-function resolveAxis(axis: number, shape: SymbolicShape, layer: string, className: string): number {
+export function resolveAxis(axis: number, shape: SymbolicShape, layer: string, className: string): number {
   const rank = shape.length;
   if (axis >= rank || axis < -rank) {
     throw new ShapeError(
@@ -41,10 +44,35 @@ function resolveAxis(axis: number, shape: SymbolicShape, layer: string, classNam
   return axis < 0 ? axis + rank : axis;
 }
 
-/** Keras config keys that Stratum accepts only as null: regularizers and constraints it does not have yet. */
-const NORMALIZATION_UNSUPPORTED_KEYS = ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"];
+/** The weights of the normalization layers that take a regularizer and a constraint, in Keras's config order. */
+export const NORMALIZATION_WEIGHTS = ["beta", "gamma"];
+/** The regularizer and constraint options of the normalization layers. */
+export const NORMALIZATION_PENALTY_OPTIONS = penaltyOptionNames(NORMALIZATION_WEIGHTS);
+/** Keras's config keys for the regularizers and constraints of beta and gamma. */
+export const NORMALIZATION_PENALTY_KEYS = penaltyConfigKeys(NORMALIZATION_WEIGHTS);
 
-export interface BatchNormalizationOptions extends LayerOptions {
+/** The regularizers and constraints of `beta` and `gamma`, which the normalization layers take. */
+export interface NormalizationPenaltyOptions {
+  /** Penalty on the offset `beta`, such as "l2", added to the training loss. */
+  betaRegularizer?: RegularizerIdentifier;
+  /** Penalty on the scale `gamma`. */
+  gammaRegularizer?: RegularizerIdentifier;
+  /** Projection applied to `beta` after each optimizer update, such as "non_neg". */
+  betaConstraint?: ConstraintIdentifier;
+  gammaConstraint?: ConstraintIdentifier;
+}
+
+/** Resolves the normalization layers' `beta` and `gamma` penalties from their options. */
+export function normalizationPenalties(options: NormalizationPenaltyOptions): WeightPenalties {
+  return new WeightPenalties(NORMALIZATION_WEIGHTS, options);
+}
+
+/** Reads the `beta` and `gamma` regularizers and constraints from a Keras config. */
+export function normalizationPenaltiesFromConfig(config: Record<string, unknown>): NormalizationPenaltyOptions {
+  return penaltyOptionsFromConfig(config, NORMALIZATION_WEIGHTS) as NormalizationPenaltyOptions;
+}
+
+export interface BatchNormalizationOptions extends LayerOptions, NormalizationPenaltyOptions {
   /** The channel axis (default -1, channels last); statistics are taken over every other axis. */
   axis?: number;
   /** Weight of the old value in each moving-statistics update (default 0.99). */
@@ -72,6 +100,7 @@ const BATCH_NORMALIZATION_OPTIONS = [
   "gammaInitializer",
   "movingMeanInitializer",
   "movingVarianceInitializer",
+  ...NORMALIZATION_PENALTY_OPTIONS,
 ];
 const BATCH_NORMALIZATION_CONFIG_KEYS = [
   "axis",
@@ -87,6 +116,7 @@ const BATCH_NORMALIZATION_CONFIG_KEYS = [
   "renorm",
   "renorm_clipping",
   "renorm_momentum",
+  ...NORMALIZATION_PENALTY_KEYS,
 ];
 
 /**
@@ -108,6 +138,7 @@ export class BatchNormalization extends Layer {
   readonly gammaInitializer: initializers.Initializer;
   readonly movingMeanInitializer: initializers.Initializer;
   readonly movingVarianceInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
   gamma: Variable | null = null;
   beta: Variable | null = null;
   movingMean: Variable | null = null;
@@ -125,6 +156,7 @@ export class BatchNormalization extends Layer {
     this.gammaInitializer = initializers.get(options.gammaInitializer ?? "ones", "gammaInitializer");
     this.movingMeanInitializer = initializers.get(options.movingMeanInitializer ?? "zeros", "movingMeanInitializer");
     this.movingVarianceInitializer = initializers.get(options.movingVarianceInitializer ?? "ones", "movingVarianceInitializer");
+    this.penalties = normalizationPenalties(options);
     this.supportsMasking = true;
   }
 
@@ -141,8 +173,8 @@ export class BatchNormalization extends Layer {
       );
     }
     const shape = [channels];
-    if (this.scale) this.gamma = this.addWeight({ name: "gamma", shape, initializer: this.gammaInitializer });
-    if (this.center) this.beta = this.addWeight({ name: "beta", shape, initializer: this.betaInitializer });
+    if (this.scale) this.gamma = this.penalties.attach("gamma", this.addWeight({ name: "gamma", shape, initializer: this.gammaInitializer }));
+    if (this.center) this.beta = this.penalties.attach("beta", this.addWeight({ name: "beta", shape, initializer: this.betaInitializer }));
     this.movingMean = this.addWeight({ name: "moving_mean", shape, initializer: this.movingMeanInitializer, trainable: false });
     this.movingVariance = this.addWeight({ name: "moving_variance", shape, initializer: this.movingVarianceInitializer, trainable: false });
     super.build(inputShape);
@@ -214,10 +246,8 @@ export class BatchNormalization extends Layer {
       gamma_initializer: this.gammaInitializer.serialize(),
       moving_mean_initializer: this.movingMeanInitializer.serialize(),
       moving_variance_initializer: this.movingVarianceInitializer.serialize(),
-      beta_regularizer: null,
-      gamma_regularizer: null,
-      beta_constraint: null,
-      gamma_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      ...this.penalties.constraintConfig(),
       synchronized: false,
       renorm: false,
       renorm_clipping: null,
@@ -226,7 +256,7 @@ export class BatchNormalization extends Layer {
   }
 
   static fromConfig(config: Record<string, unknown>): BatchNormalization {
-    const options = baseOptionsFromConfig(config, "BatchNormalization", BATCH_NORMALIZATION_CONFIG_KEYS, NORMALIZATION_UNSUPPORTED_KEYS);
+    const options = baseOptionsFromConfig(config, "BatchNormalization", BATCH_NORMALIZATION_CONFIG_KEYS);
     for (const key of ["synchronized", "renorm"]) {
       if (config[key] !== undefined && config[key] !== false) {
         throw new ValueError(`BatchNormalization config sets "${key}" to ${JSON.stringify(config[key])}, which Stratum does not support. Set it to false.`);
@@ -250,6 +280,7 @@ export class BatchNormalization extends Layer {
       gammaInitializer: initializerFromConfig(config["gamma_initializer"], "ones"),
       movingMeanInitializer: initializerFromConfig(config["moving_mean_initializer"], "zeros"),
       movingVarianceInitializer: initializerFromConfig(config["moving_variance_initializer"], "ones"),
+      ...normalizationPenaltiesFromConfig(config),
     });
   }
 }
@@ -260,16 +291,16 @@ function updateMovingStatistic(variable: Variable, batch: Tensor, momentum: numb
   for (let i = 0; i < moving.length; i++) moving[i] = moving[i]! * momentum + batch.data[i]! * (1 - momentum);
 }
 
-function initializerFromConfig(value: unknown, fallback: string): initializers.Initializer {
+export function initializerFromConfig(value: unknown, fallback: string): initializers.Initializer {
   return initializers.deserialize((value ?? fallback) as initializers.SerializedInitializer | string);
 }
 
 /** Drops the keys whose value is undefined, so that constructor defaults apply to them. */
-function definedEntries<T extends Record<string, unknown>>(entries: T): Partial<T> {
+export function definedEntries<T extends Record<string, unknown>>(entries: T): Partial<T> {
   return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export interface LayerNormalizationOptions extends LayerOptions {
+export interface LayerNormalizationOptions extends LayerOptions, NormalizationPenaltyOptions {
   /** The axis or axes normalized together (default -1). */
   axis?: number | number[];
   /** Added to the variance before the square root (default 1e-3). */
@@ -296,8 +327,18 @@ const LAYER_NORMALIZATION_OPTIONS = [
   "rmsScaling",
   "betaInitializer",
   "gammaInitializer",
+  ...NORMALIZATION_PENALTY_OPTIONS,
 ];
-const LAYER_NORMALIZATION_CONFIG_KEYS = ["axis", "epsilon", "center", "scale", "rms_scaling", "beta_initializer", "gamma_initializer"];
+const LAYER_NORMALIZATION_CONFIG_KEYS = [
+  "axis",
+  "epsilon",
+  "center",
+  "scale",
+  "rms_scaling",
+  "beta_initializer",
+  "gamma_initializer",
+  ...NORMALIZATION_PENALTY_KEYS,
+];
 
 /**
  * Normalizes each sample over `axis` (one axis or several) to zero mean and
@@ -313,6 +354,7 @@ export class LayerNormalization extends Layer {
   readonly rmsScaling: boolean;
   readonly betaInitializer: initializers.Initializer;
   readonly gammaInitializer: initializers.Initializer;
+  readonly penalties: WeightPenalties;
   gamma: Variable | null = null;
   beta: Variable | null = null;
 
@@ -336,6 +378,7 @@ export class LayerNormalization extends Layer {
     }
     this.betaInitializer = initializers.get(options.betaInitializer ?? "zeros", "betaInitializer");
     this.gammaInitializer = initializers.get(options.gammaInitializer ?? "ones", "gammaInitializer");
+    this.penalties = normalizationPenalties(options);
     this.supportsMasking = true;
   }
 
@@ -359,8 +402,12 @@ export class LayerNormalization extends Layer {
       return size;
     });
     this.axis = axes;
-    if (this.scale || this.rmsScaling) this.gamma = this.addWeight({ name: "gamma", shape, initializer: this.gammaInitializer });
-    if (this.center && !this.rmsScaling) this.beta = this.addWeight({ name: "beta", shape, initializer: this.betaInitializer });
+    if (this.scale || this.rmsScaling) {
+      this.gamma = this.penalties.attach("gamma", this.addWeight({ name: "gamma", shape, initializer: this.gammaInitializer }));
+    }
+    if (this.center && !this.rmsScaling) {
+      this.beta = this.penalties.attach("beta", this.addWeight({ name: "beta", shape, initializer: this.betaInitializer }));
+    }
     super.build(inputShape);
   }
 
@@ -405,15 +452,13 @@ export class LayerNormalization extends Layer {
       rms_scaling: this.rmsScaling,
       beta_initializer: this.betaInitializer.serialize(),
       gamma_initializer: this.gammaInitializer.serialize(),
-      beta_regularizer: null,
-      gamma_regularizer: null,
-      beta_constraint: null,
-      gamma_constraint: null,
+      ...this.penalties.regularizerConfig(),
+      ...this.penalties.constraintConfig(),
     };
   }
 
   static fromConfig(config: Record<string, unknown>): LayerNormalization {
-    const options = baseOptionsFromConfig(config, "LayerNormalization", LAYER_NORMALIZATION_CONFIG_KEYS, NORMALIZATION_UNSUPPORTED_KEYS);
+    const options = baseOptionsFromConfig(config, "LayerNormalization", LAYER_NORMALIZATION_CONFIG_KEYS);
     return new LayerNormalization({
       ...options,
       ...definedEntries({
@@ -425,6 +470,7 @@ export class LayerNormalization extends Layer {
       }),
       betaInitializer: initializerFromConfig(config["beta_initializer"], "zeros"),
       gammaInitializer: initializerFromConfig(config["gamma_initializer"], "ones"),
+      ...normalizationPenaltiesFromConfig(config),
     });
   }
 }

@@ -34,14 +34,14 @@ const POOLING_OPTIONS = [...BASE_LAYER_OPTIONS, "poolSize", "strides", "padding"
 
 /** Max or average pooling over the spatial axes of channels-last inputs. */
 abstract class Pooling extends Layer {
-  readonly rank: 1 | 2;
+  readonly rank: 1 | 2 | 3;
   readonly kind: "max" | "average";
   readonly poolSize: number[];
   readonly strides: number[];
   readonly padding: "valid" | "same";
   readonly dataFormat: DataFormat = "channels_last";
 
-  constructor(rank: 1 | 2, kind: "max" | "average", options: PoolingOptions) {
+  constructor(rank: 1 | 2 | 3, kind: "max" | "average", options: PoolingOptions) {
     super(options ?? {}, POOLING_OPTIONS);
     const owner = `${this.className} "${this.name}"`;
     this.rank = rank;
@@ -50,7 +50,7 @@ abstract class Pooling extends Layer {
     if (poolSize === undefined || poolSize === null) {
       // Keras gives max pooling a default window of 2 but makes average pooling's window required.
       if (kind === "average") {
-        throw new ValueError(`${owner} needs \`poolSize\`, for example poolSize: ${rank === 1 ? "2" : "[2, 2]"}.`);
+        throw new ValueError(`${owner} needs \`poolSize\`, for example poolSize: ${rank === 1 ? "2" : `[${new Array(rank).fill(2).join(", ")}]`}.`);
       }
       poolSize = 2;
     }
@@ -89,6 +89,14 @@ abstract class Pooling extends Layer {
     const op = this.kind === "max" ? ops.maxPool2d : ops.averagePool2d;
     const spatial = inputs.shape.slice(1, -1);
     const pads = this.poolSize.map((size, axis) => axisPadding(this.padding, spatial[axis]!, size, this.strides[axis]!, 1));
+    if (this.rank === 3) {
+      const op3d = this.kind === "max" ? ops.maxPool3d : ops.averagePool3d;
+      return op3d(inputs, {
+        poolSize: this.poolSize as [number, number, number],
+        strides: this.strides as [number, number, number],
+        padding: [pads[0]!, pads[1]!, pads[2]!],
+      });
+    }
     if (this.rank === 2) {
       return op(inputs, {
         poolSize: this.poolSize as [number, number],
@@ -189,12 +197,12 @@ const GLOBAL_POOLING_OPTIONS = [...BASE_LAYER_OPTIONS, "keepdims", "dataFormat"]
 
 /** Max or mean over every spatial axis of channels-last inputs. */
 abstract class GlobalPooling extends Layer {
-  readonly rank: 1 | 2;
+  readonly rank: 1 | 2 | 3;
   readonly kind: "max" | "average";
   readonly keepdims: boolean;
   readonly dataFormat: DataFormat = "channels_last";
 
-  constructor(rank: 1 | 2, kind: "max" | "average", options: GlobalPoolingOptions) {
+  constructor(rank: 1 | 2 | 3, kind: "max" | "average", options: GlobalPoolingOptions) {
     super(options ?? {}, GLOBAL_POOLING_OPTIONS);
     this.rank = rank;
     this.kind = kind;
@@ -239,6 +247,11 @@ abstract class GlobalPooling extends Layer {
     if (spatial.some((d) => d === 0)) {
       throw new ShapeError(`${this.owner} needs at least one position to take a maximum over, received shape ${formatShape(inputs.shape)}.`);
     }
+    if (this.rank === 3) {
+      const [depth, height, width] = spatial as [number, number, number];
+      const pooled = ops.maxPool3d(inputs, { poolSize: [depth, height, width], strides: [1, 1, 1], padding: [[0, 0], [0, 0], [0, 0]] });
+      return ops.reshape(pooled, outShape);
+    }
     const image = this.rank === 2 ? inputs : ops.reshape(inputs, [batch, 1, spatial[0]!, channels]);
     const [height, width] = image.shape.slice(1, 3) as [number, number];
     const pooled = ops.maxPool2d(image, { poolSize: [height, width], strides: [1, 1], padding: [[0, 0], [0, 0]] });
@@ -247,7 +260,7 @@ abstract class GlobalPooling extends Layer {
 
   /** Averages over the spatial axes (GlobalAveragePooling1D overrides it to skip masked steps). */
   protected average(inputs: Tensor, _mask: Tensor | null): Tensor {
-    const axes = this.rank === 2 ? [1, 2] : [1];
+    const axes = this.rank === 3 ? [1, 2, 3] : this.rank === 2 ? [1, 2] : [1];
     return ops.mean(inputs, axes);
   }
 
@@ -331,5 +344,57 @@ export class GlobalAveragePooling2D extends GlobalPooling {
   }
   static fromConfig(config: Record<string, unknown>): GlobalAveragePooling2D {
     return new GlobalAveragePooling2D(globalPoolingOptionsFromConfig(config, "GlobalAveragePooling2D"));
+  }
+}
+
+/** Maximum over windows of (batch, depth, height, width, channels) volumes; poolSize defaults to [2, 2, 2]. */
+export class MaxPooling3D extends Pooling {
+  constructor(options: PoolingOptions = {}) {
+    super(3, "max", options);
+  }
+  override get className(): string {
+    return "MaxPooling3D";
+  }
+  static fromConfig(config: Record<string, unknown>): MaxPooling3D {
+    return new MaxPooling3D(poolingOptionsFromConfig(config, "MaxPooling3D"));
+  }
+}
+
+/** Mean over windows of volumes; with "same" padding each mean counts only the real positions in its window. */
+export class AveragePooling3D extends Pooling {
+  constructor(options: PoolingOptions) {
+    super(3, "average", options);
+  }
+  override get className(): string {
+    return "AveragePooling3D";
+  }
+  static fromConfig(config: Record<string, unknown>): AveragePooling3D {
+    return new AveragePooling3D(poolingOptionsFromConfig(config, "AveragePooling3D"));
+  }
+}
+
+/** Maximum over the depth, height and width of (batch, depth, height, width, channels) volumes. */
+export class GlobalMaxPooling3D extends GlobalPooling {
+  constructor(options: GlobalPoolingOptions = {}) {
+    super(3, "max", options);
+  }
+  override get className(): string {
+    return "GlobalMaxPooling3D";
+  }
+  static fromConfig(config: Record<string, unknown>): GlobalMaxPooling3D {
+    return new GlobalMaxPooling3D(globalPoolingOptionsFromConfig(config, "GlobalMaxPooling3D"));
+  }
+}
+
+/** Mean over the depth, height and width of (batch, depth, height, width, channels) volumes. */
+export class GlobalAveragePooling3D extends GlobalPooling {
+  constructor(options: GlobalPoolingOptions = {}) {
+    super(3, "average", options);
+  }
+  override get className(): string {
+    return "GlobalAveragePooling3D";
+  }
+  static fromConfig(config: Record<string, unknown>): GlobalAveragePooling3D {
+    return new GlobalAveragePooling3D(globalPoolingOptionsFromConfig(config, "GlobalAveragePooling3D"));
   }
 }

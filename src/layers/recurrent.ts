@@ -1,18 +1,21 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import * as ops from "../ops/index.js";
 import type { Tensor } from "../tensor/tensor.js";
+import * as regularizers from "../regularizers/index.js";
+import { activityBaseConfig, activityOptionFromConfig, addActivityPenalty } from "./weight-penalties.js";
 import {
   BASE_LAYER_OPTIONS,
   type CallOptions,
   Layer,
   type LayerShape,
+  type SavedWeightGroups,
   type SymbolicShape,
   baseOptionsFromConfig,
   isShapeList,
 } from "./layer.js";
 import {
   CELL_OPTIONS,
-  CELL_UNSUPPORTED_KEYS,
+  CELL_PENALTY_KEYS,
   GATED_CELL_OPTIONS,
   GRUCell,
   type GRUCellOptions,
@@ -38,12 +41,21 @@ export interface RecurrentLayerOptions {
   unroll?: boolean;
   /** Masked steps output zeros instead of repeating the previous output. */
   zeroOutputForMask?: boolean;
+  /** Penalty on each output (and returned state), divided by the batch size. */
+  activityRegularizer?: regularizers.RegularizerIdentifier;
 }
 
-const LAYER_OPTIONS = ["returnSequences", "returnState", "goBackwards", "stateful", "unroll", "zeroOutputForMask"] as const;
-const LAYER_CONFIG_KEYS = ["return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask"];
-/** Keras writes `activity_regularizer` on the layer; Stratum accepts it only as null. */
-const LAYER_UNSUPPORTED_KEYS = [...CELL_UNSUPPORTED_KEYS, "activity_regularizer"];
+const LAYER_OPTIONS = ["returnSequences", "returnState", "goBackwards", "stateful", "unroll", "zeroOutputForMask", "activityRegularizer"] as const;
+const LAYER_CONFIG_KEYS = [
+  "return_sequences",
+  "return_state",
+  "go_backwards",
+  "stateful",
+  "unroll",
+  "zero_output_for_mask",
+  "activity_regularizer",
+  ...CELL_PENALTY_KEYS,
+];
 
 function splitOptions<T extends object>(options: T, layerKeys: readonly string[]): [Record<string, unknown>, Record<string, unknown>] {
   const cell: Record<string, unknown> = {};
@@ -72,6 +84,7 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
   readonly stateful: boolean;
   readonly unroll: boolean;
   zeroOutputForMask: boolean;
+  readonly activityRegularizer: regularizers.Regularizer | null;
 
   protected constructor(options: RecurrentLayerOptions & { name?: string }, allowed: readonly string[], makeCell: (cellOptions: Record<string, unknown>) => Cell) {
     if (options === undefined || options === null || typeof options !== "object") {
@@ -90,10 +103,16 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
     }
     this.unroll = options.unroll ?? false;
     this.zeroOutputForMask = options.zeroOutputForMask ?? false;
+    this.activityRegularizer = regularizers.get(options.activityRegularizer, "activityRegularizer");
   }
 
   get units(): number {
     return this.cell.units;
+  }
+
+  /** Keras 3 saves the cell's weights in the group `cell`. */
+  override savedWeightGroups(): SavedWeightGroups {
+    return { ...super.savedWeightGroups(), children: [{ name: "cell", layer: this.cell }] };
   }
 
   override build(inputShape: LayerShape): void {
@@ -162,10 +181,15 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
     const output = this.returnSequences
       ? ops.sliceSteps(packed, 0, steps)
       : ops.reshape(ops.sliceSteps(packed, steps - 1, 1), [batch, units]);
-    if (!this.returnState) return output;
+    if (!this.returnState) {
+      addActivityPenalty(this, this.activityRegularizer, output);
+      return output;
+    }
 
     const finalStates: Tensor[] = [];
     for (let k = 0; k < this.cell.stateCount; k++) finalStates.push(ops.reshape(ops.sliceSteps(packed, steps + k, 1), [batch, units]));
+    // Keras penalizes every output of the layer, the returned states included.
+    addActivityPenalty(this, this.activityRegularizer, [output, ...finalStates]);
     return [output, ...finalStates];
   }
 
@@ -211,13 +235,14 @@ export abstract class RecurrentLayer<Cell extends RecurrentCell = RecurrentCell>
     const ordered: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(cellConfig)) {
       if (key === "unit_forget_bias") continue;
-      if (key === "kernel_constraint") ordered["activity_regularizer"] = null;
+      if (key === "kernel_constraint") ordered["activity_regularizer"] = regularizers.serialize(this.activityRegularizer);
       ordered[key] = value;
       if (key === "bias_initializer" && "unit_forget_bias" in cellConfig) ordered["unit_forget_bias"] = cellConfig["unit_forget_bias"];
     }
 
     return {
       ...super.getConfig(),
+      ...activityBaseConfig(this.activityRegularizer),
       return_sequences: this.returnSequences,
       return_state: this.returnState,
       go_backwards: this.goBackwards,
@@ -240,7 +265,7 @@ function layerOptionsFromConfig(config: Record<string, unknown>): RecurrentLayer
   if (config["stateful"] !== undefined) options.stateful = config["stateful"] as boolean;
   if (config["unroll"] !== undefined) options.unroll = config["unroll"] as boolean;
   if (config["zero_output_for_mask"] !== undefined) options.zeroOutputForMask = config["zero_output_for_mask"] as boolean;
-  return options;
+  return { ...options, ...activityOptionFromConfig(config) };
 }
 
 const BASE_CELL_CONFIG_KEYS = [
@@ -267,7 +292,7 @@ export class SimpleRNN extends RecurrentLayer<SimpleRNNCell> {
   }
 
   static fromConfig(config: Record<string, unknown>): SimpleRNN {
-    const base = baseOptionsFromConfig(config, "SimpleRNN", [...LAYER_CONFIG_KEYS, ...BASE_CELL_CONFIG_KEYS, "seed"], LAYER_UNSUPPORTED_KEYS);
+    const base = baseOptionsFromConfig(config, "SimpleRNN", [...LAYER_CONFIG_KEYS, ...BASE_CELL_CONFIG_KEYS, "seed"]);
     return new SimpleRNN({ ...base, ...layerOptionsFromConfig(config), ...cellOptionsFromConfig(config) });
   }
 }
@@ -286,7 +311,7 @@ export class LSTM extends RecurrentLayer<LSTMCell> {
 
   static fromConfig(config: Record<string, unknown>): LSTM {
     const keys = [...LAYER_CONFIG_KEYS, ...BASE_CELL_CONFIG_KEYS, "recurrent_activation", "unit_forget_bias", "seed"];
-    const base = baseOptionsFromConfig(config, "LSTM", keys, LAYER_UNSUPPORTED_KEYS);
+    const base = baseOptionsFromConfig(config, "LSTM", keys);
     return new LSTM({
       ...base,
       ...layerOptionsFromConfig(config),
@@ -310,7 +335,7 @@ export class GRU extends RecurrentLayer<GRUCell> {
 
   static fromConfig(config: Record<string, unknown>): GRU {
     const keys = [...LAYER_CONFIG_KEYS, ...BASE_CELL_CONFIG_KEYS, "recurrent_activation", "reset_after", "seed"];
-    const base = baseOptionsFromConfig(config, "GRU", keys, LAYER_UNSUPPORTED_KEYS);
+    const base = baseOptionsFromConfig(config, "GRU", keys);
     return new GRU({
       ...base,
       ...layerOptionsFromConfig(config),

@@ -19,6 +19,9 @@ import {
   isShapeList,
 } from "./layer.js";
 import type { Variable } from "./variable.js";
+import type { RegularizerIdentifier } from "../regularizers/index.js";
+import type { ConstraintIdentifier } from "../constraints/index.js";
+import { WeightPenalties, penaltyConfigKeys, penaltyOptionNames, penaltyOptionsFromConfig } from "./weight-penalties.js";
 
 /** Options shared by SimpleRNNCell, LSTMCell and GRUCell (and their layers). */
 export interface RecurrentCellOptions extends LayerOptions {
@@ -36,6 +39,15 @@ export interface RecurrentCellOptions extends LayerOptions {
   recurrentDropout?: number;
   /** Seed of the dropout masks; without it they come from the global generator. */
   seed?: number | null;
+  /** Penalty on the input kernel, such as "l2", added to the training loss. */
+  kernelRegularizer?: RegularizerIdentifier;
+  /** Penalty on the recurrent kernel. */
+  recurrentRegularizer?: RegularizerIdentifier;
+  biasRegularizer?: RegularizerIdentifier;
+  /** Projection applied to the input kernel after each optimizer update, such as "max_norm". */
+  kernelConstraint?: ConstraintIdentifier;
+  recurrentConstraint?: ConstraintIdentifier;
+  biasConstraint?: ConstraintIdentifier;
 }
 
 export interface GatedCellOptions extends RecurrentCellOptions {
@@ -53,6 +65,9 @@ export interface GRUCellOptions extends GatedCellOptions {
   resetAfter?: boolean;
 }
 
+/** The cell weights that take a regularizer and a constraint; "recurrent" is the recurrent kernel. */
+const CELL_WEIGHTS = ["kernel", "recurrent", "bias"];
+
 export const CELL_OPTIONS = [
   "units",
   "activation",
@@ -63,18 +78,12 @@ export const CELL_OPTIONS = [
   "dropout",
   "recurrentDropout",
   "seed",
-] as const;
+  ...penaltyOptionNames(CELL_WEIGHTS),
+];
 export const GATED_CELL_OPTIONS = [...CELL_OPTIONS, "recurrentActivation"] as const;
 
-/** Regularizer and constraint keys Keras writes; Stratum accepts them only as null. */
-export const CELL_UNSUPPORTED_KEYS = [
-  "kernel_regularizer",
-  "recurrent_regularizer",
-  "bias_regularizer",
-  "kernel_constraint",
-  "recurrent_constraint",
-  "bias_constraint",
-];
+/** Keras's config keys for the regularizers and constraints of the cell weights. */
+export const CELL_PENALTY_KEYS = penaltyConfigKeys(CELL_WEIGHTS);
 
 /** Dropout masks of one call: for the inputs, and for the previous output of each gate. */
 export interface CellDropoutMasks {
@@ -118,6 +127,7 @@ export abstract class RecurrentCell extends Layer {
   readonly dropout: number;
   readonly recurrentDropout: number;
   readonly seed: number | null;
+  readonly penalties: WeightPenalties;
   kernel: Variable | null = null;
   recurrentKernel: Variable | null = null;
   bias: Variable | null = null;
@@ -143,6 +153,7 @@ export abstract class RecurrentCell extends Layer {
     }
     this.seed = seed;
     this.generator = seed === null ? null : new RandomGenerator(seed);
+    this.penalties = new WeightPenalties(CELL_WEIGHTS, options);
   }
 
   get gates(): number {
@@ -186,9 +197,15 @@ export abstract class RecurrentCell extends Layer {
       );
     }
     const width = this.gates * this.units;
-    this.kernel = this.addWeight({ name: "kernel", shape: [features, width], initializer: this.kernelInitializer });
-    this.recurrentKernel = this.addWeight({ name: "recurrent_kernel", shape: [this.units, width], initializer: this.recurrentInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: "bias", shape: this.biasShape(), initializer: this.initialBias() });
+    const penalties = this.penalties;
+    this.kernel = penalties.attach("kernel", this.addWeight({ name: "kernel", shape: [features, width], initializer: this.kernelInitializer }));
+    this.recurrentKernel = penalties.attach(
+      "recurrent",
+      this.addWeight({ name: "recurrent_kernel", shape: [this.units, width], initializer: this.recurrentInitializer }),
+    );
+    if (this.useBias) {
+      this.bias = penalties.attach("bias", this.addWeight({ name: "bias", shape: this.biasShape(), initializer: this.initialBias() }));
+    }
     super.build(inputShape);
   }
 
@@ -324,14 +341,10 @@ export abstract class RecurrentCell extends Layer {
     };
   }
 
-  protected static readonly unsupportedConfig = {
-    kernel_regularizer: null,
-    recurrent_regularizer: null,
-    bias_regularizer: null,
-    kernel_constraint: null,
-    recurrent_constraint: null,
-    bias_constraint: null,
-  };
+  /** The serialized regularizers, then constraints, of the kernel, the recurrent kernel and the bias. */
+  protected penaltyConfig(): Record<string, unknown> {
+    return { ...this.penalties.regularizerConfig(), ...this.penalties.constraintConfig() };
+  }
 }
 
 /** Reads the options every cell shares from a Keras config. */
@@ -349,7 +362,7 @@ export function cellOptionsFromConfig(config: Record<string, unknown>): GatedCel
   if (config["activation"] === undefined) options.activation = "tanh";
   if (config["recurrent_activation"] !== undefined) options.recurrentActivation = (config["recurrent_activation"] as string | null) ?? "linear";
   if (config["seed"] !== undefined) options.seed = config["seed"] as number | null;
-  return options;
+  return { ...options, ...penaltyOptionsFromConfig(config, CELL_WEIGHTS) };
 }
 
 const CELL_CONFIG_KEYS = [
@@ -362,6 +375,7 @@ const CELL_CONFIG_KEYS = [
   "dropout",
   "recurrent_dropout",
   "seed",
+  ...CELL_PENALTY_KEYS,
 ];
 
 /** The cell of SimpleRNN: h = activation(x · kernel + h_prev · recurrent_kernel + bias). */
@@ -385,7 +399,7 @@ export class SimpleRNNCell extends RecurrentCell {
       activation: activations.serialize(this.activation),
       use_bias: this.useBias,
       ...this.initializerConfig(),
-      ...RecurrentCell.unsupportedConfig,
+      ...this.penaltyConfig(),
       dropout: this.dropout,
       recurrent_dropout: this.recurrentDropout,
       seed: this.seed,
@@ -393,7 +407,7 @@ export class SimpleRNNCell extends RecurrentCell {
   }
 
   static fromConfig(config: Record<string, unknown>): SimpleRNNCell {
-    const base = baseOptionsFromConfig(config, "SimpleRNNCell", CELL_CONFIG_KEYS, CELL_UNSUPPORTED_KEYS);
+    const base = baseOptionsFromConfig(config, "SimpleRNNCell", CELL_CONFIG_KEYS);
     return new SimpleRNNCell({ ...base, ...cellOptionsFromConfig(config) });
   }
 }
@@ -432,7 +446,7 @@ export class LSTMCell extends RecurrentCell {
       use_bias: this.useBias,
       unit_forget_bias: this.unitForgetBias,
       ...this.initializerConfig(),
-      ...RecurrentCell.unsupportedConfig,
+      ...this.penaltyConfig(),
       dropout: this.dropout,
       recurrent_dropout: this.recurrentDropout,
       seed: this.seed,
@@ -440,7 +454,7 @@ export class LSTMCell extends RecurrentCell {
   }
 
   static fromConfig(config: Record<string, unknown>): LSTMCell {
-    const base = baseOptionsFromConfig(config, "LSTMCell", [...CELL_CONFIG_KEYS, "recurrent_activation", "unit_forget_bias"], CELL_UNSUPPORTED_KEYS);
+    const base = baseOptionsFromConfig(config, "LSTMCell", [...CELL_CONFIG_KEYS, "recurrent_activation", "unit_forget_bias"]);
     return new LSTMCell({ ...base, ...cellOptionsFromConfig(config), unitForgetBias: (config["unit_forget_bias"] as boolean | undefined) ?? true });
   }
 }
@@ -515,7 +529,7 @@ export class GRUCell extends RecurrentCell {
       recurrent_activation: activations.serialize(this.recurrentActivation),
       use_bias: this.useBias,
       ...this.initializerConfig(),
-      ...RecurrentCell.unsupportedConfig,
+      ...this.penaltyConfig(),
       dropout: this.dropout,
       recurrent_dropout: this.recurrentDropout,
       reset_after: this.resetAfter,
@@ -524,7 +538,7 @@ export class GRUCell extends RecurrentCell {
   }
 
   static fromConfig(config: Record<string, unknown>): GRUCell {
-    const base = baseOptionsFromConfig(config, "GRUCell", [...CELL_CONFIG_KEYS, "recurrent_activation", "reset_after"], CELL_UNSUPPORTED_KEYS);
+    const base = baseOptionsFromConfig(config, "GRUCell", [...CELL_CONFIG_KEYS, "recurrent_activation", "reset_after"]);
     return new GRUCell({ ...base, ...cellOptionsFromConfig(config), resetAfter: (config["reset_after"] as boolean | undefined) ?? true });
   }
 }

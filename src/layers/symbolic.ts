@@ -43,6 +43,7 @@ export class SymbolicTensor {
  * One call of a layer in a functional graph: the symbolic tensors it took and
  * produced. `inputsAreList` and `outputsAreList` keep whether the call passed
  * and returned an array, so replaying the call passes the same structure.
+ * `callOptions` keeps the call's other options, which replaying passes too.
  */
 export class Node {
   constructor(
@@ -51,6 +52,8 @@ export class Node {
     readonly inputsAreList: boolean,
     readonly outputs: readonly SymbolicTensor[],
     readonly outputsAreList: boolean,
+    /** Call options given with the symbolic call (such as `useCausalMask`), passed again each time the graph runs. */
+    readonly callOptions: Readonly<Record<string, unknown>> = {},
   ) {}
 }
 

@@ -12,6 +12,17 @@ export class Variable {
   path: string;
   readonly value: Tensor;
   trainable: boolean;
+  /**
+   * Computes this weight's penalty (a scalar tensor, recorded on the tape),
+   * which training adds to the loss; null for none. Layers set it from
+   * their `kernelRegularizer`-style options.
+   */
+  regularizer: ((value: Tensor) => Tensor) | null = null;
+  /**
+   * Returns the value projected back into its allowed set (for example
+   * non-negative weights); optimizers apply it after every update. Null for none.
+   */
+  constraint: ((value: Tensor) => Tensor) | null = null;
 
   constructor(options: { name: string; path: string; value: Tensor; trainable: boolean }) {
     this.name = options.name;

@@ -1,208 +1,245 @@
 /**
  * Stateful metrics: each accumulates over batches with `updateState` and
  * reports with `result`; `resetState` starts over (fit does so every epoch).
+ * This module also resolves metric identifiers (strings and configs) the
+ * way Keras 3.15.1's `compile` does.
  */
 
-import { ShapeError, ValueError, formatChoices, formatShape } from "../errors.js";
-import { getBackend } from "../backend/registry.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { ValueError, formatChoices } from "../errors.js";
 import { didYouMean } from "../utils/suggest.js";
+import {
+  Accuracy,
+  BinaryAccuracy,
+  CategoricalAccuracy,
+  SparseCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy,
+  TopKCategoricalAccuracy,
+  resolveAccuracy,
+} from "./accuracy.js";
+import { AUC } from "./auc.js";
+import {
+  FalseNegatives,
+  FalsePositives,
+  Precision,
+  PrecisionAtRecall,
+  Recall,
+  RecallAtPrecision,
+  SensitivityAtSpecificity,
+  SpecificityAtSensitivity,
+  TrueNegatives,
+  TruePositives,
+} from "./confusion.js";
+import { F1Score, FBetaScore } from "./f-score.js";
+import { BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU } from "./iou.js";
+import { type MetricInput, type MetricValue, Metric } from "./metric.js";
+import {
+  BinaryCrossentropy,
+  CategoricalCrossentropy,
+  CategoricalHinge,
+  Hinge,
+  KLDivergence,
+  Poisson,
+  SparseCategoricalCrossentropy,
+  SquaredHinge,
+} from "./probabilistic.js";
+import { Mean, Sum } from "./reduction.js";
+import {
+  CosineSimilarity,
+  LogCoshError,
+  MeanAbsoluteError,
+  MeanAbsolutePercentageError,
+  MeanSquaredError,
+  MeanSquaredLogarithmicError,
+  R2Score,
+  RootMeanSquaredError,
+} from "./regression.js";
 
-export abstract class Metric {
-  readonly name: string;
+export * from "./accuracy.js";
+export * from "./auc.js";
+export * from "./confusion.js";
+export * from "./f-score.js";
+export * from "./iou.js";
+export { EPSILON, Metric, type BaseMetricOptions, type MetricDirection, type MetricInput, type MetricValue } from "./metric.js";
+export * from "./probabilistic.js";
+export * from "./reduction.js";
+export * from "./regression.js";
 
-  constructor(name: string) {
-    this.name = name;
-  }
+/** Builds a metric from camelCase constructor options. */
+type MetricFactory = (options: Record<string, unknown>) => Metric<MetricValue>;
 
-  abstract updateState(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void;
-  abstract result(): number;
-  abstract resetState(): void;
-
-  /** Keras's direction hint for callbacks: true when larger values are better. */
-  get higherIsBetter(): boolean {
-    return false;
-  }
+function factory<Options>(make: new (options: Options) => Metric<MetricValue>): MetricFactory {
+  return (options) => new make(options as Options);
 }
 
-/** The weighted mean of the values it is given. */
-export class Mean extends Metric {
-  protected total = 0;
-  protected count = 0;
+/** Every metric class by its Keras class name. */
+const METRIC_CLASSES: Record<string, MetricFactory> = {
+  Mean: factory(Mean),
+  Sum: factory(Sum),
+  MeanSquaredError: factory(MeanSquaredError),
+  RootMeanSquaredError: factory(RootMeanSquaredError),
+  MeanAbsoluteError: factory(MeanAbsoluteError),
+  MeanAbsolutePercentageError: factory(MeanAbsolutePercentageError),
+  MeanSquaredLogarithmicError: factory(MeanSquaredLogarithmicError),
+  CosineSimilarity: factory(CosineSimilarity),
+  LogCoshError: factory(LogCoshError),
+  R2Score: factory(R2Score),
+  AUC: factory(AUC),
+  FalseNegatives: factory(FalseNegatives),
+  FalsePositives: factory(FalsePositives),
+  Precision: factory(Precision),
+  PrecisionAtRecall: factory(PrecisionAtRecall),
+  Recall: factory(Recall),
+  RecallAtPrecision: factory(RecallAtPrecision),
+  SensitivityAtSpecificity: factory(SensitivityAtSpecificity),
+  SpecificityAtSensitivity: factory(SpecificityAtSensitivity),
+  TrueNegatives: factory(TrueNegatives),
+  TruePositives: factory(TruePositives),
+  Hinge: factory(Hinge),
+  SquaredHinge: factory(SquaredHinge),
+  CategoricalHinge: factory(CategoricalHinge),
+  KLDivergence: factory(KLDivergence),
+  Poisson: factory(Poisson),
+  BinaryCrossentropy: factory(BinaryCrossentropy),
+  CategoricalCrossentropy: factory(CategoricalCrossentropy),
+  SparseCategoricalCrossentropy: factory(SparseCategoricalCrossentropy),
+  Accuracy: factory(Accuracy),
+  BinaryAccuracy: factory(BinaryAccuracy),
+  CategoricalAccuracy: factory(CategoricalAccuracy),
+  SparseCategoricalAccuracy: factory(SparseCategoricalAccuracy),
+  TopKCategoricalAccuracy: factory(TopKCategoricalAccuracy),
+  SparseTopKCategoricalAccuracy: factory(SparseTopKCategoricalAccuracy),
+  F1Score: factory(F1Score),
+  FBetaScore: factory(FBetaScore),
+  IoU: factory(IoU),
+  BinaryIoU: factory(BinaryIoU),
+  MeanIoU: factory(MeanIoU),
+  OneHotIoU: factory(OneHotIoU),
+  OneHotMeanIoU: factory(OneHotMeanIoU),
+};
 
-  constructor(options: { name?: string } = {}) {
-    super(options.name ?? "mean");
-  }
-
-  /** Adds `value` with weight `weight` (for a batch mean, the number of samples). */
-  update(value: number, weight = 1): void {
-    this.total += value * weight;
-    this.count += weight;
-  }
-
-  updateState(_yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
-    for (let i = 0; i < yPred.size; i++) this.update(yPred.data[i]!, sampleWeight ? sampleWeight.data[i]! : 1);
-  }
-
-  result(): number {
-    return this.count === 0 ? 0 : this.total / this.count;
-  }
-
-  resetState(): void {
-    this.total = 0;
-    this.count = 0;
-  }
-}
-
-/** Averages a per-sample 0/1 match over every sample seen. */
-abstract class AccuracyMetric extends Mean {
-  /** Scratch arrays reused from batch to batch while the batch size stays the same. */
-  private scratchMatches = new Float64Array(0);
-  private scratchIndices: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
-
-  override get higherIsBetter(): boolean {
-    return true;
-  }
-
-  protected matchBuffer(rows: number): Float64Array {
-    if (this.scratchMatches.length !== rows) this.scratchMatches = new Float64Array(rows);
-    return this.scratchMatches;
-  }
-
-  protected indexBuffer(slot: 0 | 1, rows: number): Int32Array {
-    if (this.scratchIndices[slot].length !== rows) this.scratchIndices[slot] = new Int32Array(rows);
-    return this.scratchIndices[slot];
-  }
-
-  /** One match value (0 or 1) per sample. */
-  protected abstract matches(yTrue: Tensor, yPred: Tensor): Float64Array;
-
-  override updateState(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
-    const values = this.matches(yTrue, yPred);
-    for (let i = 0; i < values.length; i++) this.update(values[i]!, sampleWeight ? sampleWeight.data[i]! : 1);
-  }
-}
-
-function rowsOf(yPred: Tensor): [number, number] {
-  const cols = yPred.rank === 0 ? 1 : yPred.shape[yPred.rank - 1]!;
-  return [cols === 0 ? 0 : yPred.size / cols, cols];
-}
-
-/** Fraction of predictions on the same side of `threshold` as the 0/1 labels (`p > threshold` counts as 1). */
-export class BinaryAccuracy extends AccuracyMetric {
-  readonly threshold: number;
-
-  constructor(options: { name?: string; threshold?: number } = {}) {
-    super({ name: options.name ?? "binary_accuracy" });
-    this.threshold = options.threshold ?? 0.5;
-  }
-
-  protected matches(yTrue: Tensor, yPred: Tensor): Float64Array {
-    if (yTrue.size !== yPred.size) {
-      throw new ShapeError(
-        `binary_accuracy needs one label per prediction: received labels of shape ${formatShape(yTrue.shape)} and predictions of shape ${formatShape(yPred.shape)}.`,
-      );
-    }
-    const [rows, cols] = rowsOf(yPred);
-    const out = this.matchBuffer(rows);
-    for (let r = 0; r < rows; r++) {
-      let total = 0;
-      for (let c = 0; c < cols; c++) {
-        const i = r * cols + c;
-        total += (yPred.data[i]! > this.threshold ? 1 : 0) === yTrue.data[i] ? 1 : 0;
-      }
-      out[r] = total / cols;
-    }
-    return out;
-  }
-}
-
-/** Fraction of samples whose largest prediction is at the one-hot label's position. */
-export class CategoricalAccuracy extends AccuracyMetric {
-  constructor(options: { name?: string } = {}) {
-    super({ name: options.name ?? "categorical_accuracy" });
-  }
-
-  protected matches(yTrue: Tensor, yPred: Tensor): Float64Array {
-    if (yTrue.size !== yPred.size) {
-      throw new ShapeError(
-        `categorical_accuracy needs one-hot labels of the predictions' shape: received labels of shape ${formatShape(yTrue.shape)} and predictions of shape ${formatShape(yPred.shape)}.`,
-      );
-    }
-    const [rows, cols] = rowsOf(yPred);
-    const predicted = this.indexBuffer(0, rows);
-    const actual = this.indexBuffer(1, rows);
-    getBackend().argmax(yPred.data, rows, cols, predicted);
-    getBackend().argmax(yTrue.data, rows, cols, actual);
-    const out = this.matchBuffer(rows);
-    for (let r = 0; r < rows; r++) out[r] = predicted[r] === actual[r] ? 1 : 0;
-    return out;
-  }
-}
-
-/** Fraction of samples whose largest prediction is at the integer label. */
-export class SparseCategoricalAccuracy extends AccuracyMetric {
-  constructor(options: { name?: string } = {}) {
-    super({ name: options.name ?? "sparse_categorical_accuracy" });
-  }
-
-  protected matches(yTrue: Tensor, yPred: Tensor): Float64Array {
-    const [rows, cols] = rowsOf(yPred);
-    if (yTrue.size !== rows) {
-      throw new ShapeError(
-        `sparse_categorical_accuracy needs one integer label per sample: received labels of shape ${formatShape(yTrue.shape)} and predictions of shape ${formatShape(yPred.shape)}.`,
-      );
-    }
-    const predicted = this.indexBuffer(0, rows);
-    getBackend().argmax(yPred.data, rows, cols, predicted);
-    const out = this.matchBuffer(rows);
-    for (let r = 0; r < rows; r++) out[r] = predicted[r] === yTrue.data[r] ? 1 : 0;
-    return out;
-  }
+/** Converts a class name to snake_case as Keras's `to_snake_case` does ("MeanIoU" to "mean_io_u", "AUC" to "auc"). */
+function toSnakeCase(name: string): string {
+  const spaced = name.replace(/(.)([A-Z][a-z]+)/g, "$1_$2");
+  return spaced.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 /**
- * Picks the accuracy metric for "accuracy"/"acc" from the shapes of the first
- * batch, as Keras 3 does. One output unit means binary accuracy. Labels of
- * lower rank, or a single label column against several outputs, mean sparse
- * categorical accuracy. Anything else means categorical accuracy. The metric
- * keeps the name the user wrote.
+ * String identifiers as Keras's `metrics.get` resolves them: each class name,
+ * its snake_case form, and the abbreviations Keras adds.
  */
-export function resolveAccuracy(name: string, yTrue: Tensor, yPred: Tensor): Metric {
-  const predLast = yPred.shape[yPred.rank - 1];
-  const trueLast = yTrue.shape[yTrue.rank - 1];
-  if (predLast === 1) return new BinaryAccuracy({ name });
-  if (yTrue.rank < yPred.rank || (trueLast === 1 && (predLast ?? 0) > 1)) return new SparseCategoricalAccuracy({ name });
-  return new CategoricalAccuracy({ name });
-}
+const METRIC_NAMES: Record<string, string> = (() => {
+  const names: Record<string, string> = {};
+  for (const className of Object.keys(METRIC_CLASSES)) {
+    names[className] = className;
+    names[toSnakeCase(className)] = className;
+  }
+  const abbreviations: Record<string, string> = {
+    bce: "BinaryCrossentropy",
+    mse: "MeanSquaredError",
+    mae: "MeanAbsoluteError",
+    mape: "MeanAbsolutePercentageError",
+    msle: "MeanSquaredLogarithmicError",
+  };
+  for (const [short, className] of Object.entries(abbreviations)) {
+    names[short] = className;
+    names[short.toUpperCase()] = className;
+  }
+  return names;
+})();
 
-const metricNames: Record<string, (name: string) => Metric> = {
-  binary_accuracy: (name) => new BinaryAccuracy({ name }),
-  BinaryAccuracy: () => new BinaryAccuracy(),
-  categorical_accuracy: (name) => new CategoricalAccuracy({ name }),
-  CategoricalAccuracy: () => new CategoricalAccuracy(),
-  sparse_categorical_accuracy: (name) => new SparseCategoricalAccuracy({ name }),
-  SparseCategoricalAccuracy: () => new SparseCategoricalAccuracy(),
+/** Classes without defaults for some option, which a string alone cannot build. */
+const NEEDS_OPTIONS: Record<string, string> = {
+  IoU: "numClasses and targetClassIds",
+  MeanIoU: "numClasses",
+  OneHotIoU: "numClasses and targetClassIds",
+  OneHotMeanIoU: "numClasses",
+  PrecisionAtRecall: "recall",
+  RecallAtPrecision: "precision",
+  SensitivityAtSpecificity: "specificity",
+  SpecificityAtSensitivity: "sensitivity",
 };
 
 export const ACCURACY_ALIASES = ["accuracy", "acc"];
 
-export type MetricIdentifier = string | Metric;
+/** A metric's serialized form, as Keras writes it. */
+export interface MetricConfig {
+  class_name: string;
+  config: Record<string, unknown>;
+}
 
-/** Checks a metric identifier; "accuracy" and "acc" are resolved later, from the data's shapes. */
-export function validate(identifier: MetricIdentifier): void {
-  if (identifier instanceof Metric) return;
-  if (typeof identifier === "string" && (ACCURACY_ALIASES.includes(identifier.toLowerCase()) || identifier in metricNames)) return;
-  const valid = [...ACCURACY_ALIASES, ...Object.keys(metricNames)];
-  throw new ValueError(
+export type MetricIdentifier = string | Metric<MetricValue> | MetricConfig;
+
+function isMetricConfig(identifier: unknown): identifier is MetricConfig {
+  return typeof identifier === "object" && identifier !== null && "class_name" in identifier;
+}
+
+function unknownMetric(identifier: unknown): ValueError {
+  // Class names and upper-case abbreviations resolve too; the message lists the snake_case forms only.
+  const valid = [...ACCURACY_ALIASES, ...Object.keys(METRIC_NAMES).filter((n) => n === n.toLowerCase() && !NEEDS_OPTIONS[METRIC_NAMES[n]!])];
+  return new ValueError(
     `Unknown metric ${JSON.stringify(identifier)}.${didYouMean(identifier, valid)} Valid metrics: ${formatChoices(valid)}.`,
   );
 }
 
-/** Resolves a metric identifier into a fresh metric object, given the first batch's labels and predictions. */
-export function get(identifier: MetricIdentifier, yTrue: Tensor, yPred: Tensor): Metric {
-  validate(identifier);
-  if (identifier instanceof Metric) return identifier;
-  if (ACCURACY_ALIASES.includes(identifier.toLowerCase())) return resolveAccuracy(identifier, yTrue, yPred);
-  return metricNames[identifier]!(identifier);
+/** Checks a metric identifier; "accuracy" and "acc" are resolved later, from the data's shapes. */
+export function validate(identifier: MetricIdentifier): void {
+  if (identifier instanceof Metric) return;
+  if (isMetricConfig(identifier)) {
+    if (!(identifier.class_name in METRIC_CLASSES)) throw unknownMetric(identifier.class_name);
+    return;
+  }
+  if (typeof identifier !== "string") throw unknownMetric(identifier);
+  if (ACCURACY_ALIASES.includes(identifier.toLowerCase())) return;
+  const className = METRIC_NAMES[identifier];
+  if (className === undefined) throw unknownMetric(identifier);
+  if (NEEDS_OPTIONS[className]) {
+    throw new ValueError(
+      `The metric ${JSON.stringify(identifier)} needs the option(s) ${NEEDS_OPTIONS[className]}, so it cannot be named by a string: pass an instance such as new metrics.${className}({ ... }).`,
+    );
+  }
 }
+
+/**
+ * Resolves a metric identifier into a metric object, given the first
+ * batch's labels and predictions. A string builds a fresh metric that keeps
+ * the string as its name, as Keras's `compile` does ("mae" logs as "mae").
+ * NOTE: metrics whose result is a list (several thresholds, F1Score without
+ * `average`) return arrays, which the model's number-valued logs do not declare.
+ */
+export function get(identifier: MetricIdentifier, yTrue: MetricInput, yPred: MetricInput): Metric {
+  validate(identifier);
+  if (identifier instanceof Metric) return identifier as Metric;
+  if (isMetricConfig(identifier)) return deserialize(identifier) as Metric;
+  if (ACCURACY_ALIASES.includes(identifier.toLowerCase())) return resolveAccuracy(identifier, yTrue, yPred);
+  return METRIC_CLASSES[METRIC_NAMES[identifier]!]!({ name: identifier }) as Metric;
+}
+
+function toCamelCase(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** Builds a metric from its Keras config (snake_case keys); unknown keys throw with the nearest valid name. */
+export function fromConfig(className: string, config: Record<string, unknown>): Metric<MetricValue> {
+  const make = METRIC_CLASSES[className];
+  if (!make) throw unknownMetric(className);
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) options[toCamelCase(key)] = value;
+  return make(options);
+}
+
+/** Builds a metric from `{ class_name, config }`, the form `serialize` writes. */
+export function deserialize(serialized: MetricConfig): Metric<MetricValue> {
+  return fromConfig(serialized.class_name, serialized.config ?? {});
+}
+
+/** Returns `{ class_name, config }` for a metric. */
+export function serialize(metric: Metric<MetricValue>): MetricConfig {
+  return { class_name: metric.className, config: metric.getConfig() };
+}
+
+/** Every Keras class name that `fromConfig` accepts. */
+export const METRIC_CLASS_NAMES: readonly string[] = Object.keys(METRIC_CLASSES);
+
+/** Every string identifier that resolves to a metric class, with the class it names. */
+export const METRIC_STRING_NAMES: Readonly<Record<string, string>> = METRIC_NAMES;
+

@@ -32,6 +32,8 @@ export type BatchIterable = Iterable<BatchLike> | AsyncIterable<BatchLike>;
 export function isBatchIterable(value: unknown): value is BatchIterable {
   if (value === null || typeof value !== "object") return false;
   if (Array.isArray(value) || ArrayBuffer.isView(value) || value instanceof Tensor) return false;
+  // Maps and sets are iterable too, but they are containers, not streams of batches.
+  if (value instanceof Map || value instanceof Set) return false;
   return Symbol.asyncIterator in value || Symbol.iterator in value;
 }
 

@@ -35,8 +35,10 @@ export interface OutputTarget {
   weightedMetricIdentifiers: metrics.MetricIdentifier[];
 }
 
+/** True for a loss name, a Loss object or a serialized loss `{ class_name, config }`. */
 function isLossIdentifier(value: unknown): value is losses.LossIdentifier {
-  return typeof value === "string" || value instanceof losses.Loss;
+  if (typeof value === "string" || value instanceof losses.Loss) return true;
+  return isPlainRecord(value) && typeof value["class_name"] === "string";
 }
 
 /** Checks every identifier in the specs, so a misspelt name fails at compile time. */

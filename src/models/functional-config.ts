@@ -12,8 +12,9 @@
 import { ValueError } from "../errors.js";
 import { InputLayer } from "../layers/input.js";
 import { deserialize } from "../layers/index.js";
-import { type Layer, type SymbolicShape, isShapeList } from "../layers/layer.js";
+import type { Layer, SymbolicShape } from "../layers/layer.js";
 import type { Node, SymbolicTensor } from "../layers/symbolic.js";
+import { toCamelCase, toSnakeCase } from "../utils/naming.js";
 import { type FlatStructure, type FunctionalGraph, isPlainRecord } from "./functional.js";
 
 type History = [string, number, number];
@@ -34,10 +35,8 @@ export function serializeLayer(layer: Layer): Record<string, unknown> {
     config: layer.getConfig(),
     registered_name: functional ? "Functional" : null,
   };
-  if (layer.buildInputShape && !(layer instanceof InputLayer)) {
-    const shape = layer.buildInputShape;
-    entry["build_config"] = { input_shape: isShapeList(shape) ? shape.map((s) => [...s]) : [...shape] };
-  }
+  const buildConfig = layer instanceof InputLayer ? null : layer.getBuildConfig();
+  if (buildConfig !== null) entry["build_config"] = buildConfig;
   return entry;
 }
 
@@ -55,8 +54,8 @@ export function functionalConfig(graph: FunctionalGraph): Record<string, unknown
       ...serializeLayer(layer),
       name: layer.name,
       inbound_nodes: nodes.map((node) => ({
-        args: [node.inputsAreList ? node.inputs.map(tensorConfig) : tensorConfig(node.inputs[0]!)],
-        kwargs: {},
+        args: nodeArgs(node).map((t) => (Array.isArray(t) ? t.map(tensorConfig) : tensorConfig(t))),
+        kwargs: Object.fromEntries(Object.entries(node.callOptions).map(([key, value]) => [toSnakeCase(key), value])),
       })),
     };
   });
@@ -65,6 +64,17 @@ export function functionalConfig(graph: FunctionalGraph): Record<string, unknown
     return flat.single ? history(flat.tensors[0]!) : flat.tensors.map(history);
   };
   return { layers, input_layers: structure(graph.inputs), output_layers: structure(graph.outputs) };
+}
+
+/**
+ * The positional arguments of a node as Keras writes them: one tensor, one
+ * list of tensors, or for layers that take separate positional tensors
+ * (MultiHeadAttention) each tensor on its own, at least two, because a
+ * self-attention call passes the query again as the value.
+ */
+function nodeArgs(node: Node): (SymbolicTensor | SymbolicTensor[])[] {
+  if (!node.layer.takesPositionalInputs) return [node.inputsAreList ? [...node.inputs] : node.inputs[0]!];
+  return node.inputs.length === 1 ? [node.inputs[0]!, node.inputs[0]!] : [...node.inputs];
 }
 
 /** A layer entry of a functional config, as far as rebuilding needs it. */
@@ -84,20 +94,27 @@ function isHistory(value: unknown): value is [string, number, number, ...unknown
 }
 
 /** Reads the tensors a node was called on: the Keras 3 `args` form or Keras 2's list of histories. */
-function nodeArguments(node: unknown, layerName: string): { histories: History[]; isList: boolean } {
+function nodeArguments(node: unknown, layerName: string): { histories: History[]; isList: boolean; options: Record<string, unknown> } {
   if (isPlainRecord(node) && Array.isArray(node["args"])) {
+    const kwargs = isPlainRecord(node["kwargs"]) ? node["kwargs"] : {};
+    const options = Object.fromEntries(Object.entries(kwargs).map(([key, value]) => [toCamelCase(key), value]));
     const first = (node["args"] as unknown[])[0];
     const toHistory = (t: unknown): History => {
       const history = isPlainRecord(t) && isPlainRecord(t["config"]) ? t["config"]["keras_history"] : undefined;
       if (!isHistory(history)) throw invalid(`a node of layer "${layerName}" has an argument without a keras_history.`);
       return [history[0], history[1], history[2]];
     };
-    if (Array.isArray(first)) return { histories: first.map(toHistory), isList: true };
-    return { histories: [toHistory(first)], isList: false };
+    const args = node["args"] as unknown[];
+    if (Array.isArray(first)) return { histories: first.map(toHistory), isList: true, options };
+    // Several positional tensors (MultiHeadAttention's query and value) arrive as one input array.
+    if (args.length > 1) return { histories: args.map(toHistory), isList: true, options };
+    return { histories: [toHistory(first)], isList: false, options };
   }
   if (Array.isArray(node) && node.every(isHistory)) {
     const histories = node.map((h): History => [h[0], h[1], h[2]]);
-    return { histories, isList: histories.length > 1 };
+    const kwargs = isPlainRecord(node[0]?.[3]) ? (node[0]![3] as Record<string, unknown>) : {};
+    const options = Object.fromEntries(Object.entries(kwargs).map(([key, value]) => [toCamelCase(key), value]));
+    return { histories, isList: histories.length > 1, options };
   }
   throw invalid(`a node of layer "${layerName}" is neither a Keras 3 {args, kwargs} record nor a Keras 2 list of tensors.`);
 }
@@ -135,12 +152,12 @@ export function rebuildGraph(config: Record<string, unknown>): { inputs: unknown
     let progressed = false;
     for (const item of pending) {
       while (item.nodes.length > 0) {
-        const { histories, isList } = nodeArguments(item.nodes[0], item.layer.name);
+        const { histories, isList, options } = nodeArguments(item.nodes[0], item.layer.name);
         const inputs = histories.map(lookup);
         if (inputs.some((t) => t === undefined)) break;
         item.nodes.shift();
         const args = inputs as SymbolicTensor[];
-        const result = item.layer.apply(isList ? args : args[0]!);
+        const result = item.layer.apply(isList ? args : args[0]!, options);
         const outputs = Array.isArray(result) ? result : [result];
         const list = produced.get(item.layer.name) ?? [];
         list.push(outputs);

@@ -184,10 +184,12 @@ export class FunctionalGraph {
   run(inputs: readonly Tensor[], options: CallOptions): Tensor[] {
     const values = new Map<SymbolicTensor, Tensor>();
     this.inputs.tensors.forEach((t, i) => values.set(t, inputs[i]!));
-    const callOptions: CallOptions = options.training === undefined ? {} : { training: options.training };
+    const runOptions: CallOptions = options.training === undefined ? {} : { training: options.training };
     for (const node of this.nodes) {
       if (node.layer instanceof InputLayer) continue;
       const args = node.inputs.map((t) => values.get(t)!);
+      // Options recorded with the symbolic call win, so a `training` fixed there stays fixed.
+      const callOptions = Object.keys(node.callOptions).length === 0 ? runOptions : { ...runOptions, ...node.callOptions };
       const result = node.layer.apply(node.inputsAreList ? args : args[0]!, callOptions);
       const outputs = Array.isArray(result) ? result : [result];
       node.outputs.forEach((t, i) => values.set(t, outputs[i]!));

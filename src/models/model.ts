@@ -3,8 +3,10 @@ import { noGrad, valueAndGradients } from "../autodiff/tape.js";
 import { Callback, History, type Logs, callHook } from "../callbacks/callback.js";
 import { Progbar, ProgbarLogger } from "../callbacks/progbar.js";
 import { registerLayer } from "../layers/index.js";
-import { type CallOptions, Layer, type LayerShape, type SymbolicShape, isShapeList } from "../layers/layer.js";
+import { addLayerLosses, clearLayerLosses } from "../layers/layer-losses.js";
+import { type CallOptions, Layer, addedLossCount, type LayerShape, type SymbolicShape, isShapeList } from "../layers/layer.js";
 import type { Variable } from "../layers/variable.js";
+import * as losses from "../losses/index.js";
 import * as metrics from "../metrics/index.js";
 import * as ops from "../ops/index.js";
 import * as optimizers from "../optimizers/index.js";
@@ -22,7 +24,7 @@ import { functionalConfig, rebuildGraph } from "./functional-config.js";
 import { printSummary, type SummaryOptions } from "./summary.js";
 
 export interface CompileOptions {
-  /** An optimizer object or Keras name ("adam", "sgd"). */
+  /** An optimizer object or Keras name ("adam", "sgd"); "rmsprop" when omitted, as in Keras. */
   optimizer?: optimizers.OptimizerIdentifier;
   /**
    * A loss object or Keras name ("categorical_crossentropy", "mse", …). A
@@ -77,6 +79,8 @@ export interface FitOptions {
   validationFreq?: number | number[];
   /** Epoch to start from, for resuming a run. Default 0. */
   initialEpoch?: number;
+  /** Accept NaN and infinite values in `x`, `y` and the sample weights. Default false: they are an error naming where they are. */
+  allowNonFinite?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -89,6 +93,8 @@ export interface EvaluateOptions {
   sampleWeight?: SampleWeightData;
   /** Number of batches to evaluate; default all of them. */
   steps?: number;
+  /** Accept NaN and infinite values in the data. Default false. */
+  allowNonFinite?: boolean;
 }
 
 export interface PredictOptions {
@@ -96,6 +102,8 @@ export interface PredictOptions {
   verbose?: Verbose;
   /** Number of batches to predict; default all of them. */
   steps?: number;
+  /** Accept NaN and infinite values in `x`. Default false. */
+  allowNonFinite?: boolean;
 }
 
 /** What `predict` returns: one Tensor per output, in the structure the model's outputs were given. */
@@ -127,9 +135,10 @@ const FIT_OPTIONS = [
   "validationBatchSize",
   "validationFreq",
   "initialEpoch",
+  "allowNonFinite",
 ];
-const EVALUATE_OPTIONS = ["batchSize", "verbose", "callbacks", "returnDict", "sampleWeight", "steps"];
-const PREDICT_OPTIONS = ["batchSize", "verbose", "steps"];
+const EVALUATE_OPTIONS = ["batchSize", "verbose", "callbacks", "returnDict", "sampleWeight", "steps", "allowNonFinite"];
+const PREDICT_OPTIONS = ["batchSize", "verbose", "steps", "allowNonFinite"];
 
 /** A metric with the log key it reports under (prefixed by the output name when there are several outputs). */
 interface TrackedMetric {
@@ -174,6 +183,11 @@ interface CompiledState {
 export class Model extends Layer {
   /** Set to true (for example from a callback) to stop `fit` after the current batch. */
   stopTraining = false;
+  /**
+   * Set by a callback's `onTrainBegin` (BackupAndRestore does) to make `fit`
+   * start at this epoch instead of `initialEpoch`; `fit` clears it.
+   */
+  resumeEpoch: number | null = null;
   history: History | null = null;
   /** The layer graph of a functional model, or null for Sequential and subclassed models. */
   readonly graph: FunctionalGraph | null;
@@ -181,6 +195,8 @@ export class Model extends Layer {
   /** Buffers reused across training steps, and separately across test steps, which have other shapes. */
   private readonly trainWorkspace = new Workspace();
   private readonly testWorkspace = new Workspace();
+  /** The `addLoss` count when this model last cleared its layers' losses. */
+  private lossCountAfterClear = -1;
 
   constructor(options: ModelOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -309,8 +325,53 @@ export class Model extends Layer {
     });
   }
 
+  /**
+   * Returns "min" or "max" for a log key (with or without `val_`): the loss
+   * and per-output losses go down, and a compiled metric goes the way it
+   * improves. Returns null for a key no compiled quantity reports under.
+   */
+  metricDirection(key: string): "min" | "max" | null {
+    const name = key.startsWith("val_") ? key.slice(4) : key;
+    const resolved = this.compiled?.resolved;
+    if (name === "loss" || resolved?.targets.some((t) => `${t.name}_loss` === name)) return "min";
+    const tracked = resolved?.metricObjects?.find((m) => m.key === name);
+    if (!tracked || tracked.metric.higherIsBetter === null) return null;
+    return tracked.metric.higherIsBetter ? "max" : "min";
+  }
+
   get optimizer(): optimizers.Optimizer | null {
     return this.compiled?.optimizer ?? null;
+  }
+
+  /** The arguments of the last `compile` (with the optimizer object it resolved to), or null before it. */
+  get compileArguments(): Readonly<CompileOptions & { optimizer: optimizers.Optimizer }> | null {
+    const state = this.compiled;
+    if (!state) return null;
+    return {
+      optimizer: state.optimizer,
+      loss: state.loss,
+      lossWeights: state.lossWeights,
+      metrics: state.metrics,
+      weightedMetrics: state.weightedMetrics,
+    };
+  }
+
+  /** Saves the model as a Keras 3 `.keras` file, writing a temporary file first and renaming it. */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import("../io/saving.js");
+    await saveModel(this, path);
+  }
+
+  /** Saves the weights and the optimizer state as a Keras 3 `.weights.h5` file. */
+  async saveWeights(path: string): Promise<void> {
+    const saving = await import("../io/saving.js");
+    await saving.saveWeights(this, path);
+  }
+
+  /** Loads weights (and optimizer state, when present) from a `.weights.h5` or legacy HDF5 file, given as a path or bytes. */
+  async loadWeights(source: string | Uint8Array): Promise<void> {
+    const saving = await import("../io/saving.js");
+    await saving.loadWeights(this, source);
   }
 
   get isCompiled(): boolean {
@@ -323,14 +384,10 @@ export class Model extends Layer {
       throw new ValueError('compile needs an options object such as { optimizer: "adam", loss: "categorical_crossentropy" }.');
     }
     checkOptionKeys(options, COMPILE_OPTIONS, "compile", (m) => new ValueError(m));
-    if (options.optimizer === undefined) {
-      throw new ValueError(
-        'compile needs an `optimizer`. Keras defaults to "rmsprop", which Stratum does not provide yet: pass "adam" or "sgd".',
-      );
-    }
     validateCompileSpecs(options.loss, options.lossWeights, options.metrics, options.weightedMetrics);
     const state: CompiledState = {
-      optimizer: optimizers.get(options.optimizer),
+      // Keras's default optimizer is RMSprop with its default options.
+      optimizer: optimizers.get(options.optimizer ?? "rmsprop"),
       loss: options.loss,
       lossWeights: options.lossWeights,
       metrics: options.metrics,
@@ -399,6 +456,17 @@ export class Model extends Layer {
   private forward(xs: Tensor[], training: boolean): Tensor[] {
     const result = this.call(xs.length === 1 && !this.takesInputList ? xs[0]! : xs, { training });
     return Array.isArray(result) ? result : [result];
+  }
+
+  /** Runs the model for prediction and drops the losses layers added meanwhile, which no loss will collect. */
+  private inferenceForward(xs: Tensor[]): Tensor[] {
+    const before = addedLossCount();
+    const outputs = this.forward(xs, false);
+    if (addedLossCount() !== before) {
+      clearLayerLosses(this);
+      this.lossCountAfterClear = addedLossCount();
+    }
+    return outputs;
   }
 
   /** True when `call` receives an array even for one input (a functional model declared with an array of inputs). */
@@ -484,6 +552,22 @@ export class Model extends Layer {
     weights: (Tensor | null)[] | null,
     perOutput: (Tensor | null)[],
   ): Tensor {
+    let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
+    // Penalties of trainable weights count in the training and the evaluation loss alike, as in Keras.
+    for (const variable of this.trainableWeights) {
+      if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
+    }
+    return total;
+  }
+
+  /** Sums each output's weighted loss, recording the unweighted ones in `perOutput`. */
+  private outputLosses(
+    resolved: ResolvedTargets,
+    ys: Tensor[],
+    preds: Tensor[],
+    weights: (Tensor | null)[] | null,
+    perOutput: (Tensor | null)[],
+  ): Tensor {
     let total: Tensor | null = null;
     resolved.targets.forEach((target, i) => {
       if (!target.loss) {
@@ -515,28 +599,55 @@ export class Model extends Layer {
     }
   }
 
+  /**
+   * Clears losses that layers added outside a step (when any were added
+   * since the last clear) and returns the `addLoss` count before the step.
+   */
+  private clearStaleLayerLosses(): number {
+    if (addedLossCount() !== this.lossCountAfterClear) {
+      clearLayerLosses(this);
+      this.lossCountAfterClear = addedLossCount();
+    }
+    return addedLossCount();
+  }
+
+  /** Adds the losses layers added during the step (activity penalties) to `total`, as Keras reports them in `loss`. */
+  private withLayerLosses(total: Tensor, countBefore: number): Tensor {
+    if (addedLossCount() === countBefore) return total;
+    const result = addLayerLosses(total, this);
+    clearLayerLosses(this);
+    this.lossCountAfterClear = addedLossCount();
+    return result;
+  }
+
   /** Runs one training step; call it inside `trainWorkspace.run`, since its buffers are reused by the next step. */
   private trainStep(state: CompiledState, batch: Batch): void {
     const variables = this.trainableWeights;
     let preds: Tensor[] = [];
     let resolved: ResolvedTargets | null = null;
     const perOutput: (Tensor | null)[] = [];
-    const { value, gradients } = valueAndGradients(() => {
+    // With a loss scale the tape differentiates the scaled loss, and applyGradients divides the scale back out.
+    const scale = state.optimizer.lossScaleFactor;
+    let total: Tensor | null = null;
+    const { gradients } = valueAndGradients(() => {
+      const lossCount = this.clearStaleLayerLosses();
       preds = this.forward(batch.xs, true);
       resolved = this.targetsFor(state, preds.length);
       checkLabelCount(batch.ys, preds, resolved);
-      return this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput);
+      total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
+      return scale === null || scale === undefined ? total : ops.affine(total, scale, 0);
     }, variables.map((v) => v.value));
     if (variables.length > 0) state.optimizer.applyGradients(gradients, variables);
-    this.updateTrackers(state, resolved!, value.item(), perOutput, batch, preds);
+    this.updateTrackers(state, resolved!, total!.item(), perOutput, batch, preds);
   }
 
   private testStep(state: CompiledState, batch: Batch): void {
+    const lossCount = this.clearStaleLayerLosses();
     const preds = this.forward(batch.xs, false);
     const resolved = this.targetsFor(state, preds.length);
     checkLabelCount(batch.ys, preds, resolved);
     const perOutput: (Tensor | null)[] = [];
-    const total = this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput);
+    const total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
     this.updateTrackers(state, resolved, total.item(), perOutput, batch, preds);
   }
 
@@ -580,6 +691,7 @@ export class Model extends Layer {
       checkListSampleCounts(xAll, yAll);
       let weights = this.prepareSampleWeights(options.sampleWeight, yAll, xAll[0]!.shape[0]!, "sampleWeight");
       if (options.classWeight !== undefined) weights = classWeightsToSampleWeights(options.classWeight, yAll);
+      this.checkArrays(state, xAll, yAll, weights, options.allowNonFinite ?? false, "fit");
       if (options.validationData === undefined && options.validationSplit !== undefined && options.validationSplit !== 0) {
         const split = splitValidation(xAll, yAll, weights, options.validationSplit);
         [xAll, yAll, weights] = split.train;
@@ -611,8 +723,11 @@ export class Model extends Layer {
     this.stopTraining = false;
 
     let epochLogs: Logs = {};
+    this.resumeEpoch = null;
     await callHook(callbacks, "onTrainBegin");
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+    const firstEpoch = this.resumeEpoch ?? initialEpoch;
+    this.resumeEpoch = null;
+    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       this.resetMetrics(state);
       await callHook(callbacks, "onEpochBegin", epoch);
       const next = source.startEpoch();
@@ -640,6 +755,8 @@ export class Model extends Layer {
       }
       await callHook(callbacks, "onEpochEnd", epoch, epochLogs);
     }
+    // Keras copies the optimizer's moving averages into the weights once training ends.
+    if (epochs > firstEpoch) state.optimizer.finalizeVariableValues();
     await callHook(callbacks, "onTrainEnd", epochLogs);
     return history;
   }
@@ -665,7 +782,47 @@ export class Model extends Layer {
     const yVal = this.prepareLabels(entries[1], "validationData[1]");
     const n = checkListSampleCounts(xVal, yVal, "validationData[0]", "validationData[1]");
     const weights = this.prepareSampleWeights(entries[2] as SampleWeightData | undefined, yVal, n, "validationData[2]");
+    this.checkArrays(this.compiled!, xVal, yVal, weights, false, "fit", ["validationData[0]", "validationData[1]", "validationData[2]"]);
     return new ArraySource(xVal, yVal, weights, { batchSize, shuffle: false, steps });
+  }
+
+  /**
+   * Checks array data before any step runs: no NaN or infinite values
+   * (unless allowed), and class labels inside the output's classes for
+   * outputs trained with sparse categorical crossentropy.
+   */
+  private checkArrays(
+    state: CompiledState,
+    xs: Tensor[],
+    ys: Tensor[],
+    weights: (Tensor | null)[] | null,
+    allowNonFinite: boolean,
+    method: string,
+    names: [string, string, string] = ["x", "y", "sampleWeight"],
+  ): void {
+    const label = (base: string, list: readonly unknown[], i: number) => (list.length === 1 ? base : `${base}[${i}]`);
+    if (!allowNonFinite) {
+      xs.forEach((t, i) => checkFinite(t, label(names[0], xs, i), method));
+      ys.forEach((t, i) => checkFinite(t, label(names[1], ys, i), method));
+      weights?.forEach((t, i) => t && checkFinite(t, label(names[2], weights, i), method));
+    }
+    const outputShapes = this.declaredOutputShapes();
+    const targets = state.resolved?.targets;
+    if (!outputShapes || !targets) return;
+    targets.forEach((target, i) => {
+      const loss = target.loss;
+      const classes = outputShapes[i]?.[outputShapes[i]!.length - 1];
+      if (!(loss instanceof losses.SparseCategoricalCrossentropy) || typeof classes !== "number" || ys[i] === undefined) return;
+      checkClassLabels(ys[i]!, classes, loss.ignoreClass, label(names[1], ys, i), target.name);
+    });
+  }
+
+  /** The output shapes a Sequential or functional model declares, or null when they are not known before a call. */
+  private declaredOutputShapes(): SymbolicShape[] | null {
+    if (this.graph) return this.graph.outputs.tensors.map((t) => t.shape);
+    if (this.className !== "Sequential" || !this.built || !this.inputShape) return null;
+    const shape = this.computeOutputShape(this.inputShape);
+    return isShapeList(shape) ? shape : [shape];
   }
 
   /** Converts `sampleWeight` to one weight tensor per output (null for none), checking its sample count. */
@@ -739,6 +896,7 @@ export class Model extends Layer {
       const yAll = this.prepareLabels(requireLabels(y, "evaluate"));
       const n = checkListSampleCounts(xAll, yAll);
       const weights = this.prepareSampleWeights(options.sampleWeight, yAll, n, "sampleWeight");
+      this.checkArrays(state, xAll, yAll, weights, options.allowNonFinite ?? false, "evaluate");
       source = new ArraySource(xAll, yAll, weights, { batchSize, shuffle: false, steps });
     }
     const callbacks: Callback[] = [...checkCallbacks(options.callbacks, "evaluate")];
@@ -768,12 +926,13 @@ export class Model extends Layer {
     }
     const xAll = this.prepareInputs(x);
     const n = checkListSampleCounts(xAll, null);
+    if (!options.allowNonFinite) xAll.forEach((t, i) => checkFinite(t, xAll.length === 1 ? "x" : `x[${i}]`, "predict"));
     const steps = Math.min(Math.ceil(n / batchSize), stepLimit ?? Infinity);
     const progbar = verbose === 0 ? null : new Progbar(steps, { verbose });
     const parts: Tensor[][] = [];
     for (let step = 0; step < steps; step++) {
       const end = Math.min(n, (step + 1) * batchSize);
-      const outputs = this.forward(xAll.map((t) => sliceRows(t, step * batchSize, end)), false);
+      const outputs = this.inferenceForward(xAll.map((t) => sliceRows(t, step * batchSize, end)));
       outputs.forEach((output, i) => (parts[i] ??= []).push(output));
       progbar?.update(step + 1, {}, step + 1 === steps);
     }
@@ -794,7 +953,7 @@ export class Model extends Layer {
     for (let step = 0; ; step++) {
       const batch = await next();
       if (batch === null) break;
-      const outputs = this.forward(batch.xs.map((t, i) => this.checkedBatch(t, i)), false);
+      const outputs = this.inferenceForward(batch.xs.map((t, i) => this.checkedBatch(t, i)));
       outputs.forEach((output, i) => (parts[i] ??= []).push(output));
       progbar?.update(step + 1, {}, false);
     }
@@ -809,8 +968,11 @@ export class Model extends Layer {
   }
 
   /** Returns the model's outputs for one batch, with no batching and no progress bar. */
-  predictOnBatch(x: ModelData): PredictOutput {
-    return this.structureOutputs(this.forward(this.prepareInputs(x), false));
+  predictOnBatch(x: ModelData, options: { allowNonFinite?: boolean } = {}): PredictOutput {
+    const xs = this.prepareInputs(x);
+    checkListSampleCounts(xs, null);
+    if (!options.allowNonFinite) xs.forEach((t, i) => checkFinite(t, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch"));
+    return this.structureOutputs(this.inferenceForward(xs));
   }
 
   /** Arranges per-output tensors as the model's outputs were declared. */
@@ -825,10 +987,14 @@ export class Model extends Layer {
    * Runs one training step on one batch and returns that batch's loss and
    * metrics (not a running mean). `sampleWeight` and `classWeight` work as in `fit`.
    */
-  trainOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number> } = {}): number | number[] {
-    checkOptionKeys(options, ["sampleWeight", "classWeight"], "trainOnBatch", (m) => new ValueError(m));
+  trainOnBatch(
+    x: ModelData,
+    y: ModelData,
+    options: { sampleWeight?: SampleWeightData; classWeight?: Record<number, number>; allowNonFinite?: boolean } = {},
+  ): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "classWeight", "allowNonFinite"], "trainOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("trainOnBatch");
-    const batch = this.singleBatch(x, y, options.sampleWeight);
+    const batch = this.singleBatch(x, y, options.sampleWeight, "trainOnBatch", options.allowNonFinite ?? false);
     if (options.classWeight !== undefined) {
       if (options.sampleWeight !== undefined) {
         throw new ValueError("trainOnBatch received both `classWeight` and `sampleWeight`. Pass one of them.");
@@ -841,20 +1007,22 @@ export class Model extends Layer {
   }
 
   /** Computes one batch's loss and metrics without training. */
-  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData } = {}): number | number[] {
-    checkOptionKeys(options, ["sampleWeight"], "testOnBatch", (m) => new ValueError(m));
+  testOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: SampleWeightData; allowNonFinite?: boolean } = {}): number | number[] {
+    checkOptionKeys(options, ["sampleWeight", "allowNonFinite"], "testOnBatch", (m) => new ValueError(m));
     const state = this.requireCompiled("testOnBatch");
-    const batch = this.singleBatch(x, y, options.sampleWeight);
+    const batch = this.singleBatch(x, y, options.sampleWeight, "testOnBatch", options.allowNonFinite ?? false);
     this.resetMetrics(state);
     this.testWorkspace.run(() => this.testStep(state, batch));
     return this.resultsInCompileOrder(state);
   }
 
-  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined): Batch {
+  private singleBatch(x: ModelData, y: ModelData, sampleWeight: SampleWeightData | undefined, method: string, allowNonFinite: boolean): Batch {
     const xs = this.prepareInputs(x);
     const ys = this.prepareLabels(y);
     const n = checkListSampleCounts(xs, ys);
-    return { xs, ys, weights: this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight") };
+    const weights = this.prepareSampleWeights(sampleWeight, ys, n, "sampleWeight");
+    this.checkArrays(this.compiled!, xs, ys, weights, allowNonFinite, method);
+    return { xs, ys, weights };
   }
 
   /** The total loss, each output's loss (when there are several), then the metrics, in compile order. */
@@ -998,6 +1166,35 @@ function classWeightsToSampleWeights(classWeight: Record<number, number>, ys: Te
   }
   const tensor = new Tensor(y.dtype === "float64" ? Float64Array.from(weights) : weights, [samples]);
   return [tensor];
+}
+
+/** Throws a ValueError naming the first NaN or infinite value of `t` and the option that allows them. */
+function checkFinite(t: Tensor, argument: string, method: string): void {
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    if (Number.isFinite(value)) continue;
+    const rowSize = t.shape[0] === 0 ? 1 : data.length / t.shape[0]!;
+    const sample = Math.floor(i / rowSize);
+    throw new ValueError(
+      `\`${argument}\` contains ${value} at sample ${sample} (element ${i} of shape ${formatShape(t.shape)}). ` +
+        `Clean the data, or pass allowNonFinite: true to ${method} to accept non-finite values.`,
+    );
+  }
+}
+
+/** Throws a ValueError naming the first label of `y` that is not a class index of an output with `classes` classes. */
+function checkClassLabels(y: Tensor, classes: number, ignoreClass: number | null, argument: string, output: string): void {
+  for (let i = 0; i < y.size; i++) {
+    const value = y.data[i]!;
+    if (value === ignoreClass) continue;
+    if (Number.isInteger(value) && value >= 0 && value < classes) continue;
+    const rowSize = y.shape[0] === 0 ? 1 : y.size / y.shape[0]!;
+    throw new ValueError(
+      `Invalid class label ${value} in \`${argument}\` at sample ${Math.floor(i / rowSize)}: output "${output}" has ${classes} classes, ` +
+        `so labels must be integers from 0 to ${classes - 1}. Check the labels, or the number of units of the last layer.`,
+    );
+  }
 }
 
 function requireLabels(y: ModelData | null | undefined, method: string): ModelData {

@@ -143,8 +143,8 @@ export class Sequential extends Model {
   }
 
   /** Returns the model's output for one batch, with no batching and no progress bar. */
-  override predictOnBatch(x: ModelData): Tensor {
-    return super.predictOnBatch(x) as Tensor;
+  override predictOnBatch(x: ModelData, options: { allowNonFinite?: boolean } = {}): Tensor {
+    return super.predictOnBatch(x, options) as Tensor;
   }
 
   override getConfig(): Record<string, unknown> {
@@ -153,7 +153,7 @@ export class Sequential extends Model {
       class_name: layer.className,
       config: layer.getConfig(),
       registered_name: null,
-      ...(layer.buildInputShape && !(layer instanceof InputLayer) ? { build_config: { input_shape: layer.buildInputShape } } : {}),
+      ...(!(layer instanceof InputLayer) && layer.getBuildConfig() !== null ? { build_config: layer.getBuildConfig() } : {}),
     }));
     return {
       name: this.name,

@@ -109,7 +109,8 @@ function geometry(
   };
 }
 
-function applyActivation(x: Tensor, activation: FusedActivation): Tensor {
+/** Applies a fused activation as separate ops, for convolutions whose kernels do not fuse it. */
+export function applyActivation(x: Tensor, activation: FusedActivation): Tensor {
   if (activation === "relu") return relu(x);
   if (activation === "sigmoid") return sigmoid(x);
   if (activation === "tanh") return tanh(x);
@@ -147,15 +148,33 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
   return applyActivation(y, options.activation);
 }
 
-/** An ungrouped convolution: patches times the kernel in the backend's fused dense kernels. */
-function denseConv(x: Tensor, kernel: Tensor, bias: Tensor | null, g: WindowGeometry, activation: FusedActivation, dtype: FloatDType): Tensor {
+/** Returns the output spatial shape of a geometry: [outDepth, outHeight, outWidth] for volumes, else [outHeight, outWidth]. */
+function outputSpatial(g: WindowGeometry): number[] {
+  return g.outDepth === undefined ? [g.outHeight, g.outWidth] : [g.outDepth, g.outHeight, g.outWidth];
+}
+
+/** Returns the number of output positions of a geometry. */
+function outputPositions(g: WindowGeometry): number {
+  return g.batch * (g.outDepth ?? 1) * g.outHeight * g.outWidth;
+}
+
+/** Returns the number of window elements of a geometry. */
+function windowElements(g: WindowGeometry): number {
+  return (g.windowDepth ?? 1) * g.windowHeight * g.windowWidth;
+}
+
+/**
+ * An ungrouped convolution: patches times the kernel in the backend's fused
+ * dense kernels. The kernel's last axis is the filters; `g` may describe images or volumes.
+ */
+export function denseConv(x: Tensor, kernel: Tensor, bias: Tensor | null, g: WindowGeometry, activation: FusedActivation, dtype: FloatDType): Tensor {
   const backend = getBackend();
-  const rows = g.batch * g.outHeight * g.outWidth;
-  const patch = g.windowHeight * g.windowWidth * g.channels;
-  const filters = kernel.shape[3]!;
+  const rows = outputPositions(g);
+  const patch = windowElements(g) * g.channels;
+  const filters = kernel.shape[kernel.rank - 1]!;
   const cols = allocateScratch(dtype, rows * patch, false);
   backend.im2col({ ...g, x: x.data as FloatArray, cols, channelOffset: 0, groupChannels: g.channels });
-  const outShape = [g.batch, g.outHeight, g.outWidth, filters];
+  const outShape = [g.batch, ...outputSpatial(g), filters];
   const out = emptyLike(dtype, outShape);
   backend.denseForward({
     x: cols,
@@ -221,15 +240,15 @@ function copyColumns(
  * A grouped convolution without bias or activation: group i multiplies the
  * patches of its channel slice with its slice of the kernel's filters.
  */
-function groupedConv(x: Tensor, kernel: Tensor, g: WindowGeometry, groups: number, dtype: FloatDType): Tensor {
+export function groupedConv(x: Tensor, kernel: Tensor, g: WindowGeometry, groups: number, dtype: FloatDType): Tensor {
   const backend = getBackend();
-  const rows = g.batch * g.outHeight * g.outWidth;
+  const rows = outputPositions(g);
   const groupChannels = g.channels / groups;
-  const patch = g.windowHeight * g.windowWidth * groupChannels;
-  const filters = kernel.shape[3]!;
+  const patch = windowElements(g) * groupChannels;
+  const filters = kernel.shape[kernel.rank - 1]!;
   const groupFilters = filters / groups;
   const kernelData = kernel.data as FloatArray;
-  const out = emptyLike(dtype, [g.batch, g.outHeight, g.outWidth, filters]);
+  const out = emptyLike(dtype, [g.batch, ...outputSpatial(g), filters]);
   const groupOut = allocateScratch(dtype, rows * groupFilters, false);
   const groupCols: FloatArray[] = [];
   const groupKernels: FloatArray[] = [];
@@ -303,13 +322,25 @@ export function conv2dTranspose(x: Tensor, kernel: Tensor, options: Conv2DTransp
   if (g.padTop < 0 || g.padLeft < 0) {
     throw new ValueError(`conv2dTranspose needs non-negative padding, received ${formatShape(options.padBefore)}.`);
   }
+  return transposeConv(x, kernel, g, dtype);
+}
+
+/**
+ * The transpose of the convolution described by `g`, whose input is this op's
+ * output and whose output positions are the positions of `x`. The kernel is
+ * [...window, filters, channels]; `g` may describe images or volumes.
+ */
+export function transposeConv(x: Tensor, kernel: Tensor, g: WindowGeometry, dtype: FloatDType): Tensor {
+  const channels = x.shape[x.rank - 1]!;
+  const filters = g.channels;
   const backend = getBackend();
-  const rows = batch * inHeight * inWidth;
-  const patch = kernelHeight * kernelWidth * filters;
+  const rows = x.size / channels;
+  const patch = kernel.size / channels;
   const kernelData = kernel.data as FloatArray;
   const cols = allocateScratch(dtype, rows * patch, false);
   backend.matmul(x.data as FloatArray, kernelData, cols, rows, channels, patch, false, true);
-  const out = emptyLike(dtype, [batch, outHeight, outWidth, filters]);
+  const spatial = g.depth === undefined ? [g.height, g.width] : [g.depth, g.height, g.width];
+  const out = emptyLike(dtype, [g.batch, ...spatial, filters]);
   backend.col2im({ ...g, cols, dx: out.data as FloatArray, channelOffset: 0, groupChannels: filters });
   return record([x, kernel], out, (dy, needs) => {
     const backend = getBackend();
@@ -331,10 +362,16 @@ export function conv2dTranspose(x: Tensor, kernel: Tensor, options: Conv2DTransp
 
 function pool2d(x: Tensor, options: Pool2DOptions, kind: "max" | "average"): Tensor {
   const op = kind === "max" ? "maxPool2d" : "averagePool2d";
-  const dtype = floatDType(x, op);
+  floatDType(x, op);
   checkRank4(x, op, "inputs", "(batch, height, width, channels)");
   const g = geometry(x, options.poolSize, options.strides, [1, 1], options.padding, op);
-  const out = emptyLike(dtype, [g.batch, g.outHeight, g.outWidth, g.channels]);
+  return poolWindows(x, g, kind);
+}
+
+/** Max or average pooling over the windows of `g`, which may describe images or volumes. */
+export function poolWindows(x: Tensor, g: WindowGeometry, kind: "max" | "average"): Tensor {
+  const dtype = x.dtype as FloatDType;
+  const out = emptyLike(dtype, [g.batch, ...outputSpatial(g), g.channels]);
   const backend = getBackend();
   if (kind === "max") backend.maxPool({ ...g, x: x.data as FloatArray, out: out.data as FloatArray });
   else backend.avgPool({ ...g, x: x.data as FloatArray, out: out.data as FloatArray });

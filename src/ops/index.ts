@@ -25,3 +25,16 @@ export {
 } from "./normalization.js";
 export { gatherTableRows, reverseSteps, sliceLastAxis, sliceSteps } from "./sequence.js";
 export { type RecurrentCellKind, type RecurrentScanOptions, recurrentScan } from "./recurrent.js";
+export { activation, glu, logSoftmax, maxLastAxis, sigmoidCrossentropy, softmaxCrossentropy, sparsemax } from "./activations.js";
+export { batchMatmul } from "./attention.js";
+export {
+  type Conv3DOptions,
+  type Conv3DTransposeOptions,
+  type DepthwiseConv2DOptions,
+  type Pool3DOptions,
+  averagePool3d,
+  conv3d,
+  conv3dTranspose,
+  depthwiseConv2d,
+  maxPool3d,
+} from "./volume.js";

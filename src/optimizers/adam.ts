@@ -4,7 +4,7 @@ import { getBackend } from "../backend/registry.js";
 import type { Variable } from "../layers/variable.js";
 import type { FloatArray } from "../tensor/dtype.js";
 import { checkOptionKeys } from "../utils/suggest.js";
-import { BASE_OPTIMIZER_OPTIONS, Optimizer, type OptimizerOptions } from "./optimizer.js";
+import { BASE_OPTIMIZER_OPTIONS, Optimizer, type OptimizerOptions, checkFlag, checkHyperparameter } from "./optimizer.js";
 
 const EMPTY = new Float32Array(0);
 
@@ -21,6 +21,7 @@ export interface AdamOptions extends OptimizerOptions {
  * size: w −= lr · sqrt(1 − β2^t) / (1 − β1^t) · m / (sqrt(v) + ε).
  */
 export class Adam extends Optimizer {
+  static readonly configOptions: Record<string, string> = { beta_1: "beta1", beta_2: "beta2", epsilon: "epsilon", amsgrad: "amsgrad" };
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -42,20 +43,19 @@ export class Adam extends Optimizer {
   };
 
   constructor(options: AdamOptions = {}) {
-    checkOptionKeys(options, [...BASE_OPTIMIZER_OPTIONS, "beta1", "beta2", "epsilon", "amsgrad"], "Adam", (m) => new ValueError(m));
+    checkOptionKeys(options, [...BASE_OPTIMIZER_OPTIONS, ...Object.values(Adam.configOptions)], "Adam", (m) => new ValueError(m));
     super(options, 0.001);
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-7;
-    this.amsgrad = options.amsgrad ?? false;
+    this.beta1 = checkHyperparameter(options.beta1 ?? 0.9, "beta1", this.className);
+    this.beta2 = checkHyperparameter(options.beta2 ?? 0.999, "beta2", this.className);
+    this.epsilon = checkHyperparameter(options.epsilon ?? 1e-7, "epsilon", this.className);
+    this.amsgrad = checkFlag(options.amsgrad ?? false, "amsgrad", this.className);
   }
 
   override get className(): string {
     return "Adam";
   }
 
-  override build(variables: readonly Variable[]): void {
-    super.build(variables);
+  protected buildSlots(variables: readonly Variable[]): void {
     for (const variable of variables) {
       this.momentums.push(this.addSlot(variable, "momentum").data as FloatArray);
       this.velocities.push(this.addSlot(variable, "velocity").data as FloatArray);
@@ -73,7 +73,7 @@ export class Adam extends Optimizer {
     args.momentum = this.momentums[index]!;
     args.velocity = this.velocities[index]!;
     args.velocityHat = this.amsgrad ? this.velocityHats[index]! : null;
-    args.learningRate = this.learningRate;
+    args.learningRate = this.currentLearningRate;
     args.beta1 = this.beta1;
     args.beta2 = this.beta2;
     args.epsilon = this.epsilon;

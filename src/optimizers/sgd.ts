@@ -3,7 +3,7 @@ import { getBackend } from "../backend/registry.js";
 import type { Variable } from "../layers/variable.js";
 import type { FloatArray } from "../tensor/dtype.js";
 import { checkOptionKeys } from "../utils/suggest.js";
-import { BASE_OPTIMIZER_OPTIONS, Optimizer, type OptimizerOptions } from "./optimizer.js";
+import { BASE_OPTIMIZER_OPTIONS, Optimizer, type OptimizerOptions, checkFlag } from "./optimizer.js";
 
 export interface SGDOptions extends OptimizerOptions {
   /** In [0, 1]; 0 means plain gradient descent. */
@@ -16,27 +16,27 @@ export interface SGDOptions extends OptimizerOptions {
  * w ← w + m, or w ← w + μ·m − lr·g with Nesterov momentum.
  */
 export class SGD extends Optimizer {
+  static readonly configOptions: Record<string, string> = { momentum: "momentum", nesterov: "nesterov" };
   readonly momentum: number;
   readonly nesterov: boolean;
   private momentums: (FloatArray | null)[] = [];
 
   constructor(options: SGDOptions = {}) {
-    checkOptionKeys(options, [...BASE_OPTIMIZER_OPTIONS, "momentum", "nesterov"], "SGD", (m) => new ValueError(m));
+    checkOptionKeys(options, [...BASE_OPTIMIZER_OPTIONS, ...Object.values(SGD.configOptions)], "SGD", (m) => new ValueError(m));
     super(options, 0.01);
     const momentum = options.momentum ?? 0;
     if (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1)) {
       throw new ValueError(`Invalid \`momentum\` for SGD: expected a number in [0, 1], received ${JSON.stringify(momentum)}.`);
     }
     this.momentum = momentum;
-    this.nesterov = options.nesterov ?? false;
+    this.nesterov = checkFlag(options.nesterov ?? false, "nesterov", "SGD");
   }
 
   override get className(): string {
     return "SGD";
   }
 
-  override build(variables: readonly Variable[]): void {
-    super.build(variables);
+  protected buildSlots(variables: readonly Variable[]): void {
     this.momentums = variables.map((v) => (this.momentum !== 0 ? (this.addSlot(v, "momentum").data as FloatArray) : null));
   }
 
@@ -45,7 +45,7 @@ export class SGD extends Optimizer {
       variable: variable.value.data as FloatArray,
       gradient,
       momentum: this.momentums[index] ?? null,
-      learningRate: this.learningRate,
+      learningRate: this.currentLearningRate,
       momentumFactor: this.momentum,
       nesterov: this.nesterov,
     });

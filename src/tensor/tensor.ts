@@ -9,7 +9,7 @@ import {
 import { type Shape, sizeOf } from "./shape.js";
 
 /** Values that `tensor()` and the model entry points accept. */
-export type NestedArray = number | TypedArray | readonly NestedArray[];
+export type NestedArray = number | TypedArray | OtherNumericArray | readonly NestedArray[];
 export type TensorLike = Tensor | TypedArray | NestedArray;
 
 export type NestedNumbers = number | NestedNumbers[];
@@ -91,11 +91,30 @@ function isTypedArray(value: unknown): value is TypedArray {
   return value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array;
 }
 
+/** A typed array of numbers that tensors do not store directly (Uint8Array image data, Int16Array, …). */
+type OtherNumericArray = Uint8Array | Uint8ClampedArray | Int8Array | Uint16Array | Int16Array | Uint32Array;
+
+function isOtherNumericArray(value: unknown): value is OtherNumericArray {
+  return (
+    value instanceof Uint8Array ||
+    value instanceof Uint8ClampedArray ||
+    value instanceof Int8Array ||
+    value instanceof Uint16Array ||
+    value instanceof Int16Array ||
+    value instanceof Uint32Array
+  );
+}
+
+/** True for any typed array of numbers, which nested data may use for its rows. */
+function isNumericArray(value: unknown): value is TypedArray | OtherNumericArray {
+  return isTypedArray(value) || isOtherNumericArray(value);
+}
+
 /** Infers the shape of nested arrays, checking that every row has the same length. */
 function inferShape(values: unknown, argument: string): number[] {
   const shape: number[] = [];
   let level: unknown = values;
-  while (Array.isArray(level) || isTypedArray(level)) {
+  while (Array.isArray(level) || isNumericArray(level)) {
     shape.push(level.length);
     if (level.length === 0) break;
     level = (level as ArrayLike<unknown>)[0];
@@ -122,7 +141,7 @@ function flattenInto(
     out[offset] = values;
     return offset + 1;
   }
-  if (!Array.isArray(values) && !isTypedArray(values)) {
+  if (!Array.isArray(values) && !isNumericArray(values)) {
     throw new ShapeError(
       `Ragged array in \`${argument}\`: the element at [${path.join("][")}] is ${describe(values)}, ` +
         `but an array of length ${shape[axis]} was expected (shape ${formatShape(shape)}). Every row must have the same length.`,
@@ -134,7 +153,7 @@ function flattenInto(
         `but length ${shape[axis]} was expected (shape ${formatShape(shape)}). Every row must have the same length.`,
     );
   }
-  if (isTypedArray(values) && axis === shape.length - 1) {
+  if (isNumericArray(values) && axis === shape.length - 1) {
     out.set(values, offset);
     return offset + values.length;
   }
@@ -148,6 +167,10 @@ function flattenInto(
 
 function describe(value: unknown): string {
   if (value === undefined) return "undefined";
+  if (typeof value === "bigint") return `the bigint ${value}n (convert BigInt data to numbers)`;
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+    return `a ${value.constructor.name} (convert it to a Float32Array or Int32Array)`;
+  }
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (value === null) return "null";
@@ -186,6 +209,12 @@ export function toTensor(
       );
     }
     return options.dtype === undefined || options.dtype === result.dtype ? result : cast(result, options.dtype);
+  }
+  if (isOtherNumericArray(values)) {
+    // Tensors hold float32, float64 or int32, so other typed arrays are converted (to float32 by default).
+    const converted = allocate(options.dtype ?? "float32", values.length);
+    converted.set(values);
+    return toTensor(converted, options);
   }
   if (isTypedArray(values)) {
     const dtype = options.dtype ?? dtypeOfArray(values);

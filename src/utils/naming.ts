@@ -8,6 +8,11 @@ export function toSnakeCase(name: string): string {
   return intermediate.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
+/** Converts a snake_case key to camelCase (`use_causal_mask` → `useCausalMask`). */
+export function toCamelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
 /** Returns `prefix` the first time, then `prefix_1`, `prefix_2`, … */
 export function uniqueName(prefix: string): string {
   const count = counters.get(prefix) ?? 0;

@@ -35,6 +35,10 @@ export function checkOptionKeys(
 ): void {
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
+    if (unknownConfigKeyHandler && owner.endsWith(" config")) {
+      unknownConfigKeyHandler(key, owner);
+      continue;
+    }
     const nearest = nearestName(key, allowed);
     const hint = nearest ? ` Did you mean "${nearest}"?` : ` Valid options: ${allowed.join(", ")}.`;
     throw make(`Unknown option "${key}" for ${owner}.${hint}`);
@@ -46,4 +50,22 @@ export function didYouMean(name: unknown, candidates: readonly string[]): string
   if (typeof name !== "string") return "";
   const nearest = nearestName(name, candidates);
   return nearest ? ` Did you mean "${nearest}"?` : "";
+}
+
+/** While set, `checkOptionKeys` passes unknown keys of serialized configs (owners named "… config") here instead of throwing. */
+let unknownConfigKeyHandler: ((key: string, owner: string) => void) | null = null;
+
+/**
+ * Runs `run` with unknown config keys reported to `onUnknown` and ignored,
+ * as the file loader needs for configs from newer Keras versions. Calls of
+ * `fromConfig` outside `run` keep rejecting unknown keys.
+ */
+export function ignoringUnknownConfigKeys<T>(onUnknown: (key: string, owner: string) => void, run: () => T): T {
+  const previous = unknownConfigKeyHandler;
+  unknownConfigKeyHandler = onUnknown;
+  try {
+    return run();
+  } finally {
+    unknownConfigKeyHandler = previous;
+  }
 }

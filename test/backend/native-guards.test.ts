@@ -231,6 +231,95 @@ add("sgdUpdate", "momentum aliases gradient", (b) => {
 }, /the output `momentum` shares memory with `gradient`/);
 add("sgdUpdate", "string nesterov", sgd({ nesterov: "yes" }), /`nesterov` must be a boolean, received string/);
 
+// Optimizers beyond Adam and SGD, on variables of 5 elements.
+const update = (kernel: keyof Backend, base: Record<string, unknown>) => (overrides: Record<string, unknown>) => (b: Backend) =>
+  (b[kernel] as (args: unknown) => void).call(b, { ...base, ...overrides });
+const rmsprop = update("rmspropUpdate", { variable: f32(5), gradient: f32(5), velocity: f32(5), momentum: null, averageGradient: null, learningRate: 1e-3, rho: 0.9, momentumFactor: 0, epsilon: 1e-7 });
+add("rmspropUpdate", "short averageGradient", rmsprop({ averageGradient: f32(4) }), /`averageGradient` must have 5 elements, received 4/, ShapeError);
+add("rmspropUpdate", "string rho", rmsprop({ rho: "0.9" }), /`rho` must be a number, received string/);
+const adagrad = update("adagradUpdate", { variable: f32(5), gradient: f32(5), accumulator: f32(5), learningRate: 1e-3, epsilon: 1e-7 });
+add("adagradUpdate", "accumulator aliases variable", (b) => {
+  const variable = f32(5);
+  adagrad({ variable, accumulator: variable })(b);
+}, /the output `variable` shares memory with `accumulator`/);
+const adadelta = update("adadeltaUpdate", { variable: f32(5), gradient: f32(5), accumulatedGrad: f32(5), accumulatedDeltaVar: f32(5), learningRate: 1, rho: 0.95, epsilon: 1e-7 });
+add("adadeltaUpdate", "float64 accumulator", adadelta({ accumulatedDeltaVar: f64(5) }), /same dtype, but `accumulatedDeltaVar` is a Float64Array/);
+const adamax = update("adamaxUpdate", { variable: f32(5), gradient: f32(5), momentum: f32(5), norm: f32(5), learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 });
+add("adamaxUpdate", "long norm", adamax({ norm: f32(6) }), /`norm` must have 5 elements, received 6/, ShapeError);
+const nadam = update("nadamUpdate", { variable: f32(5), gradient: f32(5), momentum: f32(5), velocity: f32(5), learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1, momentumProduct: 1 });
+add("nadamUpdate", "missing momentum product", nadam({ momentumProduct: undefined }), /`momentumProduct` must be a number, received undefined/);
+const lion = update("lionUpdate", { variable: f32(5), gradient: f32(5), momentum: f32(5), learningRate: 1e-4, beta1: 0.9, beta2: 0.99 });
+add("lionUpdate", "momentum inside gradient", (b) => {
+  const buffer = f32(10);
+  lion({ gradient: buffer.subarray(0, 5), momentum: buffer.subarray(3, 8) })(b);
+}, /the output `momentum` shares memory with `gradient`/);
+const lamb = update("lambUpdate", { variable: f32(5), gradient: f32(5), momentum: f32(5), velocity: f32(5), learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, step: 1 });
+add("lambUpdate", "int32 velocity", lamb({ velocity: new Int32Array(5) }), /`velocity` must be a Float32Array or Float64Array, received Int32Array/);
+const ftrl = update("ftrlUpdate", { variable: f32(5), gradient: f32(5), accumulator: f32(5), linear: f32(5), learningRate: 1e-3, learningRatePower: -0.5, l1: 0, l2: 0, l2Shrinkage: 0 });
+add("ftrlUpdate", "short linear", ftrl({ linear: f32(1) }), /`linear` must have 5 elements, received 1/, ShapeError);
+const adafactor = update("adafactorUpdate", {
+  variable: f32(6),
+  gradient: f32(6),
+  velocity: f32(6),
+  rowFactor: f32(2),
+  columnFactor: f32(3),
+  batch: 1,
+  rows: 2,
+  cols: 3,
+  relativeStep: 1e-3,
+  beta2: 0.8,
+  epsilon1: 1e-30,
+  epsilon2: 1e-3,
+  clipThreshold: 1,
+});
+add("adafactorUpdate", "factors that disagree with the variable", adafactor({ rows: 3 }), /batch · rows · cols \(1 · 3 · 3\) must equal the variable's 6 elements/, ShapeError);
+add("adafactorUpdate", "only one factor", adafactor({ columnFactor: null }), /`rowFactor` and `columnFactor` must both be arrays or both be null/);
+add("adafactorUpdate", "short row factor", adafactor({ batch: 2, rows: 1, rowFactor: f32(1), columnFactor: f32(6) }), /`rowFactor` must have 2 elements, received 1/, ShapeError);
+add("adafactorUpdate", "sizes whose product overflows", adafactor({ batch: 2 ** 31 - 1, rows: 2 ** 31 - 1, cols: 2 ** 31 - 1 }), /must equal the variable's 6 elements/, ShapeError);
+addSizeCases("adafactorUpdate", "cols", (b, cols) => adafactor({ cols })(b));
+const ema = update("emaUpdate", { average: f32(5), variable: f32(5), momentum: 0.99 });
+add("emaUpdate", "average aliases variable", (b) => {
+  const shared = f32(5);
+  ema({ average: shared, variable: shared })(b);
+}, /the output `average` shares memory with `variable`/);
+add("squaredNorm", "int32 input", (b) => b.squaredNorm(new Int32Array(3) as unknown as Float32Array), /squaredNorm: `x` must be a Float32Array or Float64Array, received Int32Array/);
+
+// Activations beyond the unary ones, and crossentropy on logits.
+add("activation", "unknown activation", (b) => b.activation("swish2" as "silu", f32(4), f32(4), []), /unknown activation "swish2"/);
+add("activation", "short out", (b) => b.activation("elu", f32(4), f32(3), [1]), /activation: `out` must have 4 elements, received 3/, ShapeError);
+add("activation", "string parameter", (b) => b.activation("leaky_relu", f32(4), f32(4), ["0.2" as unknown as number]), /`params\[0\]` must be a number, received string/);
+add("activationBackward", "overlapping dx", (b) => {
+  const buffer = f32(6);
+  b.activationBackward("elu", buffer.subarray(0, 4), f32(4), f32(4), buffer.subarray(2, 6), [1]);
+}, /`dx` partly overlaps `x`/);
+add("rowActivation", "glu with odd columns", (b) => b.rowActivation("glu", f32(6), f32(3), 2, 3), /glu splits the last axis in halves, so `cols` must be even, received 3/, ShapeError);
+add("rowActivation", "long out", (b) => b.rowActivation("log_softmax", f32(6), f32(7), 2, 3), /`out` must have 6 elements, received 7/, ShapeError);
+add("rowActivation", "unknown row activation", (b) => b.rowActivation("softmin" as "glu", f32(6), f32(6), 2, 3), /unknown row activation "softmin"/);
+addSizeCases("rowActivation", "rows", (b, rows) => b.rowActivation("sparsemax", f32(6), f32(6), rows, 3));
+add("rowActivationBackward", "short dy for glu", (b) => b.rowActivationBackward("glu", f32(8), f32(4), f32(3), f32(8), 2, 4), /`dy` must have 4 elements, received 3/, ShapeError);
+const softmaxCrossentropy = (overrides: Record<string, unknown>) => (b: Backend) =>
+  b.softmaxCrossentropy({ logits: f32(6), labels: i32([0, 2]), sparse: true, loss: f32(2), probs: f32(6), rows: 2, classes: 3, ...overrides });
+add("softmaxCrossentropy", "label past the classes", softmaxCrossentropy({ labels: i32([0, 3]) }), /`labels\[1\]` is 3, outside the valid range \[0, 3\)/);
+add("softmaxCrossentropy", "sparse float labels", softmaxCrossentropy({ labels: f32(2) }), /`labels` must be an Int32Array, received Float32Array/);
+add("softmaxCrossentropy", "loss aliases probs", (b) => {
+  const probs = f32(6);
+  softmaxCrossentropy({ probs, loss: probs.subarray(0, 2) })(b);
+}, /the output `loss` shares memory with `probs`/);
+add("softmaxCrossentropy", "dense labels too short", softmaxCrossentropy({ sparse: false, labels: f32(5) }), /`labels` must have 6 elements, received 5/, ShapeError);
+addSizeCases("softmaxCrossentropy", "classes", (b, classes) => softmaxCrossentropy({ classes })(b));
+const softmaxCrossentropyBackward = (overrides: Record<string, unknown>) => (b: Backend) =>
+  b.softmaxCrossentropyBackward({ probs: f32(6), labels: i32([0, 2]), sparse: true, dLoss: f32(2), grad: f32(6), rows: 2, classes: 3, ...overrides });
+add("softmaxCrossentropyBackward", "negative label", softmaxCrossentropyBackward({ labels: i32([-1, 0]) }), /`labels\[0\]` is -1/);
+add("softmaxCrossentropyBackward", "grad overlaps dLoss", (b) => {
+  const buffer = f32(8);
+  softmaxCrossentropyBackward({ dLoss: buffer.subarray(6, 8), grad: buffer.subarray(2, 8) })(b);
+}, /the output `grad` shares memory with `dLoss`/);
+add("softmaxCrossentropyBackward", "numeric sparse flag", softmaxCrossentropyBackward({ sparse: 1 }), /`sparse` must be a boolean, received number/);
+add("sigmoidCrossentropy", "short loss", (b) => b.sigmoidCrossentropy({ logits: f32(6), labels: f32(6), loss: f32(1), rows: 2, cols: 3 }), /`loss` must have 2 elements, received 1/, ShapeError);
+addSizeCases("sigmoidCrossentropy", "cols", (b, cols) => b.sigmoidCrossentropy({ logits: f32(6), labels: f32(6), loss: f32(2), rows: 2, cols }));
+add("sigmoidCrossentropyBackward", "float64 labels", (b) =>
+  b.sigmoidCrossentropyBackward({ logits: f32(6), labels: f64(6), dLoss: f32(2), grad: f32(6), rows: 2, cols: 3 }), /same dtype, but `labels` is a Float64Array/);
+
 // Window kernels: [batch 2, 4 × 4 images, 3 channels], 2 × 2 windows, stride 1.
 const geometry: WindowGeometry = {
   batch: 2,
@@ -274,6 +363,23 @@ add("maxPoolBackward", "dx aliases dy", (b) => {
 }, /the output `dx` shares memory with `dy`/);
 add("avgPool", "fractional dilation", (b) => b.avgPool({ ...geometry, dilationHeight: 1.5, x: f32(image), out: f32(pooled) }), /`dilationHeight` must be an integer from 1/);
 add("avgPoolBackward", "short dx", (b) => b.avgPoolBackward({ ...geometry, x: f32(image), dy: f32(pooled), dx: f32(image - 1) }), /`dx` must have 96 elements/, ShapeError);
+
+// Depthwise convolution with a channel multiplier of 2: kernel [2, 2, 3, 2], output [2, 3, 3, 6].
+const depthwiseKernel = 24;
+const depthwiseOut = 108;
+add("depthwiseConv", "short kernel", (b) => b.depthwiseConv({ ...geometry, x: f32(image), kernel: f32(depthwiseKernel - 1), out: f32(depthwiseOut), multiplier: 2 }), /`kernel` must have 24 elements, received 23/, ShapeError);
+add("depthwiseConv", "zero multiplier", (b) => b.depthwiseConv({ ...geometry, x: f32(image), kernel: f32(0), out: f32(0), multiplier: 0 }), /`multiplier` must be at least 1, received 0/);
+add("depthwiseConv", "volume geometry", (b) => b.depthwiseConv({ ...geometry, depth: 2, outDepth: 2, x: f32(2 * image), kernel: f32(depthwiseKernel), out: f32(2 * depthwiseOut), multiplier: 2 }), /the depth fields must be 1/);
+add("depthwiseConv", "out aliases x", (b) => {
+  const x = f32(depthwiseOut);
+  b.depthwiseConv({ ...geometry, x: x.subarray(0, image), kernel: f32(depthwiseKernel), out: x, multiplier: 2 });
+}, /the output `out` shares memory with `x`/);
+addSizeCases("depthwiseConv", "multiplier", (b, multiplier) => b.depthwiseConv({ ...geometry, x: f32(image), kernel: f32(depthwiseKernel), out: f32(depthwiseOut), multiplier }));
+add("depthwiseConvBackward", "short dx", (b) => b.depthwiseConvBackward({ ...geometry, x: f32(image), kernel: f32(depthwiseKernel), dy: f32(depthwiseOut), dx: f32(image - 1), dKernel: null, multiplier: 2 }), /`dx` must have 96 elements, received 95/, ShapeError);
+add("depthwiseConvBackward", "dKernel aliases kernel", (b) => {
+  const kernel = f32(depthwiseKernel);
+  b.depthwiseConvBackward({ ...geometry, x: f32(image), kernel, dy: f32(depthwiseOut), dx: null, dKernel: kernel, multiplier: 2 });
+}, /the output `dKernel` shares memory with `kernel`/);
 
 // Normalization: [outer 2, channels 3, inner 4].
 const batchNormForward = (overrides: Partial<BatchNormForwardArgs>) => (b: Backend) =>
@@ -395,7 +501,11 @@ describe("native backend rejects bad kernel calls", { skip }, () => {
   }
 
   test("every native kernel has a guard case", () => {
-    const kernels = Object.getOwnPropertyNames(NativeBackend.prototype).filter((name) => name !== "constructor");
+    const prototype = NativeBackend.prototype as unknown as Record<string, unknown>;
+    const kernels = Object.getOwnPropertyNames(prototype).filter((name) => {
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, name)!;
+      return name !== "constructor" && typeof descriptor.value === "function";
+    });
     const covered = new Set<string>(cases.map((c) => c.kernel));
     assert.deepEqual(kernels.filter((name) => !covered.has(name)), []);
   });
@@ -411,7 +521,8 @@ interface AddonCase {
 
 const a32 = (n: number) => new Float32Array(n);
 const window16 = (values: number[]) => Int32Array.from(values);
-const goodWindow = [2, 4, 4, 3, 2, 2, 1, 1, 1, 1, 0, 0, 3, 3, 0, 3];
+// The 22 geometry fields of native/src/conv.h: the 2-D window, the channel slice, then depth 1, window 1, stride 1, dilation 1, padding 0, output 1.
+const goodWindow = [2, 4, 4, 3, 2, 2, 1, 1, 1, 1, 0, 0, 3, 3, 0, 3, 1, 1, 1, 1, 0, 1];
 const lstmStep = (values: number[]) => Int32Array.from(values);
 
 const addonCases: AddonCase[] = [
@@ -440,12 +551,33 @@ const addonCases: AddonCase[] = [
   { name: "zero threads", fn: "setThreads", args: [0], message: /thread count must be an integer from 1 to 256/ },
   { name: "fractional threads", fn: "setThreads", args: [1.5], message: /thread count must be an integer from 1 to 256/ },
   { name: "unknown instruction set level", fn: "setIsaLimit", args: [3], message: /unknown operation code/ },
-  { name: "short geometry", fn: "im2col", args: [a32(96), a32(216), window16(goodWindow.slice(0, 10))], message: /argument 2 has 10 elements/ },
+  { name: "short geometry", fn: "im2col", args: [a32(96), a32(216), window16(goodWindow.slice(0, 16))], message: /argument 2 has 16 elements, at least 22/ },
   { name: "negative geometry entry", fn: "col2im", args: [a32(216), a32(96), window16(goodWindow.map((v, i) => (i === 10 ? -1 : v)))], message: /must be non-negative/ },
   { name: "zero stride", fn: "maxPool", args: [a32(96), a32(54), window16(goodWindow.map((v, i) => (i === 6 ? 0 : v)))], message: /at least 1/ },
   { name: "channel slice past the channels", fn: "maxPoolBackward", args: [a32(96), a32(54), a32(96), window16(goodWindow.map((v, i) => (i === 14 ? 1 : v)))], message: /channel slice exceeds the channels/ },
-  { name: "geometry beyond memory", fn: "avgPool", args: [a32(1), a32(1), window16([2147483647, 2147483647, 2147483647, 2147483647, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1])], message: /more elements than memory can hold/ },
+  { name: "geometry beyond memory", fn: "avgPool", args: [a32(1), a32(1), window16([2147483647, 2147483647, 2147483647, 2147483647, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1])], message: /more elements than memory can hold/ },
   { name: "short dx", fn: "avgPoolBackward", args: [a32(96), a32(54), a32(95), window16(goodWindow)], message: /argument 2 has 95 elements/ },
+  { name: "short velocity", fn: "rmspropUpdate", args: [a32(4), a32(4), a32(3), null, null, 1e-3, 0.9, 0, 1e-7], message: /argument 2 has 3 elements/ },
+  { name: "short accumulator", fn: "adagradUpdate", args: [a32(4), a32(4), a32(2), 1e-3, 1e-7], message: /argument 2 has 2 elements/ },
+  { name: "string rho", fn: "adadeltaUpdate", args: [a32(4), a32(4), a32(4), a32(4), 1, "0.9", 1e-7], message: /argument 5 must be a number/ },
+  { name: "short norm", fn: "adamaxUpdate", args: [a32(4), a32(4), a32(4), a32(1), 1e-3, 0.9, 0.999, 1e-7, 1], message: /argument 3 has 1 elements/ },
+  { name: "too few arguments", fn: "nadamUpdate", args: [a32(4), a32(4), a32(4), a32(4), 1e-3, 0.9, 0.999, 1e-7, 1], message: /expected 10 arguments, received 9/ },
+  { name: "float64 momentum", fn: "lionUpdate", args: [a32(4), a32(4), new Float64Array(4), 1e-4, 0.9, 0.99], message: /argument 2 has the wrong element type/ },
+  { name: "short velocity", fn: "lambUpdate", args: [a32(4), a32(4), a32(4), a32(0), 1e-3, 0.9, 0.999, 1e-6, 1], message: /argument 3 has 0 elements/ },
+  { name: "short linear", fn: "ftrlUpdate", args: [a32(4), a32(4), a32(4), a32(3), 1e-3, -0.5, 0, 0, 0], message: /argument 3 has 3 elements/ },
+  { name: "factored sizes that overflow", fn: "adafactorUpdate", args: [a32(8), a32(8), a32(8), a32(4), a32(4), 4, 1, 2 ** 31 - 1, 1e-3, 0.8, 1e-30, 1e-3, 1], message: /argument 4 has 4 elements|batch \* rows \* cols must equal/ },
+  { name: "short variable", fn: "emaUpdate", args: [a32(4), a32(3), 0.99], message: /argument 1 has 3 elements/ },
+  { name: "string argument", fn: "squaredNorm", args: ["x"], message: /expected a typed array|must be a typed array/ },
+  { name: "op code out of range", fn: "activation", args: [99, a32(2), a32(2), 0, 0, 0], message: /unknown operation code/ },
+  { name: "short dx", fn: "activationBackward", args: [0, a32(2), a32(2), a32(2), a32(1), 0, 0, 0], message: /argument 4 has 1 elements/ },
+  { name: "glu with odd columns", fn: "rowActivation", args: [2, a32(6), a32(3), 2, 3], message: /glu needs an even number of columns/ },
+  { name: "NaN rows", fn: "rowActivationBackward", args: [0, a32(6), a32(6), a32(6), a32(6), Number.NaN, 3], message: /argument 5 must be an integer size/ },
+  { name: "label out of range", fn: "softmaxCrossentropy", args: [a32(6), Int32Array.from([0, 5]), true, a32(2), a32(6), 2, 3], message: /class label out of range/ },
+  { name: "short grad", fn: "softmaxCrossentropyBackward", args: [a32(6), a32(6), false, a32(2), a32(5), 2, 3], message: /argument 4 has 5 elements/ },
+  { name: "short labels", fn: "sigmoidCrossentropy", args: [a32(6), a32(5), a32(2), 2, 3], message: /argument 1 has 5 elements/ },
+  { name: "short dLoss", fn: "sigmoidCrossentropyBackward", args: [a32(6), a32(6), a32(1), a32(6), 2, 3], message: /argument 2 has 1 elements/ },
+  { name: "zero multiplier", fn: "depthwiseConv", args: [a32(96), a32(0), a32(0), 0, window16(goodWindow)], message: /multiplier must be at least 1/ },
+  { name: "volume geometry", fn: "depthwiseConvBackward", args: [a32(192), a32(24), a32(216), null, null, 2, window16(goodWindow.map((v, i) => (i === 16 ? 2 : v)))], message: /take images only/ },
   { name: "sizes whose product overflows", fn: "batchNormForward", args: [a32(1), 2147483647, 2147483647, 2147483647, null, null, null, a32(1), a32(1), true, 1e-3, a32(1)], message: /outer \* channels \* inner overflows/ },
   { name: "short dy", fn: "batchNormBackward", args: [a32(6), 2, 3, 1, null, null, a32(3), a32(3), true, 1e-3, a32(5), null, null, null], message: /argument 10 has 5 elements/ },
   { name: "short statistics", fn: "layerNormForward", args: [a32(6), 2, 3, null, null, 1e-3, false, a32(6), a32(1), a32(2)], message: /argument 8 has 1 elements/ },

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Backend, BinaryOp, FusedActivation, UnaryOp, WindowGeometry } from "../../src/backend/backend.js";
+import type { ActivationOp, RowActivationOp } from "../../src/backend/backend.js";
 import { listBackends, nativeBackendError, setBackend, getBackend } from "../../src/backend/registry.js";
 import type { NativeBackend } from "../../src/backend/native/index.js";
 import { TypeScriptBackend } from "../../src/backend/typescript/index.js";
@@ -391,6 +392,219 @@ for (const [label, momentumFactor, nesterov] of [
   });
 }
 
+// Optimizer kernels run three steps from random state. The large sizes run on the thread pool.
+const OPTIMIZER_TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
+for (const [label, withMomentum, centered, size] of [
+  ["plain", false, false, 33],
+  ["momentum", true, false, 33],
+  ["centered", false, true, 33],
+  ["centered momentum threaded", true, true, 300000],
+] as [string, boolean, boolean, number][]) {
+  cases.push({
+    name: `rmspropUpdate ${label}`,
+    kernel: "rmspropUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const variable = f32(size, 50);
+      const velocity = f32(size, 51, 0.5, 1);
+      const momentum = withMomentum ? f32(size, 52, -0.1, 0.1) : null;
+      const averageGradient = centered ? f32(size, 53, -0.1, 0.1) : null;
+      for (let step = 1; step <= 3; step++) {
+        backend.rmspropUpdate({
+          variable,
+          gradient: f32(size, 54 + step),
+          velocity,
+          momentum,
+          averageGradient,
+          learningRate: Math.fround(0.01),
+          rho: 0.9,
+          momentumFactor: withMomentum ? 0.9 : 0,
+          epsilon: 1e-7,
+        });
+      }
+      return [variable, velocity, ...(momentum ? [momentum] : []), ...(averageGradient ? [averageGradient] : [])];
+    },
+  });
+}
+cases.push({
+  name: "adagradUpdate",
+  kernel: "adagradUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 60);
+    const accumulator = f32(33, 61, 0.1, 1);
+    for (let step = 1; step <= 3; step++) {
+      backend.adagradUpdate({ variable, gradient: f32(33, 61 + step), accumulator, learningRate: Math.fround(0.1), epsilon: 1e-7 });
+    }
+    return [variable, accumulator];
+  },
+});
+cases.push({
+  name: "adadeltaUpdate",
+  kernel: "adadeltaUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 65);
+    const accumulatedGrad = f32(33, 66, 0, 1);
+    const accumulatedDeltaVar = f32(33, 67, 0, 0.1);
+    for (let step = 1; step <= 3; step++) {
+      backend.adadeltaUpdate({ variable, gradient: f32(33, 67 + step), accumulatedGrad, accumulatedDeltaVar, learningRate: 1, rho: 0.95, epsilon: 1e-7 });
+    }
+    return [variable, accumulatedGrad, accumulatedDeltaVar];
+  },
+});
+cases.push({
+  name: "adamaxUpdate",
+  kernel: "adamaxUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 71);
+    const momentum = f32(33, 72, -0.1, 0.1);
+    const norm = f32(33, 73, 0, 1);
+    for (let step = 1; step <= 3; step++) {
+      backend.adamaxUpdate({ variable, gradient: f32(33, 73 + step), momentum, norm, learningRate: Math.fround(0.01), beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step });
+    }
+    return [variable, momentum, norm];
+  },
+});
+cases.push({
+  name: "nadamUpdate",
+  kernel: "nadamUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 77);
+    const momentum = f32(33, 78, -0.1, 0.1);
+    const velocity = f32(33, 79, 0, 0.1);
+    let product = 1;
+    for (let step = 1; step <= 3; step++) {
+      product = Math.fround(product * 0.9 * (1 - 0.5 * 0.96 ** step));
+      backend.nadamUpdate({
+        variable,
+        gradient: f32(33, 79 + step),
+        momentum,
+        velocity,
+        learningRate: Math.fround(0.01),
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        step,
+        momentumProduct: product,
+      });
+    }
+    return [variable, momentum, velocity];
+  },
+});
+for (const size of [33, 300000]) {
+  cases.push({
+    name: `lionUpdate size ${size}`,
+    kernel: "lionUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const variable = f32(size, 83);
+      const momentum = f32(size, 84, -0.1, 0.1);
+      for (let step = 1; step <= 3; step++) {
+        backend.lionUpdate({ variable, gradient: f32(size, 84 + step), momentum, learningRate: Math.fround(0.01), beta1: 0.9, beta2: 0.99 });
+      }
+      return [variable, momentum];
+    },
+  });
+}
+cases.push({
+  name: "lambUpdate",
+  kernel: "lambUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 88);
+    const momentum = f32(33, 89, -0.1, 0.1);
+    const velocity = f32(33, 90, 0, 0.1);
+    for (let step = 1; step <= 3; step++) {
+      backend.lambUpdate({ variable, gradient: f32(33, 90 + step), momentum, velocity, learningRate: Math.fround(0.01), beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step });
+    }
+    return [variable, momentum, velocity];
+  },
+});
+cases.push({
+  name: "ftrlUpdate",
+  kernel: "ftrlUpdate",
+  ...OPTIMIZER_TOLERANCE,
+  run: (backend) => {
+    const variable = f32(33, 94);
+    const accumulator = f32(33, 95, 0.1, 1);
+    const linear = f32(33, 96, -0.1, 0.1);
+    for (let step = 1; step <= 3; step++) {
+      backend.ftrlUpdate({
+        variable,
+        gradient: f32(33, 96 + step),
+        accumulator,
+        linear,
+        learningRate: Math.fround(0.1),
+        learningRatePower: -0.5,
+        l1: 0.01,
+        l2: 0.02,
+        l2Shrinkage: 0.03,
+      });
+    }
+    return [variable, accumulator, linear];
+  },
+});
+for (const [label, shape] of [
+  ["vector", [12]],
+  ["matrix", [4, 6]],
+  ["rank 3", [2, 3, 5]],
+] as [string, number[]][]) {
+  cases.push({
+    name: `adafactorUpdate ${label}`,
+    kernel: "adafactorUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const size = shape.reduce((p, d) => p * d, 1);
+      const factored = shape.length >= 2;
+      const rows = factored ? shape[shape.length - 2]! : 1;
+      const cols = factored ? shape[shape.length - 1]! : size;
+      const batch = size / (rows * cols);
+      const variable = f32(size, 100);
+      const velocity = f32(size, 101, 0.1, 1);
+      const rowFactor = factored ? f32(batch * rows, 102, 0.1, 1) : null;
+      const columnFactor = factored ? f32(batch * cols, 103, 0.1, 1) : null;
+      for (let step = 1; step <= 3; step++) {
+        backend.adafactorUpdate({
+          variable,
+          gradient: f32(size, 103 + step),
+          velocity,
+          rowFactor,
+          columnFactor,
+          batch,
+          rows,
+          cols,
+          relativeStep: Math.fround(Math.min(0.01, 1 / Math.sqrt(step))),
+          beta2: Math.fround(1 - step ** -0.8),
+          epsilon1: 1e-30,
+          epsilon2: 1e-3,
+          clipThreshold: 1,
+        });
+      }
+      return [variable, velocity, ...(rowFactor ? [rowFactor] : []), ...(columnFactor ? [columnFactor] : [])];
+    },
+  });
+}
+for (const size of [33, 300000]) {
+  cases.push({
+    name: `emaUpdate size ${size}`,
+    kernel: "emaUpdate",
+    ...OPTIMIZER_TOLERANCE,
+    run: (backend) => {
+      const average = f32(size, 110);
+      backend.emaUpdate({ average, variable: f32(size, 111), momentum: Math.fround(0.99) });
+      return [average];
+    },
+  });
+}
+cases.push({
+  name: "squaredNorm",
+  kernel: "squaredNorm",
+  run: (backend) => [Float32Array.of(backend.squaredNorm(f32(1001, 112)))],
+});
+
 // Window kernels: strides, dilation, padding on both sides, a channel slice, and one
 // geometry large enough that the native kernels split the work across threads.
 const WINDOWS: [string, WindowGeometry, number, number][] = [
@@ -478,6 +692,126 @@ for (const [label, g, channelOffset, groupChannels] of WINDOWS) {
   }
 }
 
+// Activations and crossentropy from logits. Parameters are (slope, max value, threshold) for relu_full.
+const ACTIVATION_PARAMETERS: [ActivationOp, number[]][] = [
+  ["relu_full", [0.1, 4, 0.5]],
+  ["leaky_relu", [0.2]],
+  ["relu6", []],
+  ["elu", [1.3]],
+  ["selu", []],
+  ["celu", [0.7]],
+  ["softplus", []],
+  ["softsign", []],
+  ["silu", []],
+  ["gelu", []],
+  ["gelu_tanh", []],
+  ["exponential", []],
+  ["hard_sigmoid", []],
+  ["hard_silu", []],
+  ["hard_tanh", []],
+  ["hard_shrink", [0.5]],
+  ["soft_shrink", [0.5]],
+  ["tanh_shrink", []],
+  ["sparse_plus", []],
+  ["sparse_sigmoid", []],
+  ["squareplus", [4]],
+  ["mish", []],
+  ["log_sigmoid", []],
+  ["threshold", [0.3, -2]],
+  ["power", [2.5]],
+];
+for (const [op, params] of ACTIVATION_PARAMETERS) {
+  cases.push({
+    name: `activation ${op}`,
+    kernel: "activation",
+    run: (backend) => {
+      const out = new Float32Array(41);
+      backend.activation(op, f32(41, 60, op === "power" ? 0 : -5, 5), out, params);
+      return [out];
+    },
+  });
+  cases.push({
+    name: `activationBackward ${op}`,
+    kernel: "activationBackward",
+    run: (backend) => {
+      const x = f32(41, 61, op === "power" ? 0 : -5, 5);
+      const y = new Float32Array(41);
+      reference.activation(op, x, y, params);
+      const dx = new Float32Array(41);
+      backend.activationBackward(op, x, y, f32(41, 62), dx, params);
+      return [dx];
+    },
+  });
+}
+for (const op of ["log_softmax", "sparsemax", "glu"] as RowActivationOp[]) {
+  const outCols = op === "glu" ? 3 : 6;
+  cases.push({
+    name: `rowActivation ${op}`,
+    kernel: "rowActivation",
+    run: (backend) => {
+      const out = new Float32Array(5 * outCols);
+      backend.rowActivation(op, f32(30, 63, -3, 3), out, 5, 6);
+      return [out];
+    },
+  });
+  cases.push({
+    name: `rowActivationBackward ${op}`,
+    kernel: "rowActivationBackward",
+    run: (backend) => {
+      const x = f32(30, 64, -3, 3);
+      const y = new Float32Array(5 * outCols);
+      reference.rowActivation(op, x, y, 5, 6);
+      const dx = new Float32Array(30);
+      backend.rowActivationBackward(op, x, y, f32(5 * outCols, 65), dx, 5, 6);
+      return [dx];
+    },
+  });
+}
+for (const sparse of [false, true]) {
+  const labels = (): Float32Array | Int32Array => (sparse ? Int32Array.from(LABELS) : probabilities(5, 4, 66));
+  cases.push({
+    name: `softmaxCrossentropy${sparse ? " sparse" : ""}`,
+    kernel: "softmaxCrossentropy",
+    run: (backend) => {
+      const loss = new Float32Array(5);
+      const probs = new Float32Array(20);
+      const logits = f32(20, 67, -4, 4);
+      logits[0] = 80;
+      backend.softmaxCrossentropy({ logits, labels: labels(), sparse, loss, probs, rows: 5, classes: 4 });
+      return [loss, probs];
+    },
+  });
+  cases.push({
+    name: `softmaxCrossentropyBackward${sparse ? " sparse" : ""}`,
+    kernel: "softmaxCrossentropyBackward",
+    run: (backend) => {
+      const grad = new Float32Array(20);
+      backend.softmaxCrossentropyBackward({ probs: probabilities(5, 4, 68), labels: labels(), sparse, dLoss: f32(5, 69, 0.1, 1), grad, rows: 5, classes: 4 });
+      return [grad];
+    },
+  });
+}
+cases.push({
+  name: "sigmoidCrossentropy",
+  kernel: "sigmoidCrossentropy",
+  run: (backend) => {
+    const loss = new Float32Array(4);
+    const logits = f32(12, 70, -6, 6);
+    logits[0] = 100;
+    logits[1] = -100;
+    backend.sigmoidCrossentropy({ logits, labels: f32(12, 71, 0, 1), loss, rows: 4, cols: 3 });
+    return [loss];
+  },
+});
+cases.push({
+  name: "sigmoidCrossentropyBackward",
+  kernel: "sigmoidCrossentropyBackward",
+  run: (backend) => {
+    const grad = new Float32Array(12);
+    backend.sigmoidCrossentropyBackward({ logits: f32(12, 72, -6, 6), labels: f32(12, 73, 0, 1), dLoss: f32(4, 74, 0.1, 1), grad, rows: 4, cols: 3 });
+    return [grad];
+  },
+});
 /** A 0/1 weight array of `count` elements that masks every third run of `group` elements (one step of a sequence). */
 const maskWeights = (count: number, group: number): Float32Array =>
   Float32Array.from({ length: count }, (_, i) => (Math.floor(i / group) % 3 === 2 ? 0 : 1));
@@ -653,6 +987,113 @@ for (const [kind, activation, gates, masked, zeroOutput, withBias] of [
         dCPrev,
       });
       return [dProjected, productGradients, dHPrev, ...(dCPrev ? [dCPrev] : [])];
+    },
+  });
+}
+
+// Volume windows (a depth axis), batched matrix products and depthwise convolution.
+const VOLUMES: [string, WindowGeometry, number, number][] = [
+  ["3-D valid", { ...window(2, 4, 5, 3, [2, 2], [1, 1], [1, 1], [0, 0], [3, 4]), depth: 3, windowDepth: 2, outDepth: 2 }, 0, 3],
+  [
+    "3-D strided, padded",
+    { ...window(1, 5, 4, 2, [3, 2], [2, 1], [1, 1], [1, 0], [3, 3]), depth: 4, windowDepth: 3, strideDepth: 2, padFront: 1, outDepth: 2 },
+    0,
+    2,
+  ],
+  ["3-D dilated, channel slice", { ...window(1, 4, 4, 4, [2, 2], [1, 1], [1, 1], [0, 0], [3, 3]), depth: 5, windowDepth: 2, dilationDepth: 2, outDepth: 3 }, 1, 2],
+];
+
+for (const [label, g, channelOffset, groupChannels] of VOLUMES) {
+  const image = g.batch * g.depth! * g.height * g.width * g.channels;
+  const patches = g.batch * g.outDepth! * g.outHeight * g.outWidth * g.windowDepth! * g.windowHeight * g.windowWidth * groupChannels;
+  const pooled = g.batch * g.outDepth! * g.outHeight * g.outWidth * g.channels;
+  cases.push({
+    name: `im2col ${label}`,
+    kernel: "im2col",
+    run: (backend) => {
+      const cols = f32(patches, 70);
+      backend.im2col({ ...g, x: f32(image, 71), cols, channelOffset, groupChannels });
+      return [cols];
+    },
+  });
+  cases.push({
+    name: `col2im ${label}`,
+    kernel: "col2im",
+    run: (backend) => {
+      const dx = f32(image, 72);
+      backend.col2im({ ...g, cols: f32(patches, 73), dx, channelOffset, groupChannels });
+      return [dx];
+    },
+  });
+  const pool = { ...g, dilationHeight: 1, dilationWidth: 1, dilationDepth: 1 };
+  if ((g.dilationDepth ?? 1) !== 1) continue;
+  for (const kind of ["maxPool", "avgPool"] as const) {
+    cases.push({
+      name: `${kind} ${label}`,
+      kernel: kind,
+      run: (backend) => {
+        const out = f32(pooled, 74);
+        backend[kind]({ ...pool, x: f32(image, 75), out });
+        return [out];
+      },
+    });
+    const backward = kind === "maxPool" ? "maxPoolBackward" : "avgPoolBackward";
+    cases.push({
+      name: `${backward} ${label}`,
+      kernel: backward,
+      run: (backend) => {
+        const dx = f32(image, 76);
+        backend[backward]({ ...pool, x: f32(image, 77), dy: f32(pooled, 78), dx });
+        return [dx];
+      },
+    });
+  }
+}
+
+for (const [label, batch, m, k, n, transposeA, transposeB] of [
+  ["plain", 3, 4, 5, 6, false, false],
+  ["transposed b", 6, 7, 8, 7, false, true],
+  ["transposed a", 2, 9, 3, 4, true, false],
+  ["large", 8, 64, 32, 64, false, true],
+] as const) {
+  cases.push({
+    name: `batchMatmul ${label}`,
+    kernel: "batchMatmul",
+    run: (backend) => {
+      const out = f32(batch * m * n, 80);
+      backend.batchMatmul({ a: f32(batch * m * k, 81), b: f32(batch * k * n, 82), out, batch, m, k, n, transposeA, transposeB });
+      return [out];
+    },
+  });
+}
+
+for (const [label, g, multiplier] of [
+  ["3x3 valid", window(2, 5, 6, 3, [3, 3], [1, 1], [1, 1], [0, 0], [3, 4]), 2],
+  ["strided, padded", window(2, 7, 7, 4, [3, 2], [2, 3], [1, 1], [1, 0], [4, 3]), 1],
+  ["dilated, padded", window(1, 6, 8, 2, [2, 3], [1, 1], [2, 2], [1, 2], [6, 8]), 3],
+  ["one-dimensional", window(3, 1, 9, 2, [1, 3], [1, 2], [1, 1], [0, 1], [1, 5]), 2],
+  ["threaded", window(4, 32, 32, 8, [3, 3], [1, 1], [1, 1], [1, 1], [32, 32]), 2],
+] as const) {
+  const image = g.batch * g.height * g.width * g.channels;
+  const kernelSize = g.windowHeight * g.windowWidth * g.channels * multiplier;
+  const outSize = g.batch * g.outHeight * g.outWidth * g.channels * multiplier;
+  cases.push({
+    name: `depthwiseConv ${label}`,
+    kernel: "depthwiseConv",
+    run: (backend) => {
+      const out = f32(outSize, 83);
+      backend.depthwiseConv({ ...g, x: f32(image, 84), kernel: f32(kernelSize, 85), out, multiplier });
+      return [out];
+    },
+  });
+  cases.push({
+    name: `depthwiseConvBackward ${label}`,
+    kernel: "depthwiseConvBackward",
+    run: (backend) => {
+      const dx = f32(image, 86);
+      const dKernel = f32(kernelSize, 87);
+      backend.depthwiseConvBackward({ ...g, x: f32(image, 88), kernel: f32(kernelSize, 89), dy: f32(outSize, 90), dx, dKernel, multiplier });
+      return [dx, dKernel];
     },
   });
 }

@@ -60,11 +60,12 @@ describe("native window kernels reject bad calls", { skip: available ? false : `
   });
 
   test("the addon checks array sizes itself", () => {
-    const dims = Int32Array.from([2, 4, 4, 3, 2, 2, 1, 1, 1, 1, 0, 0, 3, 3, 0, 3]);
+    // The geometry of a 2-D window: the 16 image fields, then depth, window depth, stride, dilation, front padding and output depth.
+    const dims = Int32Array.from([2, 4, 4, 3, 2, 2, 1, 1, 1, 1, 0, 0, 3, 3, 0, 3, 1, 1, 1, 1, 0, 1]);
     const addon = native().addon;
     assert.throws(() => addon.im2col(new Float32Array(96), new Float32Array(100), dims), /argument 1 has 100 elements, at least 216/);
     assert.throws(() => addon.maxPool(new Float32Array(96), new Float32Array(54), dims.subarray(0, 10)), /argument 2 has 10 elements/);
-    const huge = Int32Array.from([2147483647, 2147483647, 2147483647, 2147483647, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1]);
+    const huge = Int32Array.from([2147483647, 2147483647, 2147483647, 2147483647, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1]);
     assert.throws(() => addon.avgPool(new Float32Array(1), new Float32Array(1), huge), /more elements than memory can hold/);
   });
 });

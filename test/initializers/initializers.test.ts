@@ -161,7 +161,7 @@ describe("initializers.get", () => {
     const message = errorMessage(() => get("glorot_uniformm"));
     assert.match(message, /"glorot_uniformm"/);
     for (const name of ["glorot_uniform", "zeros", "ones"]) assert.ok(message.includes(`"${name}"`), `lists "${name}"`);
-    assert.match(errorMessage(() => get("he_normal", "kernelInitializer")), /`kernelInitializer`/);
+    assert.match(errorMessage(() => get("he_normall", "kernelInitializer")), /`kernelInitializer`/);
   });
 
   test("Dense reports bad initializer", () => {

@@ -171,10 +171,12 @@ describe("BatchNormalization behaviour", () => {
   test("config with renorm is rejected", () => {
     const config = new BatchNormalization().getConfig();
     assert.throws(() => deserialize({ class_name: "BatchNormalization", config: { ...config, renorm: true } }), /renorm/);
-    assert.throws(
-      () => deserialize({ class_name: "BatchNormalization", config: { ...config, gamma_regularizer: "l2" } }),
-      /gamma_regularizer/,
-    );
+  });
+
+  test("config with a gamma regularizer is read", () => {
+    const config = new BatchNormalization().getConfig();
+    const layer = deserialize({ class_name: "BatchNormalization", config: { ...config, gamma_regularizer: "l2" } });
+    assert.equal((layer.getConfig()["gamma_regularizer"] as { class_name: string }).class_name, "L2");
   });
 });
 

@@ -210,10 +210,10 @@ describe("losses.get", () => {
 
   test("unknown name lists valid ones", () => {
     assert.throws(
-      () => losses.get("hinge"),
+      () => losses.get("huber_loss"),
       (error: Error) => {
         assert.ok(error instanceof ValueError);
-        assert.match(error.message, /"hinge"/);
+        assert.match(error.message, /"huber_loss"/);
         for (const name of Object.keys(LOSS_CLASSES)) assert.match(error.message, new RegExp(`"${name}"`));
         return true;
       },

@@ -10,6 +10,7 @@ import { setLogSink } from "../../src/logger.js";
 import { ArraySource } from "../../src/models/batches.js";
 import type { CompileOptions, FitOptions } from "../../src/models/model.js";
 import { Sequential } from "../../src/models/sequential.js";
+import { square, sum } from "../../src/ops/index.js";
 import { SGD } from "../../src/optimizers/sgd.js";
 import { setRandomSeed } from "../../src/random.js";
 import { Tensor, tensor } from "../../src/tensor/tensor.js";
@@ -214,5 +215,42 @@ describe("fit on iterables of batches", () => {
       model.fit((function* () { yield [[1]]; })(), null, { verbose: 0 }),
       /expected \[x, y\] or \[x, y, sampleWeight\]/,
     );
+  });
+});
+
+describe("weight penalties", () => {
+  it("count in the evaluated and trained loss", async () => {
+    const model = new Sequential([Input({ shape: [2] }), new Dense({ units: 1, useBias: false, kernelInitializer: "ones" })]);
+    const kernel = model.weights[0]!;
+    // An L2 penalty with factor 1: the sum of the squared weights, 2 for a kernel of ones.
+    kernel.regularizer = (value) => sum(square(value));
+    model.compile({ optimizer: new SGD({ learningRate: 0.1 }), loss: "mse" });
+    const zeros = tensor([[0, 0]]);
+    const loss = (await model.evaluate(zeros, tensor([[0]]), { verbose: 0 })) as number;
+    assertClose([loss], [2], { message: "evaluate reports the penalty in the loss" });
+    model.trainOnBatch(zeros, tensor([[0]]));
+    // The penalty's gradient is 2w, so one SGD step scales each weight by 1 - 0.1 * 2.
+    assertClose([...kernel.value.data], [0.8, 0.8], { message: "the penalty's gradient reaches the weights" });
+  });
+});
+
+describe("data checks before training", () => {
+  const model = new Sequential([Input({ shape: [2] }), new Dense({ units: 3, activation: "softmax" })]);
+  model.compile({ optimizer: "sgd", loss: "sparse_categorical_crossentropy" });
+
+  it("name the first NaN and the option that allows it", async () => {
+    await assert.rejects(model.fit([[1, 2], [3, NaN]], [0, 1], { verbose: 0 }), /`x` contains NaN at sample 1 \(element 3 of shape \(2, 2\)\).*allowNonFinite: true/);
+    await assert.rejects(model.fit([[1, 2], [3, 4]], [0, Infinity], { verbose: 0 }), /`y` contains Infinity at sample 1/);
+    await assert.rejects(model.evaluate([[1, 2]], [NaN], { verbose: 0 }), /allowNonFinite: true to evaluate/);
+    assert.throws(() => model.predict([[NaN, 1]], { verbose: 0 }), /`x` contains NaN at sample 0/);
+    await model.fit([[1, 2], [3, NaN]], [0, 1], { verbose: 0, allowNonFinite: true });
+  });
+
+  it("name a class label outside the output's classes", async () => {
+    await assert.rejects(
+      model.fit([[1, 2], [3, 4], [5, 6]], [0, 2, 3], { verbose: 0 }),
+      /Invalid class label 3 in `y` at sample 2: output "dense_\d+" has 3 classes, so labels must be integers from 0 to 2/,
+    );
+    await assert.rejects(model.evaluate([[1, 2]], [-1], { verbose: 0 }), /Invalid class label -1 in `y` at sample 0/);
   });
 });

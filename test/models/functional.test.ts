@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Dense } from "../../src/layers/dense.js";
 import { Input } from "../../src/layers/input.js";
-import type { Layer } from "../../src/layers/layer.js";
+import type { CallOptions, Layer } from "../../src/layers/layer.js";
+import { MultiHeadAttention } from "../../src/layers/multi-head-attention.js";
 import { Model } from "../../src/models/model.js";
 import { SGD } from "../../src/optimizers/sgd.js";
 import { Tensor, tensor } from "../../src/tensor/tensor.js";
@@ -28,7 +29,10 @@ interface ReferenceCase {
 
 const reference = JSON.parse(
   readFileSync(new URL("../fixtures/reference/functional.json", import.meta.url), "utf8"),
-) as { cases: Record<string, ReferenceCase> };
+) as {
+  cases: Record<string, ReferenceCase>;
+  call_options: { config: Record<string, unknown>; initial_weights: Nested[]; x: Nested; predict: Nested };
+};
 
 const FIT = { batchSize: 4, epochs: 2, shuffle: false, verbose: 0 as const };
 
@@ -163,6 +167,25 @@ describe("subclassed model against Keras", () => {
       assertClose([(await model.evaluate(x, y, { batchSize: 4, verbose: 0 })) as number], [ref.evaluate_list as number], { rtol: 1e-5 });
       assertClose([...(model.predict(x, { verbose: 0 }) as Tensor).data], flatten(ref.predict as Nested), { rtol: 1e-5, atol: 1e-6 });
       assertWeights(model, ref.final_weights);
+    }),
+  );
+});
+
+describe("call options in a functional graph", () => {
+  it(
+    "are recorded, written as Keras kwargs and replayed",
+    forEachBackend(() => {
+      const ref = reference.call_options;
+      const query = Input({ shape: [4, 6], name: "query" });
+      const attention = new MultiHeadAttention({ numHeads: 2, keyDim: 3, name: "mha" }).apply(query, { useCausalMask: true } as CallOptions);
+      const model = new Model({ inputs: query, outputs: new Dense({ units: 2, name: "head" }).apply(attention), name: "call_options" });
+      assert.deepEqual(JSON.parse(JSON.stringify(model.getConfig())), ref.config, "getConfig matches Keras");
+      setInitialWeights(model, ref.initial_weights);
+      const x = tensor(ref.x as number[][][]);
+      assertClose([...(model.predict(x, { verbose: 0 }) as Tensor).data], flatten(ref.predict), { message: "causal predictions" });
+      const rebuilt = Model.fromConfig(JSON.parse(JSON.stringify(ref.config)) as Record<string, unknown>);
+      rebuilt.setWeights(model.getWeights());
+      assertClose([...(rebuilt.predict(x, { verbose: 0 }) as Tensor).data], flatten(ref.predict), { message: "rebuilt from Keras's config" });
     }),
   );
 });

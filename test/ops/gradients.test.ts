@@ -340,6 +340,41 @@ describe("convolution and pooling gradients", () => {
   }
 });
 
+describe("activation and logits op gradients", () => {
+  gradientTest("activation", "activation kernels", () => {
+    for (const [op, params] of [
+      ["gelu", []],
+      ["mish", []],
+      ["elu", [0.7]],
+      ["power", [2.5]],
+    ] as const) {
+      const x = op === "power" ? sample([7], 80, 0.2, 2) : sample([7], 80, -3, 3);
+      checkGradients((input) => ops.activation(op, input!, params), [x]);
+    }
+  });
+  gradientTest("logSoftmax", "log_softmax along axis 1 of three", () => {
+    checkGradients((input) => ops.logSoftmax(input!, 1), [sample([2, 3, 2], 83, -2, 2)]);
+  });
+  gradientTest("sparsemax", "sparsemax", () => {
+    checkGradients((input) => ops.sparsemax(input!), [f64([0.3, 0.35, -1, 0.2, 1.5, -1.5, 0.05, 1.1], [2, 4])]);
+  });
+  gradientTest("glu", "glu", () => {
+    checkGradients((input) => ops.glu(input!), [sample([3, 4], 84, -2, 2)]);
+  });
+  gradientTest("maxLastAxis", "max along last axis", () => {
+    checkGradients((input) => ops.maxLastAxis(input!), [f64([0.1, 0.9, -0.3, 0.5, -2, 0.4], [2, 3])]);
+  });
+  gradientTest("softmaxCrossentropy", "crossentropy from logits", () => {
+    const soft = new Tensor(Float64Array.from([0.2, 0.5, 0.3, 0, 1, 0]), [2, 3]);
+    checkGradients((logits) => ops.softmaxCrossentropy(soft, logits!), [sample([2, 3], 85, -3, 3)]);
+    checkGradients((logits) => ops.softmaxCrossentropy(Int32Array.from([2, 0]), logits!), [sample([2, 3], 86, -3, 3)]);
+  });
+  gradientTest("sigmoidCrossentropy", "binary crossentropy from logits", () => {
+    const labels = new Tensor(Float64Array.from([1, 0, 0.3, 0.8]), [2, 2]);
+    checkGradients((logits) => ops.sigmoidCrossentropy(labels, logits!), [sample([2, 2], 87, -4, 4)]);
+  });
+});
+
 describe("normalization, reshaping and activation op gradients", () => {
   gradientTest("batchNormalization", "gradient of batchNormalization in training", () => {
     const run = (x: Tensor, gamma: Tensor, beta: Tensor): Tensor =>
@@ -454,6 +489,51 @@ describe("sequence op gradients", () => {
       (projected, kernel, h, c) => ops.recurrentScan(projected, kernel, null, [h, c], options),
       [sample([2, 3, 8], 94), sample([2, 8], 95), sample([2, 2], 96), sample([2, 2], 97)],
     );
+  });
+});
+
+describe("attention and volume op gradients", () => {
+  const pad3 = [[1, 0], [0, 1], [1, 1]] as [[number, number], [number, number], [number, number]];
+
+  gradientTest("batchMatmul", "gradient of batchMatmul with every transpose", () => {
+    for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const a = sample(transposeA ? [2, 3, 4, 2] : [2, 3, 2, 4], 90);
+      const b = sample(transposeB ? [2, 3, 5, 4] : [2, 3, 4, 5], 91);
+      checkGradients((x, y) => ops.batchMatmul(x!, y!, transposeA, transposeB), [a, b]);
+    }
+  });
+
+  gradientTest("conv3d", "gradient of conv3d", () => {
+    const options = { strides: [1, 2, 1] as [number, number, number], dilationRate: [1, 1, 1] as [number, number, number], padding: pad3, groups: 1, activation: "tanh" as const };
+    checkGradients((x, k, b) => ops.conv3d(x!, k!, b!, options), [sample([1, 3, 4, 3, 2], 92), sample([2, 2, 2, 2, 3], 93), sample([3], 94)]);
+    const grouped = { ...options, groups: 2, activation: "linear" as const };
+    checkGradients((x, k, b) => ops.conv3d(x!, k!, b!, grouped), [sample([1, 3, 3, 3, 4], 95), sample([2, 1, 2, 2, 2], 96), sample([2], 97)]);
+  });
+
+  gradientTest("conv3dTranspose", "gradient of conv3dTranspose", () => {
+    const options = {
+      strides: [2, 1, 2] as [number, number, number],
+      dilationRate: [1, 1, 1] as [number, number, number],
+      padBefore: [1, 0, 0] as [number, number, number],
+      outputSize: [4, 3, 5] as [number, number, number],
+    };
+    checkGradients((x, k) => ops.conv3dTranspose(x!, k!, options), [sample([1, 2, 2, 2, 2], 98), sample([2, 2, 2, 3, 2], 99)]);
+  });
+
+  for (const name of ["maxPool3d", "averagePool3d"] as const) {
+    gradientTest(name, `gradient of ${name}`, () => {
+      // Distinct, well separated values keep every window's maximum clear of a tie.
+      const values = Array.from({ length: 1 * 3 * 4 * 5 * 2 }, (_, i) => ((i * 37) % 120) / 120);
+      const x = f64(values, [1, 3, 4, 5, 2]);
+      checkGradients((input) => ops[name](input!, { poolSize: [2, 2, 3], strides: [1, 2, 2], padding: pad3 }), [x]);
+    });
+  }
+
+  gradientTest("depthwiseConv2d", "gradient of depthwiseConv2d", () => {
+    const options = { strides: [2, 1] as [number, number], dilationRate: [1, 1] as [number, number], padding: [[1, 0], [0, 1]] as [[number, number], [number, number]] };
+    checkGradients((x, k) => ops.depthwiseConv2d(x!, k!, options), [sample([2, 5, 4, 3], 100), sample([2, 3, 3, 2], 101)]);
+    const dilated = { strides: [1, 1] as [number, number], dilationRate: [2, 2] as [number, number], padding: [[0, 0], [0, 0]] as [[number, number], [number, number]] };
+    checkGradients((x, k) => ops.depthwiseConv2d(x!, k!, dilated), [sample([1, 5, 5, 2], 102), sample([2, 2, 2, 1], 103)]);
   });
 });
 

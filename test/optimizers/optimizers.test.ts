@@ -89,8 +89,9 @@ describe("optimizers.get", () => {
   });
 
   test("unknown name lists valid ones", () => {
-    const message = errorMessage(() => get("rmsprop"));
-    assert.match(message, /"rmsprop"/);
+    const message = errorMessage(() => get("rmsprob"));
+    assert.match(message, /"rmsprob"/);
+    assert.ok(message.includes('Did you mean "rmsprop"?'), message);
     assert.ok(message.includes('"adam"'), message);
     assert.ok(message.includes('"sgd"'), message);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { Variable } from "../../src/layers/variable.js";
-import { Adam, type AdamOptions, type Optimizer, SGD, type SGDOptions } from "../../src/optimizers/index.js";
+import { Adagrad, Adam, type AdamOptions, AdamW, type Optimizer, RMSprop, SGD, type SGDOptions } from "../../src/optimizers/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
 import type { NestedArray } from "../../src/tensor/tensor.js";
 import { clearSession } from "../../src/utils/naming.js";
@@ -138,9 +138,27 @@ const TWO_STEP_GOLDEN: { label: string; create: () => Optimizer; expected: [numb
   },
   { label: "Adam(0.001)", create: () => new Adam({ learningRate: 0.001 }), expected: [0.9990000129, 0.9980000257] },
   { label: "Adam(0.1)", create: () => new Adam({ learningRate: 0.1 }), expected: [0.9000012875, 0.8000027537] },
+  { label: "AdamW(0.001)", create: () => new AdamW({ learningRate: 0.001 }), expected: [0.9989960194, 0.9979920387] },
+  { label: "RMSprop(0.001)", create: () => new RMSprop({ learningRate: 0.001 }), expected: [0.9968377352, 0.9945435524] },
+  { label: "Adagrad(0.001)", create: () => new Adagrad({ learningRate: 0.001 }), expected: [0.9991548657, 0.9985093474] },
 ];
 
+// The same scalar under the constant gradient 3, clipped to norm 0.1.
+const CLIPNORM_GOLDEN: [number, number] = [0.99, 0.98];
+
 describe("two-step golden values", () => {
+  test(
+    "SGD(0.1, clipnorm 0.1)",
+    forEachBackend((backend) => {
+      const optimizer = new SGD({ learningRate: 0.1, clipnorm: 0.1 });
+      const w = new Variable({ name: "w", path: "w", value: tensor([1]), trainable: true });
+      CLIPNORM_GOLDEN.forEach((value, step) => {
+        optimizer.applyGradients([tensor([3])], [w]);
+        assertClose(w.value.data, [value], { ...TOLERANCE, message: `${backend}, step ${step + 1}` });
+      });
+    }),
+  );
+
   for (const { label, create, expected } of TWO_STEP_GOLDEN) {
     test(
       label,

@@ -12,6 +12,9 @@ uses SGD(0.1), batch_size=4, shuffle=False, 10 samples, 2 epochs):
       and metrics as dicts keyed by output name, labels and data as dicts.
   subclassed: a Model subclass holding two Dense layers (5 relu, then 1),
       mean squared error.
+  call_options (stored apart from the cases): MultiHeadAttention called on
+      one query tensor with use_causal_mask=True, then Dense(2); its config
+      and predictions.
 
 For each case the script stores the history, evaluate() as a list and as
 a dict, predict() and the final weights; for the functional cases also
@@ -143,6 +146,23 @@ def subclassed(rng):
     return result
 
 
+def call_options(rng):
+    """A causal self-attention call, whose option the functional config records."""
+    keras.utils.clear_session()
+    query = keras.Input((4, 6), name="query")
+    attention = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="mha")(query, query, use_causal_mask=True)
+    output = keras.layers.Dense(2, name="head")(attention)
+    model = keras.Model(query, output, name="call_options")
+    weights = seeded(rng, model)
+    x = rng.uniform(-1, 1, size=(3, 4, 6)).astype("float32")
+    return {
+        "config": json.loads(json.dumps(model.get_config())),
+        "initial_weights": [to_list(w) for w in weights],
+        "x": to_list(x),
+        "predict": to_list(model.predict(x, verbose=0)),
+    }
+
+
 def main():
     rng = np.random.default_rng(SEED)
     write_json(
@@ -150,6 +170,7 @@ def main():
         {
             "keras_version": keras.__version__,
             "cases": {"two_branch": two_branch(rng), "dict_io": dict_io(rng), "subclassed": subclassed(rng)},
+            "call_options": call_options(np.random.default_rng(SEED + 1)),
         },
     )
 

@@ -27,6 +27,14 @@ import type {
   SparseCrossentropyArgs,
   UnaryOp,
 } from "../backend.js";
+import type {
+  ActivationOp,
+  RowActivationOp,
+  SigmoidCrossentropyArgs,
+  SigmoidCrossentropyBackwardArgs,
+  SoftmaxCrossentropyArgs,
+  SoftmaxCrossentropyBackwardArgs,
+} from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
@@ -55,9 +63,35 @@ import {
   guardSum2d,
   guardUnaryBackward,
 } from "./guards.js";
+import {
+  guardActivation,
+  guardActivationBackward,
+  guardDepthwiseConv,
+  guardDepthwiseConvBackward,
+  guardRowActivation,
+  guardRowActivationBackward,
+  guardSigmoidCrossentropy,
+  guardSigmoidCrossentropyBackward,
+  guardSoftmaxCrossentropy,
+  guardSoftmaxCrossentropyBackward,
+} from "./activation-guards.js";
+import * as nativeOptimizers from "./optimizers.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "../optimizer-args.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
 import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
+import type { DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
 export interface NativeAddon {
@@ -125,6 +159,40 @@ export interface NativeAddon {
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   avgPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   avgPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  activation(op: number, x: Float32Array, out: Float32Array, p0: number, p1: number, p2: number): void;
+  activationBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p0: number, p1: number, p2: number): void;
+  rowActivation(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  rowActivationBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  softmaxCrossentropy(
+    logits: Float32Array,
+    labels: Float32Array | Int32Array,
+    sparse: boolean,
+    loss: Float32Array,
+    probs: Float32Array,
+    rows: number,
+    classes: number,
+  ): void;
+  softmaxCrossentropyBackward(
+    probs: Float32Array,
+    labels: Float32Array | Int32Array,
+    sparse: boolean,
+    dLoss: Float32Array,
+    grad: Float32Array,
+    rows: number,
+    classes: number,
+  ): void;
+  sigmoidCrossentropy(logits: Float32Array, labels: Float32Array, loss: Float32Array, rows: number, cols: number): void;
+  sigmoidCrossentropyBackward(logits: Float32Array, labels: Float32Array, dLoss: Float32Array, grad: Float32Array, rows: number, cols: number): void;
+  depthwiseConv(x: Float32Array, kernel: Float32Array, out: Float32Array, multiplier: number, geometry: Int32Array): void;
+  depthwiseConvBackward(
+    x: Float32Array,
+    kernel: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dKernel: Float32Array | null,
+    multiplier: number,
+    geometry: Int32Array,
+  ): void;
   batchNormForward(
     x: Float32Array,
     outer: number,
@@ -185,11 +253,41 @@ export interface NativeAddon {
 const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+/** Codes of the enums in native/src/activations.h. */
+const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
+  relu_full: 0,
+  leaky_relu: 1,
+  relu6: 2,
+  elu: 3,
+  selu: 4,
+  celu: 5,
+  softplus: 6,
+  softsign: 7,
+  silu: 8,
+  gelu: 9,
+  gelu_tanh: 10,
+  exponential: 11,
+  hard_sigmoid: 12,
+  hard_silu: 13,
+  hard_tanh: 14,
+  hard_shrink: 15,
+  soft_shrink: 16,
+  tanh_shrink: 17,
+  sparse_plus: 18,
+  sparse_sigmoid: 19,
+  squareplus: 20,
+  mish: 21,
+  log_sigmoid: 22,
+  threshold: 23,
+  power: 24,
+};
+const ROW_ACTIVATION_CODES: Record<RowActivationOp, number> = { log_softmax: 0, sparsemax: 1, glu: 2 };
 
 const IM2COL = signature("x", "cols");
 const COL2IM = signature("cols", "dx");
 const POOL = signature("x", "out");
 const POOL_BACKWARD = signature("x", "dy", "dx");
+const SQUARED_NORM = signature("x");
 
 /**
  * Loads the addon from build/Release of the package, or from the file that
@@ -480,6 +578,112 @@ export class NativeBackend extends TypeScriptBackend {
     this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
   }
 
+  override rmspropUpdate(args: RmspropUpdateArgs): void {
+    if (!nativeOptimizers.rmspropUpdate(this.optimizerAddon, args)) super.rmspropUpdate(args);
+  }
+
+  override adagradUpdate(args: AdagradUpdateArgs): void {
+    if (!nativeOptimizers.adagradUpdate(this.optimizerAddon, args)) super.adagradUpdate(args);
+  }
+
+  override adadeltaUpdate(args: AdadeltaUpdateArgs): void {
+    if (!nativeOptimizers.adadeltaUpdate(this.optimizerAddon, args)) super.adadeltaUpdate(args);
+  }
+
+  override adamaxUpdate(args: AdamaxUpdateArgs): void {
+    if (!nativeOptimizers.adamaxUpdate(this.optimizerAddon, args)) super.adamaxUpdate(args);
+  }
+
+  override nadamUpdate(args: NadamUpdateArgs): void {
+    if (!nativeOptimizers.nadamUpdate(this.optimizerAddon, args)) super.nadamUpdate(args);
+  }
+
+  override lionUpdate(args: LionUpdateArgs): void {
+    if (!nativeOptimizers.lionUpdate(this.optimizerAddon, args)) super.lionUpdate(args);
+  }
+
+  override lambUpdate(args: LambUpdateArgs): void {
+    if (!nativeOptimizers.lambUpdate(this.optimizerAddon, args)) super.lambUpdate(args);
+  }
+
+  override ftrlUpdate(args: FtrlUpdateArgs): void {
+    if (!nativeOptimizers.ftrlUpdate(this.optimizerAddon, args)) super.ftrlUpdate(args);
+  }
+
+  override adafactorUpdate(args: AdafactorUpdateArgs): void {
+    if (!nativeOptimizers.adafactorUpdate(this.optimizerAddon, args)) super.adafactorUpdate(args);
+  }
+
+  override emaUpdate(args: EmaUpdateArgs): void {
+    if (!nativeOptimizers.emaUpdate(this.optimizerAddon, args)) super.emaUpdate(args);
+  }
+
+  override squaredNorm(x: FloatArray): number {
+    return isFloat32Call("squaredNorm", SQUARED_NORM, x) ? this.optimizerAddon.squaredNorm(x as Float32Array) : super.squaredNorm(x);
+  }
+
+  /** The addon seen through its optimizer functions (declared in ./optimizers.ts). */
+  private get optimizerAddon(): nativeOptimizers.NativeOptimizerAddon {
+    return this.addon as unknown as nativeOptimizers.NativeOptimizerAddon;
+  }
+
+  override activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void {
+    const code = codeOf("activation", "activation", ACTIVATION_OP_CODES, op);
+    if (!guardActivation(x, out, params)) return super.activation(op, x, out, params);
+    this.addon.activation(code, x as Float32Array, out as Float32Array, params[0] ?? 0, params[1] ?? 0, params[2] ?? 0);
+  }
+
+  override activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void {
+    const code = codeOf("activationBackward", "activation", ACTIVATION_OP_CODES, op);
+    if (!guardActivationBackward(x, y, dy, dx, params)) return super.activationBackward(op, x, y, dy, dx, params);
+    this.addon.activationBackward(
+      code,
+      x as Float32Array,
+      y as Float32Array,
+      dy as Float32Array,
+      dx as Float32Array,
+      params[0] ?? 0,
+      params[1] ?? 0,
+      params[2] ?? 0,
+    );
+  }
+
+  override rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    const code = codeOf("rowActivation", "row activation", ROW_ACTIVATION_CODES, op);
+    if (!guardRowActivation(op === "glu", x, out, rows, cols)) return super.rowActivation(op, x, out, rows, cols);
+    this.addon.rowActivation(code, x as Float32Array, out as Float32Array, rows, cols);
+  }
+
+  override rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    const code = codeOf("rowActivationBackward", "row activation", ROW_ACTIVATION_CODES, op);
+    if (!guardRowActivationBackward(op === "glu", x, y, dy, dx, rows, cols)) return super.rowActivationBackward(op, x, y, dy, dx, rows, cols);
+    this.addon.rowActivationBackward(code, x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
+  }
+
+  override softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void {
+    const { logits, labels, sparse, loss, probs, rows, classes } = args;
+    if (!guardSoftmaxCrossentropy(args)) return super.softmaxCrossentropy(args);
+    this.addon.softmaxCrossentropy(logits as Float32Array, labels as Float32Array | Int32Array, sparse, loss as Float32Array, probs as Float32Array, rows, classes);
+  }
+
+  override softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void {
+    const { probs, labels, sparse, dLoss, grad, rows, classes } = args;
+    if (!guardSoftmaxCrossentropyBackward(args)) return super.softmaxCrossentropyBackward(args);
+    this.addon.softmaxCrossentropyBackward(probs as Float32Array, labels as Float32Array | Int32Array, sparse, dLoss as Float32Array, grad as Float32Array, rows, classes);
+  }
+
+  override sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void {
+    const { logits, labels, loss, rows, cols } = args;
+    if (!guardSigmoidCrossentropy(args)) return super.sigmoidCrossentropy(args);
+    this.addon.sigmoidCrossentropy(logits as Float32Array, labels as Float32Array, loss as Float32Array, rows, cols);
+  }
+
+  override sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
+    const { logits, labels, dLoss, grad, rows, cols } = args;
+    if (!guardSigmoidCrossentropyBackward(args)) return super.sigmoidCrossentropyBackward(args);
+    this.addon.sigmoidCrossentropyBackward(logits as Float32Array, labels as Float32Array, dLoss as Float32Array, grad as Float32Array, rows, cols);
+  }
+
   override batchNormForward(args: BatchNormForwardArgs): void {
     const { x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out } = args;
     if (!guardBatchNormForward(args)) return super.batchNormForward(args);
@@ -561,6 +765,28 @@ export class NativeBackend extends TypeScriptBackend {
 
   override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
     if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
+  }
+
+  override depthwiseConv(args: DepthwiseConvArgs): void {
+    const { x, kernel, out, multiplier } = args;
+    const geometry = guardDepthwiseConv(args);
+    if (geometry === null) return super.depthwiseConv(args);
+    this.addon.depthwiseConv(x as Float32Array, kernel as Float32Array, out as Float32Array, multiplier, geometry);
+  }
+
+  override depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
+    const { x, kernel, dy, dx, dKernel, multiplier } = args;
+    const geometry = guardDepthwiseConvBackward(args);
+    if (geometry === null) return super.depthwiseConvBackward(args);
+    this.addon.depthwiseConvBackward(
+      x as Float32Array,
+      kernel as Float32Array,
+      dy as Float32Array,
+      dx as Float32Array | null,
+      dKernel as Float32Array | null,
+      multiplier,
+      geometry,
+    );
   }
 }
 

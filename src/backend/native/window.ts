@@ -6,6 +6,7 @@
 
 import { ShapeError, ValueError } from "../../errors.js";
 import type { WindowGeometry } from "../backend.js";
+import { depthAxis } from "../typescript/conv.js";
 
 const WINDOW_FIELDS = [
   "batch",
@@ -24,7 +25,21 @@ const WINDOW_FIELDS = [
   "outWidth",
 ] as const satisfies readonly (keyof WindowGeometry)[];
 
-const AT_LEAST_ONE = new Set<string>(["windowHeight", "windowWidth", "strideHeight", "strideWidth", "dilationHeight", "dilationWidth"]);
+/** The optional depth fields, encoded after the channel slice with the defaults of `depthAxis`. */
+const DEPTH_FIELDS = ["depth", "windowDepth", "strideDepth", "dilationDepth", "padFront", "outDepth"] as const satisfies readonly (keyof WindowGeometry)[];
+
+const AT_LEAST_ONE = new Set<string>([
+  "windowHeight",
+  "windowWidth",
+  "strideHeight",
+  "strideWidth",
+  "dilationHeight",
+  "dilationWidth",
+  "depth",
+  "windowDepth",
+  "strideDepth",
+  "dilationDepth",
+]);
 
 /**
  * Returns the geometry as the addon's int32 array, or throws a ValueError
@@ -32,8 +47,14 @@ const AT_LEAST_ONE = new Set<string>(["windowHeight", "windowWidth", "strideHeig
  * `groupChannels` select the channel slice (the whole channel axis for pooling).
  */
 export function encodeWindow(kernel: string, g: WindowGeometry, channelOffset: number, groupChannels: number): Int32Array {
-  const values = [...WINDOW_FIELDS.map((field) => g[field]), channelOffset, groupChannels];
-  const names = [...WINDOW_FIELDS, "channelOffset", "groupChannels"];
+  const d = depthAxis(g);
+  const values = [
+    ...WINDOW_FIELDS.map((field) => g[field]),
+    channelOffset,
+    groupChannels,
+    ...[d.depth, d.window, d.stride, d.dilation, d.pad, d.out],
+  ];
+  const names = [...WINDOW_FIELDS, "channelOffset", "groupChannels", ...DEPTH_FIELDS];
   values.forEach((value, i) => {
     const name = names[i]!;
     const minimum = AT_LEAST_ONE.has(name) ? 1 : 0;
@@ -56,7 +77,7 @@ export function checkLength(kernel: string, argument: string, array: ArrayLike<n
   }
 }
 
-export const imageSize = (g: WindowGeometry): number => g.batch * g.height * g.width * g.channels;
-export const pooledSize = (g: WindowGeometry): number => g.batch * g.outHeight * g.outWidth * g.channels;
+export const imageSize = (g: WindowGeometry): number => g.batch * (g.depth ?? 1) * g.height * g.width * g.channels;
+export const pooledSize = (g: WindowGeometry): number => g.batch * (g.outDepth ?? 1) * g.outHeight * g.outWidth * g.channels;
 export const patchSize = (g: WindowGeometry, groupChannels: number): number =>
-  g.batch * g.outHeight * g.outWidth * g.windowHeight * g.windowWidth * groupChannels;
+  g.batch * (g.outDepth ?? 1) * g.outHeight * g.outWidth * (g.windowDepth ?? 1) * g.windowHeight * g.windowWidth * groupChannels;

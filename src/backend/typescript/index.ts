@@ -23,9 +23,32 @@ import * as elementwise from "./elementwise.js";
 import { sum, unary } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import * as conv from "./conv.js";
+import * as optimizers from "./optimizers.js";
+import type {
+  AdadeltaUpdateArgs,
+  AdafactorUpdateArgs,
+  AdagradUpdateArgs,
+  AdamaxUpdateArgs,
+  EmaUpdateArgs,
+  FtrlUpdateArgs,
+  LambUpdateArgs,
+  LionUpdateArgs,
+  NadamUpdateArgs,
+  RmspropUpdateArgs,
+} from "../optimizer-args.js";
+import * as activations from "./activations.js";
+import type {
+  ActivationOp,
+  RowActivationOp,
+  SigmoidCrossentropyArgs,
+  SigmoidCrossentropyBackwardArgs,
+  SoftmaxCrossentropyArgs,
+  SoftmaxCrossentropyBackwardArgs,
+} from "../backend.js";
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
 import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
+import type { BatchMatmulArgs, DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /**
  * The reference backend: every kernel in plain TypeScript, in float32 and
@@ -302,6 +325,82 @@ export class TypeScriptBackend implements Backend {
     conv.avgPoolBackward(args);
   }
 
+  rmspropUpdate(args: RmspropUpdateArgs): void {
+    optimizers.rmspropUpdate(args);
+  }
+
+  adagradUpdate(args: AdagradUpdateArgs): void {
+    optimizers.adagradUpdate(args);
+  }
+
+  adadeltaUpdate(args: AdadeltaUpdateArgs): void {
+    optimizers.adadeltaUpdate(args);
+  }
+
+  adamaxUpdate(args: AdamaxUpdateArgs): void {
+    optimizers.adamaxUpdate(args);
+  }
+
+  nadamUpdate(args: NadamUpdateArgs): void {
+    optimizers.nadamUpdate(args);
+  }
+
+  lionUpdate(args: LionUpdateArgs): void {
+    optimizers.lionUpdate(args);
+  }
+
+  lambUpdate(args: LambUpdateArgs): void {
+    optimizers.lambUpdate(args);
+  }
+
+  ftrlUpdate(args: FtrlUpdateArgs): void {
+    optimizers.ftrlUpdate(args);
+  }
+
+  adafactorUpdate(args: AdafactorUpdateArgs): void {
+    optimizers.adafactorUpdate(args);
+  }
+
+  emaUpdate(args: EmaUpdateArgs): void {
+    optimizers.emaUpdate(args);
+  }
+
+  squaredNorm(x: FloatArray): number {
+    return optimizers.squaredNorm(x);
+  }
+
+  activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void {
+    activations.activation(op, x, out, params);
+  }
+
+  activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void {
+    activations.activationBackward(op, x, y, dy, dx, params);
+  }
+
+  rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    activations.rowActivation(op, x, out, rows, cols);
+  }
+
+  rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    activations.rowActivationBackward(op, x, y, dy, dx, rows, cols);
+  }
+
+  softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void {
+    activations.softmaxCrossentropy(args);
+  }
+
+  softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void {
+    activations.softmaxCrossentropyBackward(args);
+  }
+
+  sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void {
+    activations.sigmoidCrossentropy(args);
+  }
+
+  sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
+    activations.sigmoidCrossentropyBackward(args);
+  }
+
   batchNormForward(args: BatchNormForwardArgs): void {
     normalization.batchNormForward(args);
   }
@@ -324,6 +423,39 @@ export class TypeScriptBackend implements Backend {
 
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
     recurrentGatesBackward(args);
+  }
+
+  /** Runs `matmul` on each pair of matrices, so a backend with a faster `matmul` speeds this up too. */
+  batchMatmul({ a, b, out, batch, m, k, n, transposeA, transposeB }: BatchMatmulArgs): void {
+    const sizeA = m * k;
+    const sizeB = k * n;
+    const sizeOut = m * n;
+    if (a.length !== batch * sizeA || b.length !== batch * sizeB || out.length !== batch * sizeOut) {
+      throw new RangeError(
+        `batchMatmul: expected arrays of ${batch * sizeA}, ${batch * sizeB} and ${batch * sizeOut} elements, ` +
+          `received ${a.length}, ${b.length} and ${out.length}.`,
+      );
+    }
+    for (let i = 0; i < batch; i++) {
+      this.matmul(
+        a.subarray(i * sizeA, (i + 1) * sizeA),
+        b.subarray(i * sizeB, (i + 1) * sizeB),
+        out.subarray(i * sizeOut, (i + 1) * sizeOut),
+        m,
+        k,
+        n,
+        transposeA,
+        transposeB,
+      );
+    }
+  }
+
+  depthwiseConv(args: DepthwiseConvArgs): void {
+    conv.depthwiseConv(args);
+  }
+
+  depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
+    conv.depthwiseConvBackward(args);
   }
 }
 
