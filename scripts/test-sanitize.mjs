@@ -81,21 +81,28 @@ if (headers === null) {
   fail("Node's headers (node_api.h) were not found. Download them with `npx node-gyp install`, or on Debian apt-get install libnode-dev.");
 }
 
-// The addon's sources are the ones binding.gyp lists, so the sanitized build compiles what the normal build does.
-const binding = JSON.parse(readFileSync(join(root, "binding.gyp"), "utf8"));
+/** Drops optimization levels from a flag list, because the sanitized builds use -O1. */
+const withoutOptimization = (flags) => flags.filter((flag) => !/^-O/.test(flag));
+
+// The sources and flags come from binding.gyp and native/Makefile, so the sanitized builds compile what the normal ones do.
+// binding.gyp is JSON with "#" comment lines, which are dropped before parsing.
+const bindingText = readFileSync(join(root, "binding.gyp"), "utf8").replace(/^\s*#.*$/gm, "");
+const binding = JSON.parse(bindingText);
 const sources = binding.targets[0].sources;
+const bindingFlags = withoutOptimization(binding.targets[0].cflags);
+const makefileFlags = readFileSync(join(root, "native", "Makefile"), "utf8").match(/^CFLAGS\s*:?=\s*(.*)$/m);
+if (makefileFlags === null) fail("native/Makefile has no CFLAGS line to extend with the sanitizer flags.");
 const outDir = join(root, "build-sanitize");
 const addon = join(outDir, "stratum_native.node");
 mkdirSync(outDir, { recursive: true });
 
 console.log(`Building the sanitized addon with ${compiler} into ${addon}`);
-const addonFlags = ["-shared", "-fPIC", "-std=gnu11", "-pthread", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"];
-if (run(compiler, [...sanitizeFlags, ...addonFlags, `-I${headers}`, ...sources, "-o", addon, "-lm"]) !== 0) {
+if (run(compiler, [...sanitizeFlags, ...bindingFlags, "-shared", "-fPIC", `-I${headers}`, ...sources, "-o", addon, "-lm"]) !== 0) {
   fail(`compiling the sanitized addon failed. ${installHint}`);
 }
 
 console.log("Running the C checks sanitized (make -C native check)");
-const makeFlags = ["-std=gnu11", "-pthread", "-Wall", "-Wextra", ...sanitizeFlags].join(" ");
+const makeFlags = [...withoutOptimization(makefileFlags[1].trim().split(/\s+/)), ...sanitizeFlags].join(" ");
 const checkStatus = run("make", ["-C", "native", "check", `CC=${compiler}`, "BUILD=build/sanitize", `CFLAGS=${makeFlags}`], {
   env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1", UBSAN_OPTIONS: "print_stacktrace=1" },
 });
