@@ -45,6 +45,9 @@ const AT_LEAST_ONE = new Set<string>([
  * Returns the geometry as the addon's int32 array, or throws a ValueError
  * naming the kernel and the first invalid entry. `channelOffset` and
  * `groupChannels` select the channel slice (the whole channel axis for pooling).
+ * NOTE: entries are checked one by one, not for consistency with each other.
+ * So a geometry with huge batch and outHeight but an empty output still makes
+ * the C loops run batch · outHeight empty iterations.
  */
 export function encodeWindow(kernel: string, g: WindowGeometry, channelOffset: number, groupChannels: number): Int32Array {
   const d = depthAxis(g);
