@@ -13,7 +13,8 @@
         "native/src/normalization.c",
         "native/src/recurrent.c",
         "native/src/activations.c",
-        "native/src/depthwise.c"
+        "native/src/depthwise.c",
+        "native/src/scan.c"
       ],
       # -ffp-contract=off: GCC's default for GNU C fuses a * b + c into one
       # rounding in some versions of a vectorized loop and not in others, and

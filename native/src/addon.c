@@ -19,6 +19,7 @@
 #include "normalization.h"
 #include "threadpool.h"
 #include "recurrent.h"
+#include "scan.h"
 
 #define MAX_ARGS 14
 
@@ -1063,6 +1064,17 @@ static napi_value depthwise_conv_backward(napi_env env, napi_callback_info info)
   END();
 }
 
+/* findNonFinite(x): index of the first NaN or infinite element of x, or -1. */
+static napi_value find_non_finite(napi_env env, napi_callback_info info) {
+  BEGIN("findNonFinite", 1);
+  size_t n = length_of(&args, 0);
+  float *x = f32(&args, 0, n);
+  if (args.failed) return NULL;
+  napi_value result;
+  napi_create_double(env, (double)k_find_non_finite(x, n), &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -1124,6 +1136,7 @@ NAPI_MODULE_INIT() {
       {"recurrentGatesBackward", recurrent_gates_backward},
       {"depthwiseConv", depthwise_conv},
       {"depthwiseConvBackward", depthwise_conv_backward},
+      {"findNonFinite", find_non_finite},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

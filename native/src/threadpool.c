@@ -11,10 +11,19 @@
  * starts regions microseconds apart and waking a sleeping thread costs tens
  * of microseconds. After that they sleep on a condition variable. A region
  * bumps `generation`, and every thread (the caller too) takes task indices
- * from one atomic counter until they run out. The caller then waits, again
- * spinning first, until every worker has left the region.
+ * from one atomic counter until they run out.
+ *
+ * A worker joins a region by incrementing `joined`. Once the caller has
+ * claimed the last task it closes the region (sets REGION_CLOSED in
+ * `joined`) and waits, spinning first, only for the workers that joined
+ * before that. A worker that arrives later sees the flag and touches nothing
+ * else, so a worker the scheduler has not run yet (the cores may be shared
+ * with other processes) never delays the caller.
  */
 #define SPIN_ITERATIONS 4000
+
+/* Set in `joined` when the caller closes a region to workers that have not joined it. */
+#define REGION_CLOSED (1ul << 62)
 
 typedef struct {
   pthread_mutex_t mutex;
@@ -23,7 +32,12 @@ typedef struct {
   pthread_t *workers;
   int worker_count;
   atomic_ulong generation;
-  atomic_int active_workers;
+  /* Workers that joined the current region, plus REGION_CLOSED once it is closed. */
+  atomic_ulong joined;
+  /* Workers that joined the current region and have left it. */
+  atomic_ulong finished;
+  /* Nonzero while the caller sleeps on `done`. */
+  atomic_int caller_waiting;
   atomic_int stopping;
   stratum_task_fn fn;
   void *context;
@@ -71,8 +85,16 @@ static void *worker_main(void *start) {
     pthread_mutex_unlock(&pool.mutex);
     if (atomic_load_explicit(&pool.stopping, memory_order_acquire)) break;
     seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
+    /*
+     * The caller resets `joined` with a release store after it has written
+     * the region's fields, so a successful join (acquire) sees them. A worker
+     * that is late for one region may join the next one here and then counts
+     * in that region, which is correct because it runs that region's tasks.
+     */
+    if (atomic_fetch_add_explicit(&pool.joined, 1, memory_order_acq_rel) & REGION_CLOSED) continue;
     run_tasks();
-    if (atomic_fetch_sub_explicit(&pool.active_workers, 1, memory_order_acq_rel) == 1) {
+    atomic_fetch_add_explicit(&pool.finished, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&pool.caller_waiting, memory_order_seq_cst)) {
       pthread_mutex_lock(&pool.mutex);
       pthread_cond_signal(&pool.done);
       pthread_mutex_unlock(&pool.mutex);
@@ -126,8 +148,9 @@ void stratum_pool_run(size_t tasks, stratum_task_fn fn, void *context) {
   pool.context = context;
   pool.tasks = tasks;
   atomic_store_explicit(&pool.next_task, 0, memory_order_relaxed);
-  atomic_store_explicit(&pool.active_workers, pool.worker_count, memory_order_relaxed);
-  /* The release publishes fn, context, tasks and the counters to workers that see the new generation. */
+  atomic_store_explicit(&pool.finished, 0, memory_order_relaxed);
+  /* This release publishes fn, context, tasks and the counters to every worker that joins. */
+  atomic_store_explicit(&pool.joined, 0, memory_order_release);
   pthread_mutex_lock(&pool.mutex);
   atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
   pthread_cond_broadcast(&pool.start);
@@ -135,11 +158,17 @@ void stratum_pool_run(size_t tasks, stratum_task_fn fn, void *context) {
 
   run_tasks();
 
-  for (int i = 0; i < SPIN_ITERATIONS && atomic_load_explicit(&pool.active_workers, memory_order_acquire) > 0; i++) {
+  /* Every task is claimed, so workers that have not joined yet have nothing to do. */
+  const unsigned long joined = atomic_fetch_or_explicit(&pool.joined, REGION_CLOSED, memory_order_acq_rel);
+  for (int i = 0; i < SPIN_ITERATIONS && atomic_load_explicit(&pool.finished, memory_order_acquire) < joined; i++) {
     cpu_relax();
   }
-  pthread_mutex_lock(&pool.mutex);
-  while (atomic_load_explicit(&pool.active_workers, memory_order_acquire) > 0) pthread_cond_wait(&pool.done, &pool.mutex);
-  pthread_mutex_unlock(&pool.mutex);
+  if (atomic_load_explicit(&pool.finished, memory_order_acquire) < joined) {
+    pthread_mutex_lock(&pool.mutex);
+    atomic_store_explicit(&pool.caller_waiting, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&pool.finished, memory_order_seq_cst) < joined) pthread_cond_wait(&pool.done, &pool.mutex);
+    atomic_store_explicit(&pool.caller_waiting, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&pool.mutex);
+  }
   pthread_mutex_unlock(&region_mutex);
 }

@@ -449,6 +449,8 @@ export interface Backend {
   depthwiseConv(args: DepthwiseConvArgs): void;
   /** Gradients of `depthwiseConv` with respect to its input and kernel. */
   depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void;
+  /** Index of the first NaN or infinite element of `x`, or -1 when every element is finite. */
+  findNonFinite(x: TypedArray): number;
 }
 
 export interface BatchMatmulArgs {

@@ -47,6 +47,11 @@ type HookName = {
   [K in keyof Callback]: Callback[K] extends (...args: never[]) => void | Promise<void> ? K : never;
 }[keyof Callback];
 
+/** Returns the callbacks whose `hook` is not the base class's empty one (overridden in a subclass or assigned on the object). */
+export function callbacksWithHook(callbacks: readonly Callback[], hook: Exclude<HookName, "setModel" | "setParams">): Callback[] {
+  return callbacks.filter((callback) => callback[hook] !== Callback.prototype[hook]);
+}
+
 /** Calls one hook on every callback in order, awaiting each. */
 export async function callHook(
   callbacks: readonly Callback[],

@@ -176,13 +176,14 @@ export class Orthogonal extends Initializer {
     const tall = Math.max(rows, cols);
     const narrow = Math.min(rows, cols);
     const generator: RandomGenerator = this.seed === null ? globalRandom() : new Generator(this.seed);
+    // Allocated first, so that a shape too large to hold fails before the orthonormalization, whose cost grows with tall * narrow^2.
+    const data = allocate(dtype, rows * cols);
     // Column-major [tall, narrow] normal matrix, orthonormalized column by column.
     const q = new Float64Array(tall * narrow);
     for (let i = 0; i < tall; i++) {
       for (let j = 0; j < narrow; j++) q[j * tall + i] = generator.normal();
     }
     orthonormalizeColumns(q, tall, narrow);
-    const data = allocate(dtype, rows * cols);
     for (let i = 0; i < tall; i++) {
       for (let j = 0; j < narrow; j++) {
         const value = this.gain * q[j * tall + i]!;
@@ -256,6 +257,12 @@ export function get(identifier: InitializerIdentifier, argument = "initializer")
 /** Rebuilds an initializer from its serialized form (or a plain name). */
 export function deserialize(config: SerializedInitializer | string): Initializer {
   if (typeof config === "string") return get(config);
+  const options: unknown = config === null || typeof config !== "object" ? undefined : config.config;
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new ValueError(
+      `Invalid serialized initializer ${JSON.stringify(config)?.slice(0, 200)}: expected a name such as "glorot_uniform" or { class_name, config } with an object config.`,
+    );
+  }
   if (config.class_name === "GlorotUniform") return new GlorotUniform({ seed: (config.config["seed"] as number | null) ?? null });
   const distribution = distributionFromConfig(config.class_name, config.config);
   if (distribution !== null) return distribution;

@@ -10,6 +10,7 @@ import type { Layer } from "../layers/layer.js";
 import { warn } from "../logger.js";
 import { Model } from "../models/model.js";
 import { isPlainRecord } from "../models/functional.js";
+import { withAllocationLimit } from "../tensor/dtype.js";
 import { ignoringUnknownConfigKeys } from "../utils/suggest.js";
 
 type Json = Record<string, unknown>;
@@ -146,11 +147,24 @@ export function normalizeModelEntry(entry: Json): Json {
 }
 
 /**
+ * Bytes of weights a config may declare per byte of the file's weights:
+ * Keras stores weights uncompressed, so float32 weights take as many bytes
+ * in the model as in the file. The factor leaves room for float16 weights
+ * held as float32 and for the Orthogonal initializer's float64 copy, and the
+ * 1 MiB for the buffers a model allocates while it builds.
+ */
+const WEIGHT_BYTES_PER_FILE_BYTE = 4;
+const BUILD_SLACK_BYTES = 1024 * 1024;
+
+/**
  * Rebuilds a model (without weights) from its serialized entry
  * `{ class_name, config }`. Config keys that no Stratum class accepts are
- * dropped, with one warning that lists them.
+ * dropped, with one warning that lists them. `weightsFileBytes`, the size
+ * of the file that contains the weights, bounds the memory the model may
+ * allocate while it builds, so a config that declares absurd shapes is
+ * rejected before it takes the memory.
  */
-export function modelFromConfig(entry: unknown, what: string): Model {
+export function modelFromConfig(entry: unknown, what: string, weightsFileBytes: number): Model {
   if (!isPlainRecord(entry) || typeof entry["class_name"] !== "string") {
     throw new ValueError(`Invalid model config in ${what}: expected an object with "class_name" and "config".`);
   }
@@ -167,7 +181,15 @@ export function modelFromConfig(entry: unknown, what: string): Model {
       const item = `${owner.replace(/ config$/, "")}.${key}`;
       if (!dropped.includes(item)) dropped.push(item);
     },
-    () => deserialize(normalized as { class_name: string; config: Json }),
+    () => {
+      const limitBytes = weightsFileBytes * WEIGHT_BYTES_PER_FILE_BYTE + BUILD_SLACK_BYTES;
+      const exceeded = (requestedBytes: number) =>
+        new ValueError(
+          `Rejected ${what}: its config declares weights that need more than ${limitBytes} bytes (one buffer alone needs ${requestedBytes}), ` +
+            `more than a weights file of ${weightsFileBytes} bytes can fill. The file is probably corrupted or crafted.`,
+        );
+      return withAllocationLimit(limitBytes, exceeded, () => deserialize(normalized as { class_name: string; config: Json }));
+    },
   );
   if (dropped.length > 0) {
     warn(`${what} has config keys that this version of Stratum does not know, so they were ignored: ${dropped.join(", ")}.`);

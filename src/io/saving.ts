@@ -7,6 +7,7 @@
 
 import { ValueError } from "../errors.js";
 import { warn } from "../logger.js";
+import { checkConfigDepth } from "../utils/config-depth.js";
 import { Model } from "../models/model.js";
 import { Sequential } from "../models/sequential.js";
 import { compileConfigOf, compileOptionsFromConfig } from "./compile-config.js";
@@ -39,11 +40,14 @@ async function readSource(source: string | Uint8Array, method: string): Promise<
 }
 
 function parseJson(bytes: Uint8Array, member: string, what: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
     throw new ValueError(`Cannot load ${what}: its ${member} is not valid JSON (${(error as Error).message}).`);
   }
+  checkConfigDepth(value, `the ${member} of ${what}`);
+  return value;
 }
 
 function restoreCompile(model: Model, config: unknown, what: string): boolean {
@@ -73,12 +77,12 @@ async function loadKerasZip(bytes: Uint8Array, what: string, options: LoadModelO
   const metadata = members.has("metadata.json") ? parseJson(members.get("metadata.json")!, "metadata.json", what) : {};
   const kerasVersion = (metadata as { keras_version?: unknown }).keras_version;
   const config = parseJson(configBytes, "config.json", what) as Record<string, unknown>;
-  const model = modelFromConfig(config, what);
   const weightsBytes = members.get("model.weights.h5");
   if (!weightsBytes) {
     const detail = members.has("model.weights.npz") ? "model.weights.npz (the NumPy weights format), which Stratum does not read yet" : "no model.weights.h5";
     throw new ValueError(`Cannot load ${what}: the archive has ${detail}.`);
   }
+  const model = modelFromConfig(config, what, weightsBytes.length);
   const tree = splitBackslashLinks(await readHdf5(weightsBytes, `${what} (model.weights.h5)`, limitsFor(options)));
   loadModelWeightsTree(model, tree);
   if (options.compile !== false && restoreCompile(model, config["compile_config"], what)) {
@@ -114,7 +118,7 @@ async function loadLegacyHdf5(bytes: Uint8Array, what: string, options: LoadMode
     throw new ValueError(`Cannot load ${what}: the HDF5 file has no "model_config" attribute, so it is not a Keras model file.`);
   }
   const config = parseJson(new TextEncoder().encode(modelConfig), "model_config attribute", what);
-  const model = modelFromConfig(config, what);
+  const model = modelFromConfig(config, what, bytes.length);
   const weights = childGroup(tree, "model_weights");
   if (!weights) throw new ValueError(`Cannot load ${what}: the HDF5 file has no "model_weights" group.`);
   loadLegacyWeights(model, weights, what);

@@ -52,6 +52,7 @@ import { Conv3D, Conv3DTranspose } from "./convolutional.js";
 import { DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D } from "./depthwise.js";
 import { MultiHeadAttention } from "./multi-head-attention.js";
 import { AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D } from "./pooling.js";
+import { checkSerializedLayer } from "./serialized.js";
 
 export { Activation, type ActivationOptions, Dropout, type DropoutOptions, Flatten } from "./core.js";
 export { Dense, type DenseOptions } from "./dense.js";
@@ -254,6 +255,7 @@ export function registerLayer(className: string, fromConfig: (config: Record<str
 
 /** Rebuilds a layer from Keras's serialized form `{ class_name, config }`. */
 export function deserialize(serialized: { class_name: string; config: Record<string, unknown> }): Layer {
+  checkSerializedLayer(serialized);
   const fromConfig = layerClasses[serialized.class_name];
   if (!fromConfig) {
     throw new ValueError(

@@ -31,6 +31,9 @@ export class InputLayer extends Layer {
     super({ name: options.name, dtype: options.dtype }, ["name", "dtype"]);
     let batchShape: SymbolicShape;
     if (options.batchShape !== undefined) {
+      if (!Array.isArray(options.batchShape)) {
+        throw new ValueError(`Invalid \`batchShape\` for Input: expected an array such as [null, 784], received ${JSON.stringify(options.batchShape)}.`);
+      }
       batchShape = [...options.batchShape];
     } else if (options.shape !== undefined) {
       if (!Array.isArray(options.shape)) {

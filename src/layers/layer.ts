@@ -288,7 +288,7 @@ export abstract class Layer {
 
   /**
    * Throws a ShapeError when a real input's rank does not suit the layer.
-   * It runs before the first build, which sees only the batch-free shape.
+   * It runs before the first build, which receives only the batch-free shape.
    */
   protected checkInputRank(_shape: readonly number[]): void {}
 

@@ -1,7 +1,7 @@
 /**
- * Where the batches of `fit`, `evaluate` and `predict` come from: arrays
- * that are sliced (and shuffled) into batches, or an iterable of batches
- * that the caller produces, such as a generator.
+ * Batch sources for `fit`, `evaluate` and `predict`: arrays that are sliced
+ * (and shuffled) into batches, or an iterable of batches that the caller
+ * produces, such as a generator.
  */
 
 import { ValueError, formatShape } from "../errors.js";
@@ -59,7 +59,7 @@ export interface ArraySourceOptions {
   steps?: number | null;
 }
 
-/** Slices arrays into batches, shuffling every pass as `fit` asks. */
+/** Slices arrays into batches, shuffling every pass as `fit` requests. */
 export class ArraySource implements BatchSource {
   readonly steps: number;
   readonly exhausted = false;
@@ -110,7 +110,7 @@ export class ArraySource implements BatchSource {
   }
 }
 
-/** A permutation that keeps each batch-sized chunk of indices in place and shuffles inside it. */
+/** Returns a permutation that keeps each batch-sized chunk of indices in place and shuffles inside it. */
 function shuffledWithinBatches(samples: number, batchSize: number): Int32Array {
   const order = new Int32Array(samples);
   for (let start = 0; start < samples; start += batchSize) {
@@ -121,7 +121,7 @@ function shuffledWithinBatches(samples: number, batchSize: number): Int32Array {
   return order;
 }
 
-/** How the batches of an iterable are read. */
+/** Options for reading the batches of an iterable. */
 export interface IterableSourceOptions {
   /** Names of the model's inputs and outputs, which record batches are keyed by. */
   inputNames: readonly string[] | null;

@@ -25,7 +25,7 @@ export type MetricsSpec =
   | (metrics.MetricIdentifier[] | metrics.MetricIdentifier | null)[]
   | Record<string, metrics.MetricIdentifier | metrics.MetricIdentifier[] | null>;
 
-/** What the training loop computes for one output. */
+/** The loss, loss weight and metrics of one output. */
 export interface OutputTarget {
   name: string;
   loss: losses.Loss | null;

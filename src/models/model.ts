@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, formatShape } from "../errors.js";
 import { noGrad, valueAndGradients } from "../autodiff/tape.js";
-import { Callback, History, type Logs, callHook } from "../callbacks/callback.js";
+import { Callback, History, type Logs, callHook, callbacksWithHook } from "../callbacks/callback.js";
 import { Progbar, ProgbarLogger } from "../callbacks/progbar.js";
 import { registerLayer } from "../layers/index.js";
 import { addLayerLosses, clearLayerLosses } from "../layers/layer-losses.js";
@@ -13,6 +13,7 @@ import * as optimizers from "../optimizers/index.js";
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { Workspace } from "../backend/workspace.js";
+import { getBackend } from "../backend/registry.js";
 import { uniqueName } from "../utils/naming.js";
 import { checkOptionKeys } from "../utils/suggest.js";
 import { checkPositiveInteger } from "../utils/validate.js";
@@ -106,7 +107,7 @@ export interface PredictOptions {
   allowNonFinite?: boolean;
 }
 
-/** What `predict` returns: one Tensor per output, in the structure the model's outputs were given. */
+/** The result of `predict`: one Tensor per output, in the structure the model's outputs were given. */
 export type PredictOutput = Tensor | Tensor[] | Record<string, Tensor>;
 
 export interface ModelOptions {
@@ -411,7 +412,7 @@ export class Model extends Layer {
     return state.resolved;
   }
 
-  /** The compile targets, resolved against `outputCount` outputs when the model did not declare them. */
+  /** Returns the compile targets, resolving them against `outputCount` outputs when the model did not declare its outputs. */
   private targetsFor(state: CompiledState, outputCount: number): ResolvedTargets {
     if (state.resolved) {
       if (state.resolved.targets.length !== outputCount) {
@@ -551,10 +552,11 @@ export class Model extends Layer {
     preds: Tensor[],
     weights: (Tensor | null)[] | null,
     perOutput: (Tensor | null)[],
+    trainable: readonly Variable[],
   ): Tensor {
     let total = this.outputLosses(resolved, ys, preds, weights, perOutput);
     // Penalties of trainable weights count in the training and the evaluation loss alike, as in Keras.
-    for (const variable of this.trainableWeights) {
+    for (const variable of trainable) {
       if (variable.regularizer !== null) total = ops.add(total, variable.regularizer(variable.value));
     }
     return total;
@@ -634,7 +636,7 @@ export class Model extends Layer {
       preds = this.forward(batch.xs, true);
       resolved = this.targetsFor(state, preds.length);
       checkLabelCount(batch.ys, preds, resolved);
-      total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
+      total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput, variables), lossCount);
       return scale === null || scale === undefined ? total : ops.affine(total, scale, 0);
     }, variables.map((v) => v.value));
     if (variables.length > 0) state.optimizer.applyGradients(gradients, variables);
@@ -647,7 +649,7 @@ export class Model extends Layer {
     const resolved = this.targetsFor(state, preds.length);
     checkLabelCount(batch.ys, preds, resolved);
     const perOutput: (Tensor | null)[] = [];
-    const total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput), lossCount);
+    const total = this.withLayerLosses(this.totalLoss(resolved, batch.ys, preds, batch.weights, perOutput, this.trainableWeights), lossCount);
     this.updateTrackers(state, resolved, total.item(), perOutput, batch, preds);
   }
 
@@ -731,7 +733,10 @@ export class Model extends Layer {
       this.resetMetrics(state);
       await callHook(callbacks, "onEpochBegin", epoch);
       const next = source.startEpoch();
-      let logs: Logs = {};
+      // Only callbacks that override a batch hook are called per batch, so a fit without them builds no logs per step.
+      const batchBegin = callbacksWithHook(callbacks, "onTrainBatchBegin");
+      const batchEnd = callbacksWithHook(callbacks, "onTrainBatchEnd");
+      let stepsRun = 0;
       // Array batches are cut inside the workspace; an iterable's batch is read before the step starts.
       const arrays = source instanceof ArraySource;
       for (let step = 0; !arrays || step < source.steps!; step++) {
@@ -741,14 +746,14 @@ export class Model extends Layer {
           break;
         }
         if (!arrays && pending === null) break;
-        await callHook(callbacks, "onTrainBatchBegin", step);
+        if (batchBegin.length > 0) await callHook(batchBegin, "onTrainBatchBegin", step);
         this.trainWorkspace.run(() => this.trainStep(state, pending ?? (next() as Batch)));
-        logs = this.currentLogs(state);
-        await callHook(callbacks, "onTrainBatchEnd", step, logs);
+        stepsRun++;
+        if (batchEnd.length > 0) await callHook(batchEnd, "onTrainBatchEnd", step, this.currentLogs(state));
         if (this.stopTraining) break;
       }
       params.steps = source.steps;
-      epochLogs = { ...logs };
+      epochLogs = stepsRun > 0 ? this.currentLogs(state) : {};
       if (validation && validationFreq(epoch)) {
         const valLogs = await this.runTest(state, validation, callbacks);
         for (const [key, value] of Object.entries(valLogs)) epochLogs[`val_${key}`] = value;
@@ -817,7 +822,7 @@ export class Model extends Layer {
     });
   }
 
-  /** The output shapes a Sequential or functional model declares, or null when they are not known before a call. */
+  /** Returns the output shapes a Sequential or functional model declares, or null when they are not known before a call. */
   private declaredOutputShapes(): SymbolicShape[] | null {
     if (this.graph) return this.graph.outputs.tensors.map((t) => t.shape);
     if (this.className !== "Sequential" || !this.built || !this.inputShape) return null;
@@ -1171,16 +1176,16 @@ function classWeightsToSampleWeights(classWeight: Record<number, number>, ys: Te
 /** Throws a ValueError naming the first NaN or infinite value of `t` and the option that allows them. */
 function checkFinite(t: Tensor, argument: string, method: string): void {
   const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    const value = data[i]!;
-    if (Number.isFinite(value)) continue;
-    const rowSize = t.shape[0] === 0 ? 1 : data.length / t.shape[0]!;
-    const sample = Math.floor(i / rowSize);
-    throw new ValueError(
-      `\`${argument}\` contains ${value} at sample ${sample} (element ${i} of shape ${formatShape(t.shape)}). ` +
-        `Clean the data, or pass allowNonFinite: true to ${method} to accept non-finite values.`,
-    );
-  }
+  // The scan runs on the backend because it reads every element of the data at each fit, evaluate and predict call.
+  const i = getBackend().findNonFinite(data);
+  if (i < 0) return;
+  const value = data[i]!;
+  const rowSize = t.shape[0] === 0 ? 1 : data.length / t.shape[0]!;
+  const sample = Math.floor(i / rowSize);
+  throw new ValueError(
+    `\`${argument}\` contains ${value} at sample ${sample} (element ${i} of shape ${formatShape(t.shape)}). ` +
+      `Clean the data, or pass allowNonFinite: true to ${method} to accept non-finite values.`,
+  );
 }
 
 /** Throws a ValueError naming the first label of `y` that is not a class index of an output with `classes` classes. */

@@ -154,7 +154,7 @@ interface SummaryRow {
 /** Lists each layer of a stack with its output shape, or null where the model is not built yet. */
 function stackRows(model: Model): SummaryRow[] {
   if (model.graph === null && model.className !== "Sequential") {
-    // A subclassed model: each built layer knows the shape it was built for.
+    // A subclassed model: each built layer stores the shape it was built for.
     return model.layers.map((layer) => ({
       layer,
       outputShape: layer.built && layer.buildInputShape ? layer.computeOutputShape(layer.buildInputShape) : null,

@@ -282,6 +282,7 @@ add("emaUpdate", "average aliases variable", (b) => {
   const shared = f32(5);
   ema({ average: shared, variable: shared })(b);
 }, /the output `average` shares memory with `variable`/);
+add("findNonFinite", "plain array", (b) => b.findNonFinite([1, 2] as unknown as Float32Array), /findNonFinite: `x` must be a typed array, received object/);
 add("squaredNorm", "int32 input", (b) => b.squaredNorm(new Int32Array(3) as unknown as Float32Array), /squaredNorm: `x` must be a Float32Array or Float64Array, received Int32Array/);
 
 // Activations beyond the unary ones, and crossentropy on logits.
@@ -567,6 +568,7 @@ const addonCases: AddonCase[] = [
   { name: "short linear", fn: "ftrlUpdate", args: [a32(4), a32(4), a32(4), a32(3), 1e-3, -0.5, 0, 0, 0], message: /argument 3 has 3 elements/ },
   { name: "factored sizes that overflow", fn: "adafactorUpdate", args: [a32(8), a32(8), a32(8), a32(4), a32(4), 4, 1, 2 ** 31 - 1, 1e-3, 0.8, 1e-30, 1e-3, 1], message: /argument 4 has 4 elements|batch \* rows \* cols must equal/ },
   { name: "short variable", fn: "emaUpdate", args: [a32(4), a32(3), 0.99], message: /argument 1 has 3 elements/ },
+  { name: "string argument", fn: "findNonFinite", args: ["x"], message: /expected a typed array|must be a typed array/ },
   { name: "string argument", fn: "squaredNorm", args: ["x"], message: /expected a typed array|must be a typed array/ },
   { name: "op code out of range", fn: "activation", args: [99, a32(2), a32(2), 0, 0, 0], message: /unknown operation code/ },
   { name: "short dx", fn: "activationBackward", args: [0, a32(2), a32(2), a32(2), a32(1), 0, 0, 0], message: /argument 4 has 1 elements/ },

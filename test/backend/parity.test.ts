@@ -1098,6 +1098,24 @@ for (const [label, g, multiplier] of [
   });
 }
 
+cases.push({
+  name: "findNonFinite",
+  kernel: "findNonFinite",
+  run: (backend) => {
+    // Long enough for several scan blocks, with hits after the first block and in a short tail.
+    const length = 10_007;
+    const probes: [number, number][] = [[-1, 0], [0, NaN], [5000, Infinity], [9999, -Infinity], [10_006, NaN]];
+    const found = probes.map(([index, value]) => {
+      const x = f32(length, 91, -3e38, 3e38);
+      if (index >= 0) x[index] = value;
+      if (index >= 0 && index + 3 < length) x[index + 3] = NaN;
+      return backend.findNonFinite(x);
+    });
+    found.push(backend.findNonFinite(Float64Array.from([1, 2, Infinity])));
+    return [Int32Array.from(found)];
+  },
+});
+
 const native = nativeBackend();
 
 describe(`native backend parity (${cases.length} cases)`, { skip: native === null ? `native backend unavailable: ${nativeBackendError()}` : false }, () => {

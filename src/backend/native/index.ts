@@ -37,6 +37,7 @@ import type {
 } from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
+import { ValueError } from "../../errors.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
 import { checkDisjoint, codeOf, isFloat32Call, signature } from "./checks.js";
 import {
@@ -193,6 +194,7 @@ export interface NativeAddon {
     multiplier: number,
     geometry: Int32Array,
   ): void;
+  findNonFinite(x: Float32Array): number;
   batchNormForward(
     x: Float32Array,
     outer: number,
@@ -787,6 +789,13 @@ export class NativeBackend extends TypeScriptBackend {
       multiplier,
       geometry,
     );
+  }
+
+  override findNonFinite(x: TypedArray): number {
+    if (!ArrayBuffer.isView(x)) {
+      throw new ValueError(`findNonFinite: \`x\` must be a typed array, received ${x === null ? "null" : typeof x}.`);
+    }
+    return x instanceof Float32Array ? this.addon.findNonFinite(x) : super.findNonFinite(x);
   }
 }
 

@@ -457,6 +457,12 @@ export class TypeScriptBackend implements Backend {
   depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
     conv.depthwiseConvBackward(args);
   }
+
+  findNonFinite(x: TypedArray): number {
+    if (x instanceof Int32Array) return -1;
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) return i;
+    return -1;
+  }
 }
 
 function clamp(value: number, low: number, high: number): number {

@@ -1,0 +1,11 @@
+/* Scans over whole arrays that return a position instead of writing an array. */
+#ifndef STRATUM_SCAN_H
+#define STRATUM_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Index of the first NaN or infinite element of x, or -1 when every element is finite. */
+int64_t k_find_non_finite(const float *x, size_t n);
+
+#endif
