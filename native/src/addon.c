@@ -87,6 +87,16 @@ static void *typed_array(call_args *args, size_t index, napi_typedarray_type exp
     fail(args, text);
     return NULL;
   }
+  /*
+   * An empty typed array may have no backing store, so its data pointer is
+   * NULL. Kernels read NULL as "argument absent", and memset or memcpy on NULL
+   * is undefined even for zero bytes, so a present empty array gets a
+   * pointer to storage that nothing reads or writes (its length is 0).
+   */
+  if (data == NULL) {
+    static double empty_storage[1];
+    return empty_storage;
+  }
   return data;
 }
 
@@ -122,12 +132,15 @@ static double number(call_args *args, size_t index) {
   return value;
 }
 
-/* A non-negative integer size argument, capped so that products of two sizes cannot overflow. */
+/*
+ * A size argument: an integer from 0 to INT32_MAX, so that the product of two
+ * sizes cannot overflow size_t and an index along one size fits an int32.
+ */
 static size_t size_arg(call_args *args, size_t index) {
   double value = number(args, index);
-  if (!args->failed && !(value >= 0 && value <= 1e9 && value == (double)(size_t)value)) {
-    char text[96];
-    snprintf(text, sizeof text, "argument %zu must be a non-negative integer size", index);
+  if (!args->failed && !(value >= 0 && value <= INT32_MAX && value == (double)(size_t)value)) {
+    char text[112];
+    snprintf(text, sizeof text, "argument %zu must be an integer size from 0 to 2147483647", index);
     fail(args, text);
     return 0;
   }
@@ -559,7 +572,8 @@ static napi_value adafactor_update(napi_env env, napi_callback_info info) {
     fail(&args, "rowFactor and columnFactor must both be arrays or both be null");
     return NULL;
   }
-  if (row_factor != NULL && batch * rows * cols != n) {
+  size_t factored = 0;
+  if (row_factor != NULL && (__builtin_mul_overflow(batch * rows, cols, &factored) || factored != n)) {
     fail(&args, "batch * rows * cols must equal the variable's length");
     return NULL;
   }
@@ -595,8 +609,8 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   BEGIN("setThreads", 1);
   double count = number(&args, 0);
   if (args.failed) return NULL;
-  if (!(count >= 1 && count <= 256)) {
-    fail(&args, "thread count must be between 1 and 256");
+  if (!(count >= 1 && count <= 256 && count == (int)count)) {
+    fail(&args, "thread count must be an integer from 1 to 256");
     return NULL;
   }
   napi_value result;
@@ -950,6 +964,12 @@ static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
   }
   if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
   if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
+  /* The largest array, [batch, steps, 4 * units], must have a size that size_t can hold. */
+  size_t total;
+  if (__builtin_mul_overflow((size_t)values[3], (size_t)values[5], &total) ||
+      __builtin_mul_overflow(total, 4 * (size_t)values[4], &total)) {
+    return fail(args, "batch * steps * gates * units overflows");
+  }
   p->kind = values[0];
   p->activation = values[1];
   p->recurrent_activation = values[2];

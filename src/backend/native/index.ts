@@ -37,7 +37,45 @@ import type {
 } from "../backend.js";
 import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
+import { ValueError } from "../../errors.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
+import { checkDisjoint, codeOf, isFloat32Call, signature } from "./checks.js";
+import {
+  guardAdamUpdate,
+  guardArgmax,
+  guardBatchNormBackward,
+  guardBatchNormForward,
+  guardBinary,
+  guardBinaryCrossentropy,
+  guardBinaryCrossentropyBackward,
+  guardCategoricalCrossentropy,
+  guardCrossentropyBackward,
+  guardDenseBackward,
+  guardDenseForward,
+  guardElementwise,
+  guardGatherRows,
+  guardLayerNormBackward,
+  guardLayerNormForward,
+  guardMatmul,
+  guardSgdUpdate,
+  guardSoftmax,
+  guardSoftmaxBackward,
+  guardSparseCategoricalCrossentropy,
+  guardSum2d,
+  guardUnaryBackward,
+} from "./guards.js";
+import {
+  guardActivation,
+  guardActivationBackward,
+  guardDepthwiseConv,
+  guardDepthwiseConvBackward,
+  guardRowActivation,
+  guardRowActivationBackward,
+  guardSigmoidCrossentropy,
+  guardSigmoidCrossentropyBackward,
+  guardSoftmaxCrossentropy,
+  guardSoftmaxCrossentropyBackward,
+} from "./activation-guards.js";
 import * as nativeOptimizers from "./optimizers.js";
 import type {
   AdadeltaUpdateArgs,
@@ -247,32 +285,11 @@ const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
 };
 const ROW_ACTIVATION_CODES: Record<RowActivationOp, number> = { log_softmax: 0, sparsemax: 1, glu: 2 };
 
-/** True when every argument is a Float32Array or null. Fixed arity, because a rest parameter allocates an array per call. */
-function isF32(
-  a: TypedArray | null,
-  b: TypedArray | null = null,
-  c: TypedArray | null = null,
-  d: TypedArray | null = null,
-  e: TypedArray | null = null,
-  f: TypedArray | null = null,
-  g: TypedArray | null = null,
-  h: TypedArray | null = null,
-  i: TypedArray | null = null,
-  j: TypedArray | null = null,
-): boolean {
-  return (
-    (a === null || a instanceof Float32Array) &&
-    (b === null || b instanceof Float32Array) &&
-    (c === null || c instanceof Float32Array) &&
-    (d === null || d instanceof Float32Array) &&
-    (e === null || e instanceof Float32Array) &&
-    (f === null || f instanceof Float32Array) &&
-    (g === null || g instanceof Float32Array) &&
-    (h === null || h instanceof Float32Array) &&
-    (i === null || i instanceof Float32Array) &&
-    (j === null || j instanceof Float32Array)
-  );
-}
+const IM2COL = signature("x", "cols");
+const COL2IM = signature("cols", "dx");
+const POOL = signature("x", "out");
+const POOL_BACKWARD = signature("x", "dy", "dx");
+const SQUARED_NORM = signature("x");
 
 /**
  * Loads the addon from build/Release of the package, or from the file that
@@ -299,13 +316,15 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override unary(op: UnaryOp, x: FloatArray, out: FloatArray): void {
-    if (isF32(x, out)) this.addon.unary(UNARY_CODES[op], x as Float32Array, out as Float32Array);
+    const code = codeOf("unary", "operation", UNARY_CODES, op);
+    if (guardElementwise("unary", x, out)) this.addon.unary(code, x as Float32Array, out as Float32Array);
     else super.unary(op, x, out);
   }
 
   override unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
-    if (isF32(x, y, dy, dx)) {
-      this.addon.unaryBackward(UNARY_CODES[op], x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array);
+    const code = codeOf("unaryBackward", "operation", UNARY_CODES, op);
+    if (guardUnaryBackward(x, y, dy, dx)) {
+      this.addon.unaryBackward(code, x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array);
     } else {
       super.unaryBackward(op, x, y, dy, dx);
     }
@@ -320,9 +339,9 @@ export class NativeBackend extends TypeScriptBackend {
     out: FloatArray,
     outShape: readonly number[],
   ): void {
-    if (isF32(a, b, out)) {
+    const code = codeOf("binary", "operation", BINARY_CODES, op);
+    if (guardBinary(a, aShape, b, bShape, out, outShape)) {
       const n = out.length;
-      const code = BINARY_CODES[op];
       const lastAxis = outShape[outShape.length - 1] ?? 1;
       // Patterns the addon covers: equal sizes, a scalar, or a row repeated along the last axis.
       if (a.length === n && (b.length === n || b.length === 1 || (b.length === lastAxis && isTrailingRow(bShape, outShape)))) {
@@ -338,12 +357,12 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override affine(x: FloatArray, scale: number, offset: number, out: FloatArray): void {
-    if (isF32(x, out)) this.addon.affine(x as Float32Array, scale, offset, out as Float32Array);
+    if (guardElementwise("affine", x, out)) this.addon.affine(x as Float32Array, scale, offset, out as Float32Array);
     else super.affine(x, scale, offset, out);
   }
 
   override clip(x: FloatArray, low: number, high: number, out: FloatArray): void {
-    if (isF32(x, out)) this.addon.clip(x as Float32Array, low, high, out as Float32Array);
+    if (guardElementwise("clip", x, out)) this.addon.clip(x as Float32Array, low, high, out as Float32Array);
     else super.clip(x, low, high, out);
   }
 
@@ -358,7 +377,7 @@ export class NativeBackend extends TypeScriptBackend {
     transposeB: boolean,
     accumulate = false,
   ): void {
-    if (isF32(a, b, out)) {
+    if (guardMatmul(a, b, out, m, k, n, transposeA, transposeB, accumulate)) {
       this.addon.matmul(a as Float32Array, b as Float32Array, out as Float32Array, m, k, n, transposeA, transposeB, accumulate);
     } else {
       super.matmul(a, b, out, m, k, n, transposeA, transposeB, accumulate);
@@ -366,7 +385,7 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override sum(x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray): void {
-    if (isF32(x, out) && shape.length === 2 && axes.length === 1) {
+    if (guardSum2d(x, shape, axes, out)) {
       this.addon.sum2d(x as Float32Array, shape[0]!, shape[1]!, axes[0]!, out as Float32Array);
     } else {
       super.sum(x, shape, axes, out);
@@ -374,28 +393,29 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override argmax(x: TypedArray, rows: number, cols: number, out: Int32Array): void {
-    if (x instanceof Float32Array && cols > 0) this.addon.argmax(x, rows, cols, out);
+    if (guardArgmax(x, rows, cols, out)) this.addon.argmax(x as Float32Array, rows, cols, out);
     else super.argmax(x, rows, cols, out);
   }
 
   override gatherRows(x: TypedArray, rowSize: number, indices: Int32Array, out: TypedArray): void {
-    if (x instanceof Float32Array && out instanceof Float32Array && rowSize > 0) this.addon.gatherRows(x, rowSize, indices, out);
+    if (guardGatherRows(x, rowSize, indices, out)) this.addon.gatherRows(x as Float32Array, rowSize, indices, out as Float32Array);
     else super.gatherRows(x, rowSize, indices, out);
   }
 
   override softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
-    if (isF32(x, out)) this.addon.softmax(x as Float32Array, out as Float32Array, rows, cols);
+    if (guardSoftmax(x, out, rows, cols)) this.addon.softmax(x as Float32Array, out as Float32Array, rows, cols);
     else super.softmax(x, out, rows, cols);
   }
 
   override softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
-    if (isF32(y, dy, dx)) this.addon.softmaxBackward(y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
+    if (guardSoftmaxBackward(y, dy, dx, rows, cols)) this.addon.softmaxBackward(y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
     else super.softmaxBackward(y, dy, dx, rows, cols);
   }
 
   override denseForward(args: DenseForwardArgs): void {
     const { x, kernel, bias, out, m, k, n, activation } = args;
-    if (!isF32(x, kernel, bias, out)) return super.denseForward(args);
+    const activationCode = codeOf("denseForward", "activation", ACTIVATION_CODES, activation);
+    if (!guardDenseForward(args)) return super.denseForward(args);
     this.addon.denseForward(
       x as Float32Array,
       kernel as Float32Array,
@@ -404,13 +424,14 @@ export class NativeBackend extends TypeScriptBackend {
       m,
       k,
       n,
-      ACTIVATION_CODES[activation],
+      activationCode,
     );
   }
 
   override denseBackward(args: DenseBackwardArgs): void {
     const { x, kernel, y, dy, dPre, dx, dKernel, dBias, m, k, n, activation } = args;
-    if (!isF32(x, kernel, y, dy, dPre, dx, dKernel, dBias)) return super.denseBackward(args);
+    const activationCode = codeOf("denseBackward", "activation", ACTIVATION_CODES, activation);
+    if (!guardDenseBackward(args)) return super.denseBackward(args);
     this.addon.denseBackward(
       x as Float32Array,
       kernel as Float32Array,
@@ -423,26 +444,25 @@ export class NativeBackend extends TypeScriptBackend {
       m,
       k,
       n,
-      ACTIVATION_CODES[activation],
+      activationCode,
     );
   }
 
   override categoricalCrossentropy(args: CrossentropyArgs): void {
     const { probs, labels, loss, rows, classes, epsilon } = args;
-    if (!isF32(probs, labels, loss)) return super.categoricalCrossentropy(args);
+    if (!guardCategoricalCrossentropy(args)) return super.categoricalCrossentropy(args);
     this.addon.categoricalCrossentropy(probs as Float32Array, labels as Float32Array, loss as Float32Array, rows, classes, epsilon);
   }
 
   override sparseCategoricalCrossentropy(args: SparseCrossentropyArgs): void {
     const { probs, labels, loss, rows, classes, epsilon } = args;
-    if (!isF32(probs, loss)) return super.sparseCategoricalCrossentropy(args);
+    if (!guardSparseCategoricalCrossentropy(args)) return super.sparseCategoricalCrossentropy(args);
     this.addon.sparseCategoricalCrossentropy(probs as Float32Array, labels, loss as Float32Array, rows, classes, epsilon);
   }
 
   override crossentropyBackward(args: CrossentropyBackwardArgs): void {
     const { probs, labels, dLoss, grad, rows, classes, epsilon, sparse, throughSoftmax } = args;
-    const labelsFit = sparse ? labels instanceof Int32Array : labels instanceof Float32Array;
-    if (!isF32(probs, dLoss, grad) || !labelsFit) return super.crossentropyBackward(args);
+    if (!guardCrossentropyBackward(args)) return super.crossentropyBackward(args);
     this.addon.crossentropyBackward(
       probs as Float32Array,
       labels as Float32Array | Int32Array,
@@ -458,13 +478,13 @@ export class NativeBackend extends TypeScriptBackend {
 
   override binaryCrossentropy(args: BinaryCrossentropyArgs): void {
     const { probs, labels, loss, rows, cols, epsilon } = args;
-    if (!isF32(probs, labels, loss)) return super.binaryCrossentropy(args);
+    if (!guardBinaryCrossentropy(args)) return super.binaryCrossentropy(args);
     this.addon.binaryCrossentropy(probs as Float32Array, labels as Float32Array, loss as Float32Array, rows, cols, epsilon);
   }
 
   override binaryCrossentropyBackward(args: BinaryCrossentropyBackwardArgs): void {
     const { probs, labels, dLoss, grad, rows, cols, epsilon } = args;
-    if (!isF32(probs, labels, dLoss, grad)) return super.binaryCrossentropyBackward(args);
+    if (!guardBinaryCrossentropyBackward(args)) return super.binaryCrossentropyBackward(args);
     this.addon.binaryCrossentropyBackward(
       probs as Float32Array,
       labels as Float32Array,
@@ -478,7 +498,7 @@ export class NativeBackend extends TypeScriptBackend {
 
   override adamUpdate(args: AdamUpdateArgs): void {
     const { variable, gradient, momentum, velocity, velocityHat, learningRate, beta1, beta2, epsilon, step } = args;
-    if (!isF32(variable, gradient, momentum, velocity, velocityHat)) return super.adamUpdate(args);
+    if (!guardAdamUpdate(args)) return super.adamUpdate(args);
     this.addon.adamUpdate(
       variable as Float32Array,
       gradient as Float32Array,
@@ -495,7 +515,7 @@ export class NativeBackend extends TypeScriptBackend {
 
   override sgdUpdate(args: SgdUpdateArgs): void {
     const { variable, gradient, momentum, learningRate, momentumFactor, nesterov } = args;
-    if (!isF32(variable, gradient, momentum)) return super.sgdUpdate(args);
+    if (!guardSgdUpdate(args)) return super.sgdUpdate(args);
     this.addon.sgdUpdate(
       variable as Float32Array,
       gradient as Float32Array,
@@ -508,45 +528,55 @@ export class NativeBackend extends TypeScriptBackend {
 
   override im2col(args: Im2colArgs): void {
     const { x, cols, channelOffset, groupChannels } = args;
-    if (!isF32(x, cols)) return super.im2col(args);
+    if (!isFloat32Call("im2col", IM2COL, x, cols)) return super.im2col(args);
     const geometry = encodeWindow("im2col", args, channelOffset, groupChannels);
     checkLength("im2col", "x", x, imageSize(args));
     checkLength("im2col", "cols", cols, patchSize(args, groupChannels));
+    checkDisjoint("im2col", "cols", cols, "x", x);
     this.addon.im2col(x as Float32Array, cols as Float32Array, geometry);
   }
 
   override col2im(args: Col2imArgs): void {
     const { cols, dx, channelOffset, groupChannels } = args;
-    if (!isF32(cols, dx)) return super.col2im(args);
+    if (!isFloat32Call("col2im", COL2IM, cols, dx)) return super.col2im(args);
     const geometry = encodeWindow("col2im", args, channelOffset, groupChannels);
     checkLength("col2im", "cols", cols, patchSize(args, groupChannels));
     checkLength("col2im", "dx", dx, imageSize(args));
+    checkDisjoint("col2im", "dx", dx, "cols", cols);
     this.addon.col2im(cols as Float32Array, dx as Float32Array, geometry);
   }
 
   override maxPool(args: PoolArgs): void {
-    if (!isF32(args.x, args.out)) return super.maxPool(args);
-    this.addon.maxPool(args.x as Float32Array, args.out as Float32Array, checkPoolArgs("maxPool", args, "out", args.out));
+    if (!isFloat32Call("maxPool", POOL, args.x, args.out)) return super.maxPool(args);
+    const geometry = checkPoolArgs("maxPool", args, "out", args.out);
+    checkDisjoint("maxPool", "out", args.out, "x", args.x);
+    this.addon.maxPool(args.x as Float32Array, args.out as Float32Array, geometry);
   }
 
   override maxPoolBackward(args: PoolBackwardArgs): void {
     const { x, dy, dx } = args;
-    if (!isF32(x, dy, dx)) return super.maxPoolBackward(args);
+    if (!isFloat32Call("maxPoolBackward", POOL_BACKWARD, x, dy, dx)) return super.maxPoolBackward(args);
     const geometry = checkPoolArgs("maxPoolBackward", args, "dy", dy);
     checkLength("maxPoolBackward", "dx", dx, imageSize(args));
+    checkDisjoint("maxPoolBackward", "dx", dx, "x", x);
+    checkDisjoint("maxPoolBackward", "dx", dx, "dy", dy);
     this.addon.maxPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
   }
 
   override avgPool(args: PoolArgs): void {
-    if (!isF32(args.x, args.out)) return super.avgPool(args);
-    this.addon.avgPool(args.x as Float32Array, args.out as Float32Array, checkPoolArgs("avgPool", args, "out", args.out));
+    if (!isFloat32Call("avgPool", POOL, args.x, args.out)) return super.avgPool(args);
+    const geometry = checkPoolArgs("avgPool", args, "out", args.out);
+    checkDisjoint("avgPool", "out", args.out, "x", args.x);
+    this.addon.avgPool(args.x as Float32Array, args.out as Float32Array, geometry);
   }
 
   override avgPoolBackward(args: PoolBackwardArgs): void {
     const { x, dy, dx } = args;
-    if (!isF32(x, dy, dx)) return super.avgPoolBackward(args);
+    if (!isFloat32Call("avgPoolBackward", POOL_BACKWARD, x, dy, dx)) return super.avgPoolBackward(args);
     const geometry = checkPoolArgs("avgPoolBackward", args, "dy", dy);
     checkLength("avgPoolBackward", "dx", dx, imageSize(args));
+    checkDisjoint("avgPoolBackward", "dx", dx, "x", x);
+    checkDisjoint("avgPoolBackward", "dx", dx, "dy", dy);
     this.addon.avgPoolBackward(x as Float32Array, dy as Float32Array, dx as Float32Array, geometry);
   }
 
@@ -591,7 +621,7 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override squaredNorm(x: FloatArray): number {
-    return x instanceof Float32Array ? this.optimizerAddon.squaredNorm(x) : super.squaredNorm(x);
+    return isFloat32Call("squaredNorm", SQUARED_NORM, x) ? this.optimizerAddon.squaredNorm(x as Float32Array) : super.squaredNorm(x);
   }
 
   /** The addon seen through its optimizer functions (declared in ./optimizers.ts). */
@@ -600,14 +630,16 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override activation(op: ActivationOp, x: FloatArray, out: FloatArray, params: readonly number[]): void {
-    if (!isF32(x, out)) return super.activation(op, x, out, params);
-    this.addon.activation(ACTIVATION_OP_CODES[op], x as Float32Array, out as Float32Array, params[0] ?? 0, params[1] ?? 0, params[2] ?? 0);
+    const code = codeOf("activation", "activation", ACTIVATION_OP_CODES, op);
+    if (!guardActivation(x, out, params)) return super.activation(op, x, out, params);
+    this.addon.activation(code, x as Float32Array, out as Float32Array, params[0] ?? 0, params[1] ?? 0, params[2] ?? 0);
   }
 
   override activationBackward(op: ActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, params: readonly number[]): void {
-    if (!isF32(x, y, dy, dx)) return super.activationBackward(op, x, y, dy, dx, params);
+    const code = codeOf("activationBackward", "activation", ACTIVATION_OP_CODES, op);
+    if (!guardActivationBackward(x, y, dy, dx, params)) return super.activationBackward(op, x, y, dy, dx, params);
     this.addon.activationBackward(
-      ACTIVATION_OP_CODES[op],
+      code,
       x as Float32Array,
       y as Float32Array,
       dy as Float32Array,
@@ -619,46 +651,44 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override rowActivation(op: RowActivationOp, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
-    if (!isF32(x, out)) return super.rowActivation(op, x, out, rows, cols);
-    this.addon.rowActivation(ROW_ACTIVATION_CODES[op], x as Float32Array, out as Float32Array, rows, cols);
+    const code = codeOf("rowActivation", "row activation", ROW_ACTIVATION_CODES, op);
+    if (!guardRowActivation(op === "glu", x, out, rows, cols)) return super.rowActivation(op, x, out, rows, cols);
+    this.addon.rowActivation(code, x as Float32Array, out as Float32Array, rows, cols);
   }
 
   override rowActivationBackward(op: RowActivationOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
-    if (!isF32(x, y, dy, dx)) return super.rowActivationBackward(op, x, y, dy, dx, rows, cols);
-    this.addon.rowActivationBackward(ROW_ACTIVATION_CODES[op], x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
+    const code = codeOf("rowActivationBackward", "row activation", ROW_ACTIVATION_CODES, op);
+    if (!guardRowActivationBackward(op === "glu", x, y, dy, dx, rows, cols)) return super.rowActivationBackward(op, x, y, dy, dx, rows, cols);
+    this.addon.rowActivationBackward(code, x as Float32Array, y as Float32Array, dy as Float32Array, dx as Float32Array, rows, cols);
   }
 
   override softmaxCrossentropy(args: SoftmaxCrossentropyArgs): void {
     const { logits, labels, sparse, loss, probs, rows, classes } = args;
-    if (!isF32(logits, loss, probs) || !(sparse ? labels instanceof Int32Array : labels instanceof Float32Array)) {
-      return super.softmaxCrossentropy(args);
-    }
+    if (!guardSoftmaxCrossentropy(args)) return super.softmaxCrossentropy(args);
     this.addon.softmaxCrossentropy(logits as Float32Array, labels as Float32Array | Int32Array, sparse, loss as Float32Array, probs as Float32Array, rows, classes);
   }
 
   override softmaxCrossentropyBackward(args: SoftmaxCrossentropyBackwardArgs): void {
     const { probs, labels, sparse, dLoss, grad, rows, classes } = args;
-    if (!isF32(probs, dLoss, grad) || !(sparse ? labels instanceof Int32Array : labels instanceof Float32Array)) {
-      return super.softmaxCrossentropyBackward(args);
-    }
+    if (!guardSoftmaxCrossentropyBackward(args)) return super.softmaxCrossentropyBackward(args);
     this.addon.softmaxCrossentropyBackward(probs as Float32Array, labels as Float32Array | Int32Array, sparse, dLoss as Float32Array, grad as Float32Array, rows, classes);
   }
 
   override sigmoidCrossentropy(args: SigmoidCrossentropyArgs): void {
     const { logits, labels, loss, rows, cols } = args;
-    if (!isF32(logits, labels, loss)) return super.sigmoidCrossentropy(args);
+    if (!guardSigmoidCrossentropy(args)) return super.sigmoidCrossentropy(args);
     this.addon.sigmoidCrossentropy(logits as Float32Array, labels as Float32Array, loss as Float32Array, rows, cols);
   }
 
   override sigmoidCrossentropyBackward(args: SigmoidCrossentropyBackwardArgs): void {
     const { logits, labels, dLoss, grad, rows, cols } = args;
-    if (!isF32(logits, labels, dLoss, grad)) return super.sigmoidCrossentropyBackward(args);
+    if (!guardSigmoidCrossentropyBackward(args)) return super.sigmoidCrossentropyBackward(args);
     this.addon.sigmoidCrossentropyBackward(logits as Float32Array, labels as Float32Array, dLoss as Float32Array, grad as Float32Array, rows, cols);
   }
 
   override batchNormForward(args: BatchNormForwardArgs): void {
     const { x, outer, channels, inner, weights, gamma, beta, mean, variance, training, epsilon, out } = args;
-    if (!isF32(x, weights, gamma, beta, mean, variance, out)) return super.batchNormForward(args);
+    if (!guardBatchNormForward(args)) return super.batchNormForward(args);
     this.addon.batchNormForward(
       x as Float32Array,
       outer,
@@ -677,7 +707,7 @@ export class NativeBackend extends TypeScriptBackend {
 
   override batchNormBackward(args: BatchNormBackwardArgs): void {
     const { x, outer, channels, inner, weights, gamma, mean, variance, training, epsilon, dy, dx, dGamma, dBeta } = args;
-    if (!isF32(x, weights, gamma, mean, variance, dy, dx, dGamma, dBeta)) return super.batchNormBackward(args);
+    if (!guardBatchNormBackward(args)) return super.batchNormBackward(args);
     this.addon.batchNormBackward(
       x as Float32Array,
       outer,
@@ -698,7 +728,7 @@ export class NativeBackend extends TypeScriptBackend {
 
   override layerNormForward(args: LayerNormForwardArgs): void {
     const { x, rows, cols, gamma, beta, epsilon, rmsScaling, out, mean, invStd } = args;
-    if (!isF32(x, gamma, beta, out, mean, invStd)) return super.layerNormForward(args);
+    if (!guardLayerNormForward(args)) return super.layerNormForward(args);
     this.addon.layerNormForward(
       x as Float32Array,
       rows,
@@ -715,7 +745,7 @@ export class NativeBackend extends TypeScriptBackend {
 
   override layerNormBackward(args: LayerNormBackwardArgs): void {
     const { x, rows, cols, gamma, mean, invStd, rmsScaling, dy, dx, dGamma, dBeta } = args;
-    if (!isF32(x, gamma, mean, invStd, dy, dx, dGamma, dBeta)) return super.layerNormBackward(args);
+    if (!guardLayerNormBackward(args)) return super.layerNormBackward(args);
     this.addon.layerNormBackward(
       x as Float32Array,
       rows,
@@ -741,18 +771,15 @@ export class NativeBackend extends TypeScriptBackend {
 
   override depthwiseConv(args: DepthwiseConvArgs): void {
     const { x, kernel, out, multiplier } = args;
-    if (!isF32(x, kernel, out)) return super.depthwiseConv(args);
-    const geometry = encodeWindow("depthwiseConv", args, 0, args.channels);
-    checkLength("depthwiseConv", "x", x, imageSize(args));
-    checkLength("depthwiseConv", "out", out, pooledSize(args) * multiplier);
+    const geometry = guardDepthwiseConv(args);
+    if (geometry === null) return super.depthwiseConv(args);
     this.addon.depthwiseConv(x as Float32Array, kernel as Float32Array, out as Float32Array, multiplier, geometry);
   }
 
   override depthwiseConvBackward(args: DepthwiseConvBackwardArgs): void {
     const { x, kernel, dy, dx, dKernel, multiplier } = args;
-    if (!isF32(x, kernel, dy, dx, dKernel)) return super.depthwiseConvBackward(args);
-    const geometry = encodeWindow("depthwiseConvBackward", args, 0, args.channels);
-    checkLength("depthwiseConvBackward", "dy", dy, pooledSize(args) * multiplier);
+    const geometry = guardDepthwiseConvBackward(args);
+    if (geometry === null) return super.depthwiseConvBackward(args);
     this.addon.depthwiseConvBackward(
       x as Float32Array,
       kernel as Float32Array,
@@ -765,6 +792,9 @@ export class NativeBackend extends TypeScriptBackend {
   }
 
   override findNonFinite(x: TypedArray): number {
+    if (!ArrayBuffer.isView(x)) {
+      throw new ValueError(`findNonFinite: \`x\` must be a typed array, received ${x === null ? "null" : typeof x}.`);
+    }
     return x instanceof Float32Array ? this.addon.findNonFinite(x) : super.findNonFinite(x);
   }
 }

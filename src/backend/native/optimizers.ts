@@ -1,8 +1,11 @@
 /**
  * The native backend's optimizer kernels beyond Adam and SGD
  * (native/src/optimizers.c). Each function runs the C kernel when every
- * array is a Float32Array and returns false otherwise, so the caller falls
- * back to the TypeScript kernel for float64.
+ * array is a Float32Array and returns false when every one is a
+ * Float64Array, so the caller falls back to the TypeScript kernel. Before
+ * the C call it checks that every array has the variable's length, that no
+ * two arrays share memory and that the hyperparameters are numbers, and
+ * throws a ValueError or ShapeError otherwise.
  */
 
 import type {
@@ -18,6 +21,8 @@ import type {
   RmspropUpdateArgs,
 } from "../optimizer-args.js";
 import type { FloatArray } from "../../tensor/dtype.js";
+import { ShapeError, ValueError } from "../../errors.js";
+import { type ArraySignature, checkDisjoint, checkLength, checkNumber, checkSize, isFloat32Call, signature } from "./checks.js";
 
 type F32 = Float32Array;
 
@@ -50,23 +55,59 @@ export interface NativeOptimizerAddon {
   squaredNorm(x: F32): number;
 }
 
-/** True when every argument is a Float32Array or null. Fixed arity, because a rest parameter allocates an array per call. */
-function f32(
-  a: FloatArray | null,
-  b: FloatArray | null = null,
+/**
+ * Checks the arrays of an elementwise update: all float32 (returns true) or
+ * all float64 (returns false), each as long as the variable, and no two
+ * sharing memory. Fixed arity, because a rest parameter allocates an array per call.
+ */
+function guardArrays(
+  kernel: string,
+  sig: ArraySignature,
+  a: FloatArray,
+  b: FloatArray,
   c: FloatArray | null = null,
   d: FloatArray | null = null,
   e: FloatArray | null = null,
 ): boolean {
-  return isF32(a) && isF32(b) && isF32(c) && isF32(d) && isF32(e);
+  if (!isFloat32Call(kernel, sig, a, b, c, d, e)) return false;
+  const [nameA, nameB, nameC = "", nameD = "", nameE = ""] = sig.names;
+  const n = a.length;
+  checkLength(kernel, nameB!, b, n);
+  checkLength(kernel, nameC, c, n);
+  checkLength(kernel, nameD, d, n);
+  checkLength(kernel, nameE, e, n);
+  checkDisjoint(kernel, nameA!, a, nameB!, b);
+  checkDisjoint(kernel, nameA!, a, nameC, c);
+  checkDisjoint(kernel, nameA!, a, nameD, d);
+  checkDisjoint(kernel, nameA!, a, nameE, e);
+  checkDisjoint(kernel, nameC, c, nameB!, b);
+  checkDisjoint(kernel, nameC, c, nameD, d);
+  checkDisjoint(kernel, nameC, c, nameE, e);
+  checkDisjoint(kernel, nameD, d, nameB!, b);
+  checkDisjoint(kernel, nameD, d, nameE, e);
+  checkDisjoint(kernel, nameE, e, nameB!, b);
+  return true;
 }
 
-function isF32(array: FloatArray | null): boolean {
-  return array === null || array instanceof Float32Array;
+/** Throws a ValueError unless every named hyperparameter of `args` is a number. */
+function checkHyperparameters(kernel: string, args: object, names: readonly string[]): void {
+  for (const name of names) checkNumber(kernel, name, (args as Record<string, number>)[name]!);
 }
+
+const RMSPROP = signature("variable", "gradient", "velocity", "momentum?", "averageGradient?");
+const ADAGRAD = signature("variable", "gradient", "accumulator");
+const ADADELTA = signature("variable", "gradient", "accumulatedGrad", "accumulatedDeltaVar");
+const ADAMAX = signature("variable", "gradient", "momentum", "norm");
+const NADAM = signature("variable", "gradient", "momentum", "velocity");
+const LION = signature("variable", "gradient", "momentum");
+const LAMB = signature("variable", "gradient", "momentum", "velocity");
+const FTRL = signature("variable", "gradient", "accumulator", "linear");
+const ADAFACTOR = signature("variable", "gradient", "velocity");
+const EMA = signature("average", "variable");
 
 export function rmspropUpdate(addon: NativeOptimizerAddon, a: RmspropUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.velocity, a.momentum, a.averageGradient)) return false;
+  if (!guardArrays("rmspropUpdate", RMSPROP, a.variable, a.gradient, a.velocity, a.momentum, a.averageGradient)) return false;
+  checkHyperparameters("rmspropUpdate", a, ["learningRate", "rho", "momentumFactor", "epsilon"]);
   addon.rmspropUpdate(
     a.variable as F32,
     a.gradient as F32,
@@ -82,25 +123,29 @@ export function rmspropUpdate(addon: NativeOptimizerAddon, a: RmspropUpdateArgs)
 }
 
 export function adagradUpdate(addon: NativeOptimizerAddon, a: AdagradUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.accumulator)) return false;
+  if (!guardArrays("adagradUpdate", ADAGRAD, a.variable, a.gradient, a.accumulator)) return false;
+  checkHyperparameters("adagradUpdate", a, ["learningRate", "epsilon"]);
   addon.adagradUpdate(a.variable as F32, a.gradient as F32, a.accumulator as F32, a.learningRate, a.epsilon);
   return true;
 }
 
 export function adadeltaUpdate(addon: NativeOptimizerAddon, a: AdadeltaUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.accumulatedGrad, a.accumulatedDeltaVar)) return false;
+  if (!guardArrays("adadeltaUpdate", ADADELTA, a.variable, a.gradient, a.accumulatedGrad, a.accumulatedDeltaVar)) return false;
+  checkHyperparameters("adadeltaUpdate", a, ["learningRate", "rho", "epsilon"]);
   addon.adadeltaUpdate(a.variable as F32, a.gradient as F32, a.accumulatedGrad as F32, a.accumulatedDeltaVar as F32, a.learningRate, a.rho, a.epsilon);
   return true;
 }
 
 export function adamaxUpdate(addon: NativeOptimizerAddon, a: AdamaxUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.momentum, a.norm)) return false;
+  if (!guardArrays("adamaxUpdate", ADAMAX, a.variable, a.gradient, a.momentum, a.norm)) return false;
+  checkHyperparameters("adamaxUpdate", a, ["learningRate", "beta1", "beta2", "epsilon", "step"]);
   addon.adamaxUpdate(a.variable as F32, a.gradient as F32, a.momentum as F32, a.norm as F32, a.learningRate, a.beta1, a.beta2, a.epsilon, a.step);
   return true;
 }
 
 export function nadamUpdate(addon: NativeOptimizerAddon, a: NadamUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.momentum, a.velocity)) return false;
+  if (!guardArrays("nadamUpdate", NADAM, a.variable, a.gradient, a.momentum, a.velocity)) return false;
+  checkHyperparameters("nadamUpdate", a, ["learningRate", "beta1", "beta2", "epsilon", "step", "momentumProduct"]);
   addon.nadamUpdate(
     a.variable as F32,
     a.gradient as F32,
@@ -117,19 +162,22 @@ export function nadamUpdate(addon: NativeOptimizerAddon, a: NadamUpdateArgs): bo
 }
 
 export function lionUpdate(addon: NativeOptimizerAddon, a: LionUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.momentum)) return false;
+  if (!guardArrays("lionUpdate", LION, a.variable, a.gradient, a.momentum)) return false;
+  checkHyperparameters("lionUpdate", a, ["learningRate", "beta1", "beta2"]);
   addon.lionUpdate(a.variable as F32, a.gradient as F32, a.momentum as F32, a.learningRate, a.beta1, a.beta2);
   return true;
 }
 
 export function lambUpdate(addon: NativeOptimizerAddon, a: LambUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.momentum, a.velocity)) return false;
+  if (!guardArrays("lambUpdate", LAMB, a.variable, a.gradient, a.momentum, a.velocity)) return false;
+  checkHyperparameters("lambUpdate", a, ["learningRate", "beta1", "beta2", "epsilon", "step"]);
   addon.lambUpdate(a.variable as F32, a.gradient as F32, a.momentum as F32, a.velocity as F32, a.learningRate, a.beta1, a.beta2, a.epsilon, a.step);
   return true;
 }
 
 export function ftrlUpdate(addon: NativeOptimizerAddon, a: FtrlUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.accumulator, a.linear)) return false;
+  if (!guardArrays("ftrlUpdate", FTRL, a.variable, a.gradient, a.accumulator, a.linear)) return false;
+  checkHyperparameters("ftrlUpdate", a, ["learningRate", "learningRatePower", "l1", "l2", "l2Shrinkage"]);
   addon.ftrlUpdate(
     a.variable as F32,
     a.gradient as F32,
@@ -145,7 +193,7 @@ export function ftrlUpdate(addon: NativeOptimizerAddon, a: FtrlUpdateArgs): bool
 }
 
 export function adafactorUpdate(addon: NativeOptimizerAddon, a: AdafactorUpdateArgs): boolean {
-  if (!f32(a.variable, a.gradient, a.velocity, a.rowFactor, a.columnFactor)) return false;
+  if (!guardAdafactor(a)) return false;
   addon.adafactorUpdate(
     a.variable as F32,
     a.gradient as F32,
@@ -165,7 +213,45 @@ export function adafactorUpdate(addon: NativeOptimizerAddon, a: AdafactorUpdateA
 }
 
 export function emaUpdate(addon: NativeOptimizerAddon, a: EmaUpdateArgs): boolean {
-  if (!f32(a.average, a.variable)) return false;
+  if (!guardArrays("emaUpdate", EMA, a.average, a.variable)) return false;
+  checkHyperparameters("emaUpdate", a, ["momentum"]);
   addon.emaUpdate(a.average as F32, a.variable as F32, a.momentum);
+  return true;
+}
+
+const ADAFACTOR_FACTORS = signature("variable", "rowFactor?", "columnFactor?");
+
+/**
+ * Checks an Adafactor update. A factored update keeps a row factor of
+ * batch · rows and a column factor of batch · cols elements for a variable
+ * of batch · rows · cols. An unfactored one passes null for both factors.
+ */
+function guardAdafactor(a: AdafactorUpdateArgs): boolean {
+  const kernel = "adafactorUpdate";
+  if (!guardArrays(kernel, ADAFACTOR, a.variable, a.gradient, a.velocity)) return false;
+  if (!isFloat32Call(kernel, ADAFACTOR_FACTORS, a.variable, a.rowFactor, a.columnFactor)) {
+    throw new ValueError(`${kernel}: the factors must be Float32Arrays like \`variable\`.`);
+  }
+  checkHyperparameters(kernel, a, ["relativeStep", "beta2", "epsilon1", "epsilon2", "clipThreshold"]);
+  checkSize(kernel, "batch", a.batch);
+  checkSize(kernel, "rows", a.rows);
+  checkSize(kernel, "cols", a.cols);
+  if ((a.rowFactor === null) !== (a.columnFactor === null)) {
+    throw new ValueError(`${kernel}: \`rowFactor\` and \`columnFactor\` must both be arrays or both be null.`);
+  }
+  if (a.rowFactor === null) return true;
+  if (a.batch * a.rows * a.cols !== a.variable.length) {
+    throw new ShapeError(
+      `${kernel}: batch · rows · cols (${a.batch} · ${a.rows} · ${a.cols}) must equal the variable's ${a.variable.length} elements.`,
+    );
+  }
+  checkLength(kernel, "rowFactor", a.rowFactor, a.batch * a.rows);
+  checkLength(kernel, "columnFactor", a.columnFactor, a.batch * a.cols);
+  for (const [name, factor] of [["rowFactor", a.rowFactor], ["columnFactor", a.columnFactor]] as const) {
+    checkDisjoint(kernel, name, factor, "variable", a.variable);
+    checkDisjoint(kernel, name, factor, "gradient", a.gradient);
+    checkDisjoint(kernel, name, factor, "velocity", a.velocity);
+  }
+  checkDisjoint(kernel, "rowFactor", a.rowFactor, "columnFactor", a.columnFactor);
   return true;
 }

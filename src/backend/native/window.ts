@@ -4,7 +4,7 @@
  * order of `stratum_window` (native/src/conv.h).
  */
 
-import { ValueError } from "../../errors.js";
+import { ShapeError, ValueError } from "../../errors.js";
 import type { WindowGeometry } from "../backend.js";
 import { depthAxis } from "../typescript/conv.js";
 
@@ -45,6 +45,9 @@ const AT_LEAST_ONE = new Set<string>([
  * Returns the geometry as the addon's int32 array, or throws a ValueError
  * naming the kernel and the first invalid entry. `channelOffset` and
  * `groupChannels` select the channel slice (the whole channel axis for pooling).
+ * NOTE: entries are checked one by one, not for consistency with each other.
+ * So a geometry with huge batch and outHeight but an empty output still makes
+ * the C loops run batch · outHeight empty iterations.
  */
 export function encodeWindow(kernel: string, g: WindowGeometry, channelOffset: number, groupChannels: number): Int32Array {
   const d = depthAxis(g);
@@ -70,10 +73,10 @@ export function encodeWindow(kernel: string, g: WindowGeometry, channelOffset: n
   return Int32Array.from(values);
 }
 
-/** Throws a ValueError unless `array` has exactly `expected` elements, which the geometry implies. */
+/** Throws a ShapeError unless `array` has exactly `expected` elements, which the geometry implies. */
 export function checkLength(kernel: string, argument: string, array: ArrayLike<number>, expected: number): void {
   if (array.length !== expected) {
-    throw new ValueError(`${kernel}: \`${argument}\` must have ${expected} elements for this window geometry, received ${array.length}.`);
+    throw new ShapeError(`${kernel}: \`${argument}\` must have ${expected} elements for this window geometry, received ${array.length}.`);
   }
 }
 
