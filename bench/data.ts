@@ -8,15 +8,25 @@
  * Files (little-endian, as every x86-64 and arm64 machine stores them):
  * - digits.f32: float32 pixels in [0, 1], [MNIST_DIGITS, INPUT_FEATURES], row-major.
  * - labels.u8: one uint8 class (0–9) per digit.
+ *
+ * The LSTM workload trains on synthetic sequences instead, made from a seeded
+ * generator and written beside the digits:
+ * - sequences.f32: float32 features in [-1, 1), [SEQUENCES, SEQUENCE_STEPS, SEQUENCE_FEATURES], row-major.
+ * - sequence-targets.f32: one float32 target per sequence.
  */
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { CLASSES, INPUT_FEATURES, MNIST_DIGITS } from "./workloads.js";
+import { CLASSES, INPUT_FEATURES, MNIST_DIGITS, SEQUENCES, SEQUENCE_FEATURES, SEQUENCE_STEPS } from "./workloads.js";
 
 export const DIGITS_FILE = "digits.f32";
 export const LABELS_FILE = "labels.u8";
+export const SEQUENCES_FILE = "sequences.f32";
+export const SEQUENCE_TARGETS_FILE = "sequence-targets.f32";
+
+/** Seed of the generator that draws the synthetic sequences. */
+const SEQUENCE_SEED = 20240613;
 
 /** Seed of the fixed order in which the benchmark takes the MNIST digits. */
 const MNIST_ORDER_SEED = 20240612;
@@ -151,4 +161,78 @@ export function accuracyOf(probabilities: ArrayLike<number>, labels: Uint8Array)
     if (best === labels[row]) correct++;
   }
   return correct / labels.length;
+}
+
+/** The synthetic sequences of the LSTM workload. */
+export interface SequenceSet {
+  /** Features, [SEQUENCES, SEQUENCE_STEPS, SEQUENCE_FEATURES]. */
+  x: Float32Array;
+  /** One target per sequence, [SEQUENCES]. */
+  y: Float32Array;
+}
+
+/** Everything a worker trains on: the digits and the sequences. */
+export interface BenchData {
+  digits: MnistDigits;
+  sequences: SequenceSet;
+}
+
+/**
+ * Draws the sequences, every feature uniform in [-1, 1) from a seeded
+ * xorshift32 stream. The target is the mean of feature 0 over the steps plus
+ * half of feature 1 at the last step, so the model has to carry a running
+ * sum and keep the last step.
+ */
+export function createSequences(): SequenceSet {
+  const nextUniform = createUniformGenerator(SEQUENCE_SEED);
+  const stepValues = SEQUENCE_STEPS * SEQUENCE_FEATURES;
+  const x = new Float32Array(SEQUENCES * stepValues);
+  const y = new Float32Array(SEQUENCES);
+  for (let sequence = 0; sequence < SEQUENCES; sequence++) {
+    let sum = 0;
+    for (let step = 0; step < SEQUENCE_STEPS; step++) {
+      for (let feature = 0; feature < SEQUENCE_FEATURES; feature++) {
+        const value = Math.fround(nextUniform() * 2 - 1);
+        x[sequence * stepValues + step * SEQUENCE_FEATURES + feature] = value;
+        if (feature === 0) sum += value;
+      }
+    }
+    y[sequence] = sum / SEQUENCE_STEPS + 0.5 * x[sequence * stepValues + (SEQUENCE_STEPS - 1) * SEQUENCE_FEATURES + 1]!;
+  }
+  return { x, y };
+}
+
+function float32Bytes(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** Returns the float32 values of a file, checking its length. */
+function readFloat32File(file: string, expectedValues: number): Float32Array {
+  const bytes = readFileSync(file);
+  if (bytes.byteLength !== expectedValues * 4) {
+    throw new Error(`Invalid data file ${file}: expected ${expectedValues} float32 values, found ${bytes.byteLength} bytes.`);
+  }
+  return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, expectedValues) : new Float32Array(new Uint8Array(bytes).buffer);
+}
+
+/** Writes the sequences to SEQUENCES_FILE and SEQUENCE_TARGETS_FILE in `folder`. */
+export function writeSequenceFiles(sequences: SequenceSet, folder: string): void {
+  writeFileSync(path.join(folder, SEQUENCES_FILE), float32Bytes(sequences.x));
+  writeFileSync(path.join(folder, SEQUENCE_TARGETS_FILE), float32Bytes(sequences.y));
+}
+
+/** Reads the files that writeSequenceFiles wrote, and checks their sizes. */
+export function readSequenceFiles(folder: string): SequenceSet {
+  return {
+    x: readFloat32File(path.join(folder, SEQUENCES_FILE), SEQUENCES * SEQUENCE_STEPS * SEQUENCE_FEATURES),
+    y: readFloat32File(path.join(folder, SEQUENCE_TARGETS_FILE), SEQUENCES),
+  };
+}
+
+/** Returns the first `count` sequences and their targets (views, not copies). */
+export function selectSequences(sequences: SequenceSet, count: number): { x: Float32Array; y: Float32Array; count: number } {
+  if (!Number.isInteger(count) || count < 1 || count > SEQUENCES) {
+    throw new Error(`Invalid sequence count ${count}: expected 1 to ${SEQUENCES}.`);
+  }
+  return { x: sequences.x.subarray(0, count * SEQUENCE_STEPS * SEQUENCE_FEATURES), y: sequences.y.subarray(0, count), count };
 }

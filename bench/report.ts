@@ -301,6 +301,24 @@ function checkSpeedupOverFastestPeer(run: RunResults, workloadId: string, factor
   };
 }
 
+/**
+ * Checks that Stratum native trains a workload at least as fast as Keras on
+ * JAX (where it ran) and at least `wasmFactor` times as fast as TF.js wasm, in one row.
+ */
+function checkKerasAndWasm(run: RunResults, workloadId: string, wasmFactor: number, target: string): TargetCheck {
+  const results = run.workloads.find((candidate) => candidate.workload.id === workloadId);
+  const keras = results ? speedupOverPeer(results, "keras-jax") : null;
+  const wasm = results ? speedupOverPeer(results, "tfjs-wasm") : null;
+  if (keras === null && wasm === null) return { target, measured: "Stratum native, or both Keras/JAX and TF.js wasm, missing", verdict: "not measured" };
+  const parts = [
+    keras === null ? "Keras/JAX missing" : `${keras.toFixed(2)}× Keras/JAX`,
+    wasm === null ? "TF.js wasm missing" : `${wasm.toFixed(2)}× TF.js wasm`,
+  ];
+  // Keras/JAX counts where it ran; TF.js wasm always does.
+  if (wasm === null) return { target, measured: parts.join(", "), verdict: "not measured" };
+  return { target, measured: parts.join(", "), verdict: verdictOf(wasm >= wasmFactor && (keras === null || keras >= 1)) };
+}
+
 function checkTargets(run: RunResults): TargetCheck[] {
   const checks: TargetCheck[] = [
     checkSpeedupOverFastestPeer(run, "mnist-b32", 2, "Main job, batch 32: ≥ 2× the fastest peer"),
@@ -315,6 +333,8 @@ function checkTargets(run: RunResults): TargetCheck[] {
   });
   checks.push(checkSpeedupOverFastestPeer(run, "mnist-b256", 1.2, "Main job, batch 256: ≥ 1.2× the fastest peer"));
   checks.push(checkSpeedupOverFastestPeer(run, "large-mlp-b256", 1.2, "Large MLP, batch 256: ≥ 1.2× the fastest peer"));
+  checks.push(checkKerasAndWasm(run, "mnist-cnn-b32", 5, "MNIST CNN, batch 32: ≥ 1× Keras/JAX and ≥ 5× TF.js wasm"));
+  checks.push(checkKerasAndWasm(run, "lstm-b32", 5, "LSTM(64), batch 32: ≥ 1× Keras/JAX and ≥ 5× TF.js wasm"));
 
   for (const shapeId of ["square-1024", "square-2048"]) {
     const shape = GEMM_SHAPES.find((candidate) => candidate.id === shapeId)!;

@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadMnistDigits, writeMnistFiles } from "./data.js";
+import { createSequences, loadMnistDigits, writeMnistFiles, writeSequenceFiles } from "./data.js";
 import { formatLoad, loadBetween, sampleCpu } from "./load.js";
 import { describeMachine, formatReport, machinePeak, summarize, type FrameworkResult, type RunResults } from "./report.js";
 import { WorkerHandle, type WorkerCommand } from "./workers.js";
@@ -382,6 +382,7 @@ async function main(): Promise<void> {
 
   try {
     writeMnistFiles(loadMnistDigits(), dataFolder);
+    writeSequenceFiles(createSequences(), dataFolder);
     progress(`Starting ${options.frameworks.length} workers`);
     await benchmark.startWorkers(dataFolder);
     // The whole-run load starts after the workers have loaded their frameworks.

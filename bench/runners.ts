@@ -1,6 +1,6 @@
 /**
  * One runner per Node.js framework (Stratum on either backend, TF.js cpu and
- * wasm). A runner builds a workload's model on the digits that the worker
+ * wasm). A runner builds a workload's model on the data that the worker
  * passes in and runs one measured pass per `run()`. The Python peers
  * implement the same interface in peers/*.py.
  */
@@ -11,8 +11,21 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Tensor as TfTensor } from "@tensorflow/tfjs-core";
-import { accuracyOf, selectRows, type MnistDigits } from "./data.js";
-import { CLASSES, INPUT_FEATURES, MNIST_TEST_DIGITS, MNIST_TRAIN_DIGITS, type FrameworkId, type GemmShape, type Workload } from "./workloads.js";
+import { accuracyOf, selectRows, selectSequences, type BenchData, type DigitRows } from "./data.js";
+import {
+  CLASSES,
+  IMAGE_SIDE,
+  INPUT_FEATURES,
+  LSTM_UNITS,
+  MNIST_TEST_DIGITS,
+  MNIST_TRAIN_DIGITS,
+  SEQUENCE_FEATURES,
+  SEQUENCE_STEPS,
+  modelOf,
+  type FrameworkId,
+  type GemmShape,
+  type Workload,
+} from "./workloads.js";
 
 export interface PreparedWorkload {
   /**
@@ -32,7 +45,7 @@ type GemmCall = () => void;
 export interface Runner {
   /** Framework, version and backend details for the report header. */
   readonly description: string;
-  prepare(workload: Workload, digits: MnistDigits): PreparedWorkload;
+  prepare(workload: Workload, data: BenchData): PreparedWorkload;
   /** Returns a product of `shape` on fresh random inputs, or null when the framework has no matrix-multiply measurement. */
   createGemmCall(shape: GemmShape): GemmCall | null;
 }
@@ -74,14 +87,36 @@ function randomMatrix(length: number): Float32Array {
   return values;
 }
 
-/** Selects the rows of one workload: the pass input, and the held-out digits when the workload measures accuracy. */
-function workloadRows(workload: Workload, digits: MnistDigits) {
+/** Inputs and targets of one workload: the pass data, and the held-out digits when the workload measures accuracy. */
+interface WorkloadArrays {
+  x: Float32Array;
+  y: Float32Array;
+  /** Shape of one input sample and of one target. */
+  sampleShape: number[];
+  targetShape: number[];
+  count: number;
+  test: DigitRows | null;
+}
+
+/** Selects the data of one workload, shaped for its model. */
+function workloadArrays(workload: Workload, data: BenchData): WorkloadArrays {
+  const model = modelOf(workload);
+  if (model === "lstm") {
+    if (workload.measureAccuracy) throw new Error(`Invalid workload ${workload.id}: the LSTM workload has no classes to measure accuracy on.`);
+    const pass = selectSequences(data.sequences, workload.samples);
+    return { ...pass, sampleShape: [SEQUENCE_STEPS, SEQUENCE_FEATURES], targetShape: [1], test: null };
+  }
   if (workload.kind === "fit" && workload.samples > MNIST_TRAIN_DIGITS) {
     throw new Error(`Invalid workload ${workload.id}: it trains on ${workload.samples} digits, but only the first ${MNIST_TRAIN_DIGITS} are for training.`);
   }
+  const pass = selectRows(data.digits, 0, workload.samples);
   return {
-    pass: selectRows(digits, 0, workload.samples),
-    test: workload.measureAccuracy ? selectRows(digits, MNIST_TRAIN_DIGITS, MNIST_TEST_DIGITS) : null,
+    x: pass.x,
+    y: pass.y,
+    count: pass.count,
+    sampleShape: model === "mnist-cnn" ? [IMAGE_SIDE, IMAGE_SIDE, 1] : [INPUT_FEATURES],
+    targetShape: [CLASSES],
+    test: workload.measureAccuracy ? selectRows(data.digits, MNIST_TRAIN_DIGITS, MNIST_TEST_DIGITS) : null,
   };
 }
 
@@ -122,7 +157,7 @@ function describeNativeAddon(backend: object): string {
 
 async function createStratumRunner(expectedBackend: "native" | "typescript"): Promise<Runner> {
   const stratum = await import("stratum-ml");
-  const { Dense, Input, Sequential, getBackend, setRandomSeed, tensor } = stratum;
+  const { Conv2D, Dense, Dropout, Flatten, Input, LSTM, MaxPooling2D, Sequential, getBackend, setRandomSeed, tensor } = stratum;
   // worker.ts received STRATUM_BACKEND from the driver, and getBackend() reads it on its first call.
   const backend = getBackend();
   if (backend.name !== expectedBackend) {
@@ -133,18 +168,39 @@ async function createStratumRunner(expectedBackend: "native" | "typescript"): Pr
     description:
       `stratum-ml ${readVersion(new URL("../package.json", import.meta.url))}, backend "${backend.name}"` +
       `${backend.name === "native" ? describeNativeAddon(backend) : ""}`,
-    prepare(workload, digits) {
+    prepare(workload, data) {
       setRandomSeed(0);
-      const layers = [
-        Input({ shape: [INPUT_FEATURES] }),
-        ...workload.hiddenUnits.map((units) => new Dense({ units, activation: "relu" })),
-        new Dense({ units: CLASSES, activation: "softmax" }),
-      ];
+      const arrays = workloadArrays(workload, data);
+      const input = Input({ shape: arrays.sampleShape });
+      let layers;
+      switch (modelOf(workload)) {
+        case "mlp":
+          layers = [
+            input,
+            ...workload.hiddenUnits.map((units) => new Dense({ units, activation: "relu" })),
+            new Dense({ units: CLASSES, activation: "softmax" }),
+          ];
+          break;
+        case "mnist-cnn":
+          layers = [
+            input,
+            new Conv2D({ filters: 32, kernelSize: 3, activation: "relu" }),
+            new MaxPooling2D({ poolSize: 2 }),
+            new Conv2D({ filters: 64, kernelSize: 3, activation: "relu" }),
+            new MaxPooling2D({ poolSize: 2 }),
+            new Flatten(),
+            new Dropout({ rate: 0.5 }),
+            new Dense({ units: CLASSES, activation: "softmax" }),
+          ];
+          break;
+        case "lstm":
+          layers = [input, new LSTM({ units: LSTM_UNITS }), new Dense({ units: 1 })];
+          break;
+      }
       const model = new Sequential(layers);
-      model.compile({ optimizer: "adam", loss: "categorical_crossentropy" });
-      const rows = workloadRows(workload, digits);
-      const x = tensor(rows.pass.x, [rows.pass.count, INPUT_FEATURES]);
-      const y = tensor(rows.pass.y, [rows.pass.count, CLASSES]);
+      model.compile({ optimizer: "adam", loss: modelOf(workload) === "lstm" ? "mean_squared_error" : "categorical_crossentropy" });
+      const x = tensor(arrays.x, [arrays.count, ...arrays.sampleShape]);
+      const y = tensor(arrays.y, [arrays.count, ...arrays.targetShape]);
       const { batchSize } = workload;
 
       return {
@@ -160,9 +216,10 @@ async function createStratumRunner(expectedBackend: "native" | "typescript"): Pr
           }
         },
         async evaluate() {
-          if (!rows.test) throw new Error(`Workload ${workload.id} does not measure accuracy.`);
-          const testX = tensor(rows.test.x, [rows.test.count, INPUT_FEATURES]);
-          return accuracyOf(model.predict(testX, { batchSize: 256, verbose: 0 }).data, rows.test.labels);
+          const { test } = arrays;
+          if (!test) throw new Error(`Workload ${workload.id} does not measure accuracy.`);
+          const testX = tensor(test.x, [test.count, ...arrays.sampleShape]);
+          return accuracyOf(model.predict(testX, { batchSize: 256, verbose: 0 }).data, test.labels);
         },
         release() {
           // Stratum tensors are plain garbage-collected arrays, so dropping the
@@ -218,18 +275,38 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
 
   return {
     description: `TF.js ${tf.version_core} (layers ${tfl.version_layers}), backend "${backend}"${details}`,
-    prepare(workload, digits) {
-      const layers = [
-        ...workload.hiddenUnits.map((units, index) =>
-          tfl.layers.dense(index === 0 ? { units, activation: "relu", inputShape: [INPUT_FEATURES] } : { units, activation: "relu" }),
-        ),
-        tfl.layers.dense({ units: CLASSES, activation: "softmax" }),
-      ];
+    prepare(workload, data) {
+      const arrays = workloadArrays(workload, data);
+      const inputShape = arrays.sampleShape;
+      let layers;
+      switch (modelOf(workload)) {
+        case "mlp":
+          layers = [
+            ...workload.hiddenUnits.map((units, index) =>
+              tfl.layers.dense(index === 0 ? { units, activation: "relu", inputShape } : { units, activation: "relu" }),
+            ),
+            tfl.layers.dense(workload.hiddenUnits.length === 0 ? { units: CLASSES, activation: "softmax", inputShape } : { units: CLASSES, activation: "softmax" }),
+          ];
+          break;
+        case "mnist-cnn":
+          layers = [
+            tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu", inputShape }),
+            tfl.layers.maxPooling2d({ poolSize: 2 }),
+            tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
+            tfl.layers.maxPooling2d({ poolSize: 2 }),
+            tfl.layers.flatten(),
+            tfl.layers.dropout({ rate: 0.5 }),
+            tfl.layers.dense({ units: CLASSES, activation: "softmax" }),
+          ];
+          break;
+        case "lstm":
+          layers = [tfl.layers.lstm({ units: LSTM_UNITS, inputShape }), tfl.layers.dense({ units: 1 })];
+          break;
+      }
       const model = tfl.sequential({ layers });
-      model.compile({ optimizer: "adam", loss: "categoricalCrossentropy" });
-      const rows = workloadRows(workload, digits);
-      const x = tf.tensor2d(rows.pass.x, [rows.pass.count, INPUT_FEATURES]);
-      const y = tf.tensor2d(rows.pass.y, [rows.pass.count, CLASSES]);
+      model.compile({ optimizer: "adam", loss: modelOf(workload) === "lstm" ? "meanSquaredError" : "categoricalCrossentropy" });
+      const x = tf.tensor(arrays.x, [arrays.count, ...inputShape]);
+      const y = tf.tensor(arrays.y, [arrays.count, ...arrays.targetShape]);
       const { batchSize } = workload;
 
       return {
@@ -246,9 +323,10 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
           }
         },
         async evaluate() {
-          if (!rows.test) throw new Error(`Workload ${workload.id} does not measure accuracy.`);
-          const testX = tf.tensor2d(rows.test.x, [rows.test.count, INPUT_FEATURES]);
-          const accuracy = accuracyOf(predictValues(model, testX, 256), rows.test.labels);
+          const { test } = arrays;
+          if (!test) throw new Error(`Workload ${workload.id} does not measure accuracy.`);
+          const testX = tf.tensor(test.x, [test.count, ...inputShape]);
+          const accuracy = accuracyOf(predictValues(model, testX, 256), test.labels);
           testX.dispose();
           return accuracy;
         },

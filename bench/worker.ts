@@ -10,7 +10,7 @@
  */
 
 import { createRunner, type PreparedWorkload, type Runner } from "./runners.js";
-import { readMnistFiles } from "./data.js";
+import { readMnistFiles, readSequenceFiles, type BenchData } from "./data.js";
 import { FRAMEWORKS, gemmFlops, type DriverMessage, type FrameworkId, type GemmShape, type WorkerMessage } from "./workloads.js";
 
 // Every file the benchmark uses is on disk, so any network request is a bug.
@@ -64,14 +64,14 @@ async function main(): Promise<void> {
   }
   if (!dataFolder) throw new Error("Missing the data folder argument: bench/worker.ts must be started by bench/run.ts.");
   const runner = await createRunner(framework as FrameworkId);
-  const digits = readMnistFiles(dataFolder);
+  const data: BenchData = { digits: readMnistFiles(dataFolder), sequences: readSequenceFiles(dataFolder) };
   let prepared: PreparedWorkload | null = null;
 
   const handle = async (message: DriverMessage): Promise<void> => {
     switch (message.type) {
       case "prepare": {
         prepared?.release();
-        prepared = runner.prepare(message.workload, digits);
+        prepared = runner.prepare(message.workload, data);
         // The warm-up pass compiles the hot code paths and is not reported.
         collectGarbage();
         const warmupStarted = performance.now();

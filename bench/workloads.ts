@@ -15,6 +15,15 @@ export const MNIST_DIGITS = 10_000;
 export const MNIST_TRAIN_DIGITS = 8_000;
 /** The last 2,000 digits are held out, and the test accuracy is measured on them. */
 export const MNIST_TEST_DIGITS = MNIST_DIGITS - MNIST_TRAIN_DIGITS;
+/** Side of one MNIST image: the CNN takes the 784 pixels as a 28×28×1 image. */
+export const IMAGE_SIDE = 28;
+
+/** Synthetic sequences of the LSTM workload (see data.ts): count, steps per sequence and features per step. */
+export const SEQUENCES = 4_096;
+export const SEQUENCE_STEPS = 60;
+export const SEQUENCE_FEATURES = 9;
+/** Units of the LSTM layer of the LSTM workload. */
+export const LSTM_UNITS = 64;
 
 export const FRAMEWORKS = ["stratum-native", "stratum-js", "tfjs-cpu", "tfjs-wasm", "torch", "keras-jax"] as const;
 export type FrameworkId = (typeof FRAMEWORKS)[number];
@@ -43,6 +52,18 @@ export const PEER_FRAMEWORKS: readonly FrameworkId[] = ["tfjs-cpu", "tfjs-wasm",
  */
 export type WorkloadKind = "fit" | "predict" | "predict-one";
 
+/**
+ * The model and data of a workload:
+ * - "mlp": Dense(784 → hiddenUnits…, relu) > Dense(10, softmax) on the
+ *   digits as rows of 784 pixels, categorical crossentropy.
+ * - "mnist-cnn": Conv2D(32, 3×3, relu) > MaxPooling2D(2) > Conv2D(64, 3×3,
+ *   relu) > MaxPooling2D(2) > Flatten > Dropout(0.5) > Dense(10, softmax) on
+ *   the digits as 28×28×1 images, categorical crossentropy.
+ * - "lstm": LSTM(64) > Dense(1) on the synthetic sequences, mean squared error.
+ * Every model trains with Adam at Keras's defaults.
+ */
+export type ModelKind = "mlp" | "mnist-cnn" | "lstm";
+
 /** Samples per pass, predict calls per pass and timed passes of one framework, where they differ from the workload's. */
 export interface PassOverride {
   samples?: number;
@@ -55,13 +76,16 @@ export interface Workload {
   /** Text of the workload column in the results tables. */
   label: string;
   kind: WorkloadKind;
+  /** The model and its data; "mlp" when left out. */
+  model?: ModelKind;
   /**
-   * Units of the hidden relu Dense layers. The input has 784 features, and
-   * the output layer is always Dense(10, softmax).
+   * Units of the hidden relu Dense layers of an "mlp" model (empty for the
+   * other models). The input has 784 features, and the output layer is
+   * always Dense(10, softmax).
    */
   hiddenUnits: number[];
   batchSize: number;
-  /** Digits in one pass, taken from the start of the shuffled MNIST order. */
+  /** Digits (or sequences, for "lstm") in one pass, taken from the start of the shuffled MNIST order (or of the sequences). */
   samples: number;
   /** Predict calls in one pass of a "predict-one" workload (required) or a "predict" workload (default 1). */
   calls?: number;
@@ -130,7 +154,45 @@ export const WORKLOADS: readonly Workload[] = [
       "tfjs-cpu": { calls: 1 },
     },
   },
+  {
+    // TF.js cpu and Stratum js compute the convolutions with plain loops, at
+    // a few hundred samples/s or less, so they get shorter and fewer passes.
+    id: "mnist-cnn-b32",
+    label: "fit CNN conv32-pool-conv64-pool-dense10, batch 32",
+    kind: "fit",
+    model: "mnist-cnn",
+    hiddenUnits: [],
+    batchSize: 32,
+    samples: MNIST_TRAIN_DIGITS,
+    overrides: {
+      "stratum-js": { samples: 1024, repeats: 3 },
+      "tfjs-cpu": { samples: 1024, repeats: 3 },
+      "tfjs-wasm": { samples: 2048, repeats: 3 },
+    },
+  },
+  {
+    // TF.js runs the 60 steps of each batch as separate small kernels, and
+    // Stratum js runs them without the native GEMM, so they get shorter and
+    // fewer passes.
+    id: "lstm-b32",
+    label: "fit LSTM(64) > Dense(1), 60 steps × 9 features, batch 32",
+    kind: "fit",
+    model: "lstm",
+    hiddenUnits: [],
+    batchSize: 32,
+    samples: SEQUENCES,
+    overrides: {
+      "stratum-js": { samples: 1024, repeats: 3 },
+      "tfjs-cpu": { samples: 1024, repeats: 3 },
+      "tfjs-wasm": { samples: 1024, repeats: 3 },
+    },
+  },
 ];
+
+/** Returns the model of a workload, "mlp" when it leaves it out. */
+export function modelOf(workload: Workload): ModelKind {
+  return workload.model ?? "mlp";
+}
 
 /** The workloads whose peak resident memory the report compares: the main job at both batch sizes. */
 export const MAIN_JOB_WORKLOAD_IDS: readonly string[] = ["mnist-b32", "mnist-b256"];

@@ -8,7 +8,7 @@ with ``python3 -m venv /tmp/ref && /tmp/ref/bin/pip install keras==3.15.1 jax h5
 import os
 import sys
 
-from protocol import PeerUnavailable, accuracy_of, median_call_seconds, predict_calls, repeat, serve, time_seconds, workload_rows
+from protocol import LSTM_UNITS, PeerUnavailable, accuracy_of, median_call_seconds, model_of, predict_calls, repeat, serve, time_seconds, workload_arrays
 
 
 def create_runner():
@@ -26,15 +26,31 @@ def create_runner():
         raise PeerUnavailable(f'Keras runs on its "{keras.backend.backend()}" backend, expected "jax": set KERAS_BACKEND=jax.')
 
     class Prepared:
-        def __init__(self, workload, digits):
+        def __init__(self, workload, data):
             keras.utils.set_random_seed(0)
             self.workload = workload
-            layers = [keras.Input(shape=(784,))]
-            layers += [keras.layers.Dense(units, activation="relu") for units in workload["hiddenUnits"]]
-            layers.append(keras.layers.Dense(10, activation="softmax"))
+            self.x, self.y, self.test = workload_arrays(workload, data)
+            layers = [keras.Input(shape=self.x.shape[1:])]
+            model = model_of(workload)
+            if model == "mlp":
+                layers += [keras.layers.Dense(units, activation="relu") for units in workload["hiddenUnits"]]
+                layers.append(keras.layers.Dense(10, activation="softmax"))
+            elif model == "mnist-cnn":
+                layers += [
+                    keras.layers.Conv2D(32, 3, activation="relu"),
+                    keras.layers.MaxPooling2D(2),
+                    keras.layers.Conv2D(64, 3, activation="relu"),
+                    keras.layers.MaxPooling2D(2),
+                    keras.layers.Flatten(),
+                    keras.layers.Dropout(0.5),
+                    keras.layers.Dense(10, activation="softmax"),
+                ]
+            elif model == "lstm":
+                layers += [keras.layers.LSTM(LSTM_UNITS), keras.layers.Dense(1)]
+            else:
+                raise ValueError(f"Invalid model {model!r}.")
             self.model = keras.Sequential(layers)
-            self.model.compile(optimizer="adam", loss="categorical_crossentropy")
-            (self.x, self.y, _), self.test = workload_rows(workload, digits)
+            self.model.compile(optimizer="adam", loss="mean_squared_error" if model == "lstm" else "categorical_crossentropy")
 
         def run(self):
             kind = self.workload["kind"]
@@ -64,8 +80,8 @@ def create_runner():
     class Runner:
         description = f"Keras {keras.__version__}, JAX {jax.__version__} (jaxlib {jaxlib.__version__}), backend jax on {devices}"
 
-        def prepare(self, workload, digits):
-            return Prepared(workload, digits)
+        def prepare(self, workload, data):
+            return Prepared(workload, data)
 
         def create_gemm_call(self, shape):
             return None

@@ -27,6 +27,13 @@ MNIST_TRAIN_DIGITS = 8_000
 MNIST_TEST_DIGITS = MNIST_DIGITS - MNIST_TRAIN_DIGITS
 DIGITS_FILE = "digits.f32"
 LABELS_FILE = "labels.u8"
+IMAGE_SIDE = 28
+SEQUENCES = 4_096
+SEQUENCE_STEPS = 60
+SEQUENCE_FEATURES = 9
+LSTM_UNITS = 64
+SEQUENCES_FILE = "sequences.f32"
+SEQUENCE_TARGETS_FILE = "sequence-targets.f32"
 
 
 class PeerUnavailable(Exception):
@@ -56,6 +63,54 @@ class Digits:
         one_hot = np.zeros((count, CLASSES), dtype=np.float32)
         one_hot[np.arange(count), labels] = 1.0
         return self.x[start : start + count], one_hot, labels
+
+
+class Sequences:
+    """The synthetic sequences of the LSTM workload, as bench/data.ts wrote them."""
+
+    def __init__(self, folder):
+        self.x = np.fromfile(os.path.join(folder, SEQUENCES_FILE), dtype="<f4")
+        self.y = np.fromfile(os.path.join(folder, SEQUENCE_TARGETS_FILE), dtype="<f4")
+        if self.x.size != SEQUENCES * SEQUENCE_STEPS * SEQUENCE_FEATURES or self.y.size != SEQUENCES:
+            raise ValueError(
+                f"Invalid sequence files in {folder}: expected {SEQUENCES} sequences of {SEQUENCE_STEPS} steps "
+                f"of {SEQUENCE_FEATURES} float32 features and {SEQUENCES} float32 targets."
+            )
+        self.x = self.x.astype(np.float32, copy=False).reshape(SEQUENCES, SEQUENCE_STEPS, SEQUENCE_FEATURES)
+        self.y = self.y.astype(np.float32, copy=False).reshape(SEQUENCES, 1)
+
+
+class BenchData:
+    """Everything a worker trains on: the digits and the sequences."""
+
+    def __init__(self, folder):
+        self.digits = Digits(folder)
+        self.sequences = Sequences(folder)
+
+
+def model_of(workload):
+    """Return the model of a workload ("mlp", "mnist-cnn" or "lstm"), "mlp" when it leaves it out."""
+    return workload.get("model") or "mlp"
+
+
+def workload_arrays(workload, data):
+    """Return (inputs, targets, test) of a workload, shaped for its model, channels last.
+
+    The targets are one-hot labels for the digit models and one value per
+    sequence for "lstm"; ``test`` is as in workload_rows, None for "lstm".
+    """
+    model = model_of(workload)
+    if model == "lstm":
+        count = workload["samples"]
+        if count < 1 or count > SEQUENCES:
+            raise ValueError(f"Invalid sequence count {count}: expected 1 to {SEQUENCES}.")
+        return data.sequences.x[:count], data.sequences.y[:count], None
+    (x, y, _), test = workload_rows(workload, data.digits)
+    if model == "mnist-cnn":
+        x = x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE, 1)
+        if test is not None:
+            test = (test[0].reshape(-1, IMAGE_SIDE, IMAGE_SIDE, 1), test[1], test[2])
+    return x, y, test
 
 
 def workload_rows(workload, digits):
@@ -131,7 +186,7 @@ def serve(create_runner):
     """Run the worker's message loop until the driver sends "exit" or closes standard input.
 
     ``create_runner()`` imports the framework and returns an object with a
-    ``description`` string, ``prepare(workload, digits)`` returning an object
+    ``description`` string, ``prepare(workload, data)`` (data a BenchData) returning an object
     with ``run()``, ``evaluate()`` and ``release()`` (as PreparedWorkload in
     bench/runners.ts), and ``create_gemm_call(shape)`` returning a callable or None.
     """
@@ -151,7 +206,7 @@ def serve(create_runner):
         return 2
     try:
         runner = create_runner()
-        digits = Digits(sys.argv[1])
+        data = BenchData(sys.argv[1])
     except Exception as error:  # The driver shows the reason and skips this framework.
         detail = str(error) if isinstance(error, PeerUnavailable) else traceback.format_exc()
         send({"type": "error", "message": detail})
@@ -168,7 +223,7 @@ def serve(create_runner):
             if kind == "prepare":
                 if prepared is not None:
                     prepared.release()
-                prepared = runner.prepare(message["workload"], digits)
+                prepared = runner.prepare(message["workload"], data)
                 gc.collect()
                 # The warm-up pass compiles the hot code paths and is not reported.
                 send({"type": "prepared", "warmupSeconds": time_seconds(prepared.run)})

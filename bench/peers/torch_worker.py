@@ -1,17 +1,33 @@
 """PyTorch benchmark worker: the same models, data and passes as bench/runners.ts.
 
 Started by bench/run.ts as ``python3 torch_worker.py DATA_FOLDER``, by
-default with /usr/bin/python3 and Debian's python3-torch package. The model
-ends in a Linear layer, and training uses ``cross_entropy`` on its logits,
-which computes the same loss as softmax followed by categorical
-crossentropy. Predictions apply the softmax.
+default with /usr/bin/python3 and Debian's python3-torch package. The digit
+models end in a Linear layer, and training uses ``cross_entropy`` on its
+logits, which computes the same loss as softmax followed by categorical
+crossentropy. Predictions apply the softmax. The CNN takes its images
+channels first (PyTorch's layout), which for one channel holds the same
+bytes as the 28×28×1 images of the other frameworks. The LSTM model trains
+on ``mse_loss``.
 """
 
 import ctypes
 import os
 import sys
 
-from protocol import PeerUnavailable, accuracy_of, median_call_seconds, predict_calls, repeat, serve, time_seconds, workload_rows
+from protocol import (
+    IMAGE_SIDE,
+    LSTM_UNITS,
+    SEQUENCE_FEATURES,
+    PeerUnavailable,
+    accuracy_of,
+    median_call_seconds,
+    model_of,
+    predict_calls,
+    repeat,
+    serve,
+    time_seconds,
+    workload_arrays,
+)
 
 
 def describe_blas():
@@ -68,27 +84,85 @@ def create_runner():
             inputs = units
         return torch.nn.Sequential(*layers[:-1])
 
+    def keras_init(module):
+        """Glorot uniform kernels and zero biases, the defaults of Keras's Conv2D and Dense."""
+        torch.nn.init.xavier_uniform_(module.weight)
+        torch.nn.init.zeros_(module.bias)
+        return module
+
+    def build_cnn():
+        # 28×28 > conv 26×26 > pool 13×13 > conv 11×11 > pool 5×5, with 64 channels.
+        flat = 64 * (((IMAGE_SIDE - 2) // 2 - 2) // 2) ** 2
+        return torch.nn.Sequential(
+            keras_init(torch.nn.Conv2d(1, 32, 3)),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            keras_init(torch.nn.Conv2d(32, 64, 3)),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(),
+            torch.nn.Dropout(0.5),
+            keras_init(torch.nn.Linear(flat, 10)),
+        )
+
+    class LstmRegressor(torch.nn.Module):
+        """LSTM(64) over the steps, then Linear(64 → 1) on the last hidden state."""
+
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(SEQUENCE_FEATURES, LSTM_UNITS, batch_first=True)
+            self.output = keras_init(torch.nn.Linear(LSTM_UNITS, 1))
+            # Keras's LSTM defaults: Glorot uniform input kernel, orthogonal
+            # recurrent kernel, zero bias except 1 for the forget gate (PyTorch's
+            # gate order is input, forget, cell, output, and it has two biases).
+            torch.nn.init.xavier_uniform_(self.lstm.weight_ih_l0)
+            torch.nn.init.orthogonal_(self.lstm.weight_hh_l0)
+            with torch.no_grad():
+                self.lstm.bias_ih_l0.zero_()
+                self.lstm.bias_hh_l0.zero_()
+                self.lstm.bias_ih_l0[LSTM_UNITS : 2 * LSTM_UNITS] = 1.0
+
+        def forward(self, x):
+            _, (hidden, _) = self.lstm(x)
+            return self.output(hidden[-1])
+
     class Prepared:
-        def __init__(self, workload, digits):
+        def __init__(self, workload, data):
             torch.manual_seed(0)
             self.workload = workload
-            self.model = build_model(workload["hiddenUnits"])
+            model = model_of(workload)
+            x, y, test = workload_arrays(workload, data)
+            if model == "mlp":
+                self.model = build_model(workload["hiddenUnits"])
+            elif model == "mnist-cnn":
+                self.model = build_cnn()
+                x = x.reshape(-1, 1, IMAGE_SIDE, IMAGE_SIDE)
+                if test is not None:
+                    test = (test[0].reshape(-1, 1, IMAGE_SIDE, IMAGE_SIDE), test[1], test[2])
+            elif model == "lstm":
+                self.model = LstmRegressor()
+            else:
+                raise ValueError(f"Invalid model {model!r}.")
             # Keras's Adam defaults: learning rate 0.001, betas 0.9 and 0.999, epsilon 1e-7.
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
-            (x, _, labels), test = workload_rows(workload, digits)
             self.x = torch.from_numpy(x)
-            self.labels = torch.from_numpy(labels.astype("int64"))
+            if model == "lstm":
+                self.targets = torch.from_numpy(y)
+                self.loss = functional.mse_loss
+            else:
+                self.targets = torch.from_numpy(y.argmax(axis=1).astype("int64"))
+                self.loss = functional.cross_entropy
             self.test = test
             self.generator = torch.Generator().manual_seed(0)
 
         def fit_epoch(self):
             self.model.train()
             batch = self.workload["batchSize"]
-            order = torch.randperm(len(self.labels), generator=self.generator)
+            order = torch.randperm(len(self.targets), generator=self.generator)
             for start in range(0, len(order), batch):
                 index = order[start : start + batch]
                 self.optimizer.zero_grad(set_to_none=True)
-                loss = functional.cross_entropy(self.model(self.x[index]), self.labels[index])
+                loss = self.loss(self.model(self.x[index]), self.targets[index])
                 loss.backward()
                 self.optimizer.step()
 
@@ -127,8 +201,8 @@ def create_runner():
     class Runner:
         description = f"PyTorch {torch.__version__}, intra-op threads {torch.get_num_threads()}, BLAS {describe_blas()}"
 
-        def prepare(self, workload, digits):
-            return Prepared(workload, digits)
+        def prepare(self, workload, data):
+            return Prepared(workload, data)
 
         def create_gemm_call(self, shape):
             m, k, n = shape["m"], shape["k"], shape["n"]
