@@ -165,6 +165,12 @@ function formatThroughputTable(run: RunResults): string[] {
     markdownTable(header, rows),
   ];
   if (notes.length > 0) lines.push("", "Shorter passes for slow frameworks:", "", ...notes.map((note) => `- ${note}`));
+  const notRun = run.workloads.flatMap(({ workload }) =>
+    run.frameworks
+      .filter((framework) => workload.unsupported?.[framework] !== undefined)
+      .map((framework) => `${FRAMEWORK_LABELS[framework]}, ${workload.label}: ${workload.unsupported![framework]}`),
+  );
+  if (notRun.length > 0) lines.push("", "Not run:", "", ...notRun.map((note) => `- ${note}`));
   return lines;
 }
 
@@ -312,7 +318,11 @@ function checkKerasAndWasm(run: RunResults, workloadId: string, wasmFactor: numb
   if (keras === null && wasm === null) return { target, measured: "Stratum native, or both Keras/JAX and TF.js wasm, missing", verdict: "not measured" };
   const parts = [
     keras === null ? "Keras/JAX missing" : `${keras.toFixed(2)}× Keras/JAX`,
-    wasm === null ? "TF.js wasm missing" : `${wasm.toFixed(2)}× TF.js wasm`,
+    wasm !== null
+      ? `${wasm.toFixed(2)}× TF.js wasm`
+      : results?.workload.unsupported?.["tfjs-wasm"] !== undefined
+        ? "TF.js wasm cannot train this model (see the notes under the first table)"
+        : "TF.js wasm missing",
   ];
   // Keras/JAX counts where it ran; TF.js wasm always does.
   if (wasm === null) return { target, measured: parts.join(", "), verdict: "not measured" };

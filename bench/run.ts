@@ -275,6 +275,8 @@ class Benchmark {
     const cpuAtStart = sampleCpu(this.workerPids());
     const plans = new Map<WorkerHandle, { workload: Workload; repeats: number }>();
     for (const worker of [...this.workers]) {
+      // The report states the reason beside the n/a cell, and the worker stays for the next workload.
+      if (workload.unsupported?.[worker.framework] !== undefined) continue;
       const plan = this.planFor(workload, worker.framework);
       try {
         const prepared = await worker.request({ type: "prepare", workload: plan.workload }, "prepared", REQUEST_TIMEOUT_SECONDS);

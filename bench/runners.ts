@@ -300,7 +300,10 @@ async function createTfjsRunner(backend: "cpu" | "wasm"): Promise<Runner> {
           ];
           break;
         case "lstm":
-          layers = [tfl.layers.lstm({ units: LSTM_UNITS, inputShape }), tfl.layers.dense({ units: 1 })];
+          // TF.js 4.22.0's default orthogonal recurrent initializer fails with
+          // "rMat.flatten is not a function", so the recurrent kernel starts
+          // Glorot-uniform here. The initial values do not change the step time.
+          layers = [tfl.layers.lstm({ units: LSTM_UNITS, inputShape, recurrentInitializer: "glorotUniform" }), tfl.layers.dense({ units: 1 })];
           break;
       }
       const model = tfl.sequential({ layers });
