@@ -275,7 +275,7 @@ class Benchmark {
     const cpuAtStart = sampleCpu(this.workerPids());
     const plans = new Map<WorkerHandle, { workload: Workload; repeats: number }>();
     for (const worker of [...this.workers]) {
-      // The report states the reason beside the n/a cell, and the worker stays for the next workload.
+      // The report lists the reason under the throughput table, and the worker stays for the next workload.
       if (workload.unsupported?.[worker.framework] !== undefined) continue;
       const plan = this.planFor(workload, worker.framework);
       try {

@@ -48,7 +48,7 @@ def create_runner():
             elif model == "lstm":
                 layers += [keras.layers.LSTM(LSTM_UNITS), keras.layers.Dense(1)]
             else:
-                raise ValueError(f"Invalid model {model!r}.")
+                raise ValueError(f'Invalid model {model!r}: expected "mlp", "mnist-cnn" or "lstm".')
             self.model = keras.Sequential(layers)
             self.model.compile(optimizer="adam", loss="mean_squared_error" if model == "lstm" else "categorical_crossentropy")
 

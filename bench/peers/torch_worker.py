@@ -142,7 +142,7 @@ def create_runner():
             elif model == "lstm":
                 self.model = LstmRegressor()
             else:
-                raise ValueError(f"Invalid model {model!r}.")
+                raise ValueError(f'Invalid model {model!r}: expected "mlp", "mnist-cnn" or "lstm".')
             # Keras's Adam defaults: learning rate 0.001, betas 0.9 and 0.999, epsilon 1e-7.
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
             self.x = torch.from_numpy(x)
