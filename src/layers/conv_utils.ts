@@ -57,8 +57,13 @@ export function checkInputRankFor(shape: readonly (number | null)[], spatialRank
   if (shape.length !== spatialRank + 2) {
     const layouts = ["(batch, steps, channels)", "(batch, height, width, channels)", "(batch, depth, height, width, channels)"];
     const layout = layouts[spatialRank - 1] ?? `(batch, ${spatialRank} spatial axes, channels)`;
+    // A grayscale image or a one-feature sequence often arrives without its channel axis.
+    const hint =
+      shape.length === spatialRank + 1
+        ? ` If the data has one channel, add that axis: Input({ shape: [${shape.slice(1).map((d) => d ?? "null").join(", ")}, 1] }), and reshape the data to match.`
+        : "";
     throw new ShapeError(
-      `${owner} needs inputs of rank ${spatialRank + 2} ${layout}, received shape ${formatShape(shape)} of rank ${shape.length}.`,
+      `${owner} needs inputs of rank ${spatialRank + 2} ${layout}, received shape ${formatShape(shape)} of rank ${shape.length}.${hint}`,
     );
   }
 }

@@ -7,6 +7,7 @@ import { Dense } from "../../src/layers/dense.js";
 import { Input } from "../../src/layers/input.js";
 import { Model } from "../../src/models/model.js";
 import { Sequential } from "../../src/models/sequential.js";
+import * as layers from "../../src/layers/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
 
 const model = new Sequential([Input({ shape: [2] }), new Dense({ units: 3, activation: "softmax", name: "probs" })]);
@@ -100,5 +101,23 @@ describe("several inputs", () => {
     const two = new Model({ inputs: [a, b], outputs: [new Dense({ units: 1 }).apply(a), new Dense({ units: 1 }).apply(b)] });
     two.compile({ optimizer: "sgd", loss: "mse" });
     await assert.rejects(two.fit([[[1], [2]], [[1]]], [[[1], [2]], [[1], [2]]], { verbose: 0 }), /`x\[0\]` has 2 .* but `x\[1\]` has 1/);
+  });
+});
+
+describe("shape errors suggest a fix", () => {
+  it("points to a reshape or Flatten when only the layout differs", () => {
+    assert.throws(() => model.predict([[[1, 2]], [[3, 4]]], { verbose: 0 }), /reshape the data to \(2, 2\), or start the model with an Input of shape \(1, 2\) followed by Flatten/);
+  });
+
+  it("points to a channel axis that a convolution misses", () => {
+    assert.throws(
+      () => new Sequential([Input({ shape: [28, 28] }), new layers.Conv2D({ filters: 2, kernelSize: 3 })]),
+      /add that axis: Input\(\{ shape: \[28, 28, 1\] \}\)/,
+    );
+  });
+
+  it("points to an Input that includes the batch axis", () => {
+    const extra = new Sequential([Input({ shape: [null, 2] }), new Dense({ units: 1 })]);
+    assert.throws(() => extra.predict([[1, 2]], { verbose: 0 }), /leave it out: Input\(\{ shape: \[2\] \}\)/);
   });
 });
