@@ -51,8 +51,7 @@ static size_t gate_count(int kind) { return kind == RNN_LSTM ? 4 : (kind == RNN_
 #endif
 
 /*
- * exp(x) in float32 without a library call and without branches, so that the
- * compiler can vectorize the loops that use it. x = n·ln 2 + r with
+ * exp(x) in float32 without a library call and without branches. x = n·ln 2 + r with
  * |r| <= ln 2 / 2 (ln 2 split in two parts so that n·ln 2 stays exact), then
  * exp(r) from its Taylor series to r^7 / 7!, whose truncation error is below
  * 6e-9, and 2^n from the exponent bits. Inputs are clamped to the range
@@ -96,7 +95,9 @@ static inline float tanh_branchless(float x) {
 
 /*
  * The LSTM gates with Keras's default activations (tanh, and sigmoid for the
- * gates) for one batch row, as one branch-free loop the compiler vectorizes.
+ * gates) for one batch row, as one branch-free loop.
+ * NOTE: GCC 12 does not vectorize this loop yet (it reports no vector type
+ * for the loads), so each clone runs it one element at a time.
  */
 VECTOR_CLONES
 static void lstm_row_default(size_t units, const float *restrict x, const float *restrict rec, const float *restrict c_prev,
