@@ -6,7 +6,7 @@
  * Run with `npm run soak` (several minutes on the native backend). The
  * script fails (exit code 1) when the heap after garbage collection grows by
  * more than HEAP_GROWTH_LIMIT_MB between the end of the first 10 epochs and
- * the end of the run; see the comment at that constant for why that bound.
+ * the end of the run. The comment at that constant gives the reason for the bound.
  */
 
 import { Dense, Input, Sequential, getBackend, setRandomSeed, tensor } from "stratum-ml";
@@ -17,7 +17,7 @@ const EPOCHS = Number(process.env.SOAK_EPOCHS ?? 200);
 const PREDICTS = Number(process.env.SOAK_PREDICTS ?? 10000);
 /**
  * The model's weights, Adam state and training workspace take a few MB and
- * reach their size in the first epoch; everything allocated per step after
+ * reach their size in the first epoch. Everything allocated per step after
  * that is garbage. A run that keeps nothing per step should therefore end
  * with the heap where the first 10 epochs left it, give or take the GC's own
  * bookkeeping. 8 MB leaves room for that and for V8's code caches, while a

@@ -198,7 +198,7 @@ function messageSignature(target: string, errorName: string, message: string): s
   return `${target}|${errorName}|${shape}`;
 }
 
-/** The first stack frame inside src/, which tells findings of one bug apart from findings of another. */
+/** The first stack frame inside src/, which separates findings of one bug from findings of another. */
 function firstSourceFrame(stack: string): string {
   const frame = stack.split("\n").find((line) => line.includes("/src/"));
   return frame ? frame.trim().replace(/:\d+\)?$/, "") : "";

@@ -390,7 +390,7 @@ export interface Backend {
   col2im(args: Col2imArgs): void;
   /** Maximum over each window, ignoring padding positions (−∞ for a window of padding only). */
   maxPool(args: PoolArgs): void;
-  /** Routes each output gradient to the first position in the window (row-major) that holds the maximum. */
+  /** Routes each output gradient to the first position in the window (row-major) that contains the maximum. */
   maxPoolBackward(args: PoolBackwardArgs): void;
   /** Mean over each window's positions inside the image, so padding never counts (NaN for a window of padding only). */
   avgPool(args: PoolArgs): void;

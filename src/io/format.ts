@@ -1,4 +1,4 @@
-/** Tells a model file's format from its first bytes, whatever its name says. */
+/** Detects a model file's format from its first bytes, whatever its name suggests. */
 
 import { ValueError } from "../errors.js";
 
@@ -25,7 +25,7 @@ function hexPrefix(bytes: Uint8Array): string {
   return [...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 }
 
-/** Returns the container format of `bytes`, or throws a ValueError that says what the file looks like. */
+/** Returns the container format of `bytes`, or throws a ValueError that describes what the file looks like. */
 export function detectFormat(bytes: Uint8Array, what: string): FileFormat {
   if (startsWith(bytes, ZIP_MAGIC)) return "zip";
   if (isHdf5(bytes)) return "hdf5";

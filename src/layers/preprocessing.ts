@@ -64,7 +64,9 @@ export class Normalization extends Layer {
   constructor(options: NormalizationOptions = {}) {
     super(options, [...BASE_LAYER_OPTIONS, "axis", "mean", "variance", "invert"]);
     const axis = options.axis === undefined ? -1 : options.axis;
-    const axes = axis === null ? [] : typeof axis === "number" ? [axis] : axis;
+    let axes: unknown = axis;
+    if (axis === null) axes = [];
+    else if (typeof axis === "number") axes = [axis];
     if (!Array.isArray(axes) || !axes.every((a) => Number.isInteger(a))) {
       throw new ValueError(`Invalid \`axis\` for layer "${this.name}" (Normalization): expected an integer, an array of integers or null, received ${JSON.stringify(axis)}.`);
     }
@@ -449,7 +451,7 @@ function mergeSummaries(a: QuantileSummary, b: QuantileSummary, epsilon: number)
 }
 
 export interface DiscretizationOptions extends LayerOptions {
-  /** Sorted bucket edges: bucket i holds values in [edges[i − 1], edges[i]). Give these or `numBins`. */
+  /** Sorted bucket edges: bucket i contains values in [edges[i − 1], edges[i]). Give these or `numBins`. */
   binBoundaries?: number[] | null;
   /** Number of buckets whose edges `adapt` estimates as quantiles of the data. */
   numBins?: number | null;

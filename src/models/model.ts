@@ -233,8 +233,8 @@ export class Model extends Layer {
 
   /**
    * The model's layers. A functional model lists its InputLayers too, in
-   * Keras's graph order; a subclassed model lists the layers held in its
-   * fields (or arrays in its fields), in the order the fields were assigned.
+   * Keras's graph order. A subclassed model lists the layers in its fields
+   * (or in arrays in its fields), in the order the fields were assigned.
    */
   get layers(): Layer[] {
     if (this.graph) return [...this.graph.layers];
@@ -406,7 +406,7 @@ export class Model extends Layer {
     const withLoss = targets.filter((t) => t.loss !== null).length;
     state.resolved = {
       targets,
-      outputLossTrackers: withLoss > 1 ? targets.map((t) => (t.loss ? new metrics.Mean({ name: `${t.name}_loss` }) : null)) : null,
+      outputLossTrackers: withLoss > 1 ? targets.map((t) => outputLossTracker(t)) : null,
       metricObjects: null,
     };
     return state.resolved;
@@ -490,9 +490,9 @@ export class Model extends Layer {
 
   /**
    * Creates the metric objects at the first batch, when the shapes that
-   * resolve "accuracy" are known, with Keras's log keys: the output name in
-   * front when there are several outputs, a `weighted_` prefix for a weighted
-   * metric whose name is taken, and `_1`, `_2` for remaining duplicates.
+   * resolve "accuracy" are known. Log keys follow Keras: the output name
+   * comes first when there are several outputs, a weighted metric whose name
+   * is taken gets a `weighted_` prefix, and other duplicates get `_1`, `_2`.
    */
   private metricObjects(resolved: ResolvedTargets, ys: Tensor[], preds: Tensor[]): TrackedMetric[] {
     if (resolved.metricObjects) return resolved.metricObjects;
@@ -916,10 +916,9 @@ export class Model extends Layer {
   }
 
   /**
-   * Returns the model's outputs for `x` (arrays, or an iterable of input
-   * batches), computed in batches with training off: a Tensor for one
-   * output, else an array (or a record, when the outputs were declared as
-   * one) with a Tensor per output.
+   * Returns the model's outputs for `x`, computed in batches with training
+   * off. One output gives a Tensor. Several give an array with a Tensor per
+   * output, or a record when the outputs were declared as one.
    */
   predict(x: ModelData, options: PredictOptions = {}): PredictOutput {
     checkOptionKeys(options, PREDICT_OPTIONS, "predict", (m) => new ValueError(m));
@@ -1128,16 +1127,22 @@ function splitValidation(x: Tensor[], y: Tensor[], weights: (Tensor | null)[] | 
   }
   const head = (t: Tensor) => sliceRows(t, 0, splitAt);
   const tail = (t: Tensor) => sliceRows(t, splitAt, n);
+  const sliceWeights = (slice: (t: Tensor) => Tensor) => (weights === null ? null : weights.map((w) => (w === null ? null : slice(w))));
   return {
-    train: [x.map(head), y.map(head), weights ? weights.map((w) => (w ? head(w) : null)) : null],
-    validation: [x.map(tail), y.map(tail), weights ? weights.map((w) => (w ? tail(w) : null)) : null],
+    train: [x.map(head), y.map(head), sliceWeights(head)],
+    validation: [x.map(tail), y.map(tail), sliceWeights(tail)],
   };
 }
 
+/** Returns the tracker of one output's loss, or null for an output without a loss. */
+function outputLossTracker(target: OutputTarget): metrics.Mean | null {
+  return target.loss === null ? null : new metrics.Mean({ name: `${target.name}_loss` });
+}
+
 /**
- * Turns class weights into one weight per sample, as Keras does: the class
+ * Turns class weights into one weight per sample, as Keras does. The class
  * of a sample is the argmax of a one-hot label, or the rounded label itself
- * for a single label column; classes without an entry weigh 1.
+ * for a single label column. Classes without an entry weigh 1.
  */
 function classWeightsToSampleWeights(classWeight: Record<number, number>, ys: Tensor[]): (Tensor | null)[] {
   if (!isPlainRecord(classWeight)) {

@@ -61,14 +61,16 @@ export function erf(x: number): number {
 }
 
 /**
- * Keras's relu with options: a non-zero threshold replaces inputs at or below
- * it with 0 and skips the max(x, 0) step (so inputs between a negative
- * threshold and 0 pass through), a finite maximum clips to [0, maxValue], and
- * the negative slope subtracts slope · max(threshold − x, 0).
+ * Computes Keras's relu with options. A non-zero threshold replaces inputs at
+ * or below it with 0 and skips the max(x, 0) step, so inputs between a
+ * negative threshold and 0 pass through. A finite maximum clips to
+ * [0, maxValue], and the negative slope subtracts slope · max(threshold − x, 0).
  */
 function reluFull(x: number, slope: number, maxValue: number, threshold: number): number {
   if (slope !== 0 && maxValue === Infinity && threshold === 0) return x >= 0 ? x : slope * x;
-  let positive = threshold !== 0 ? (x > threshold ? x : 0) : Math.max(x, 0);
+  let positive: number;
+  if (threshold === 0) positive = Math.max(x, 0);
+  else positive = x > threshold ? x : 0;
   if (maxValue !== Infinity) positive = Math.min(Math.max(positive, 0), maxValue);
   const negative = slope !== 0 ? Math.max(threshold - x, 0) : 0;
   return positive - slope * negative;
@@ -138,7 +140,7 @@ export function activationValue(op: ActivationOp, x: number, p0: number, p1: num
   }
 }
 
-/** The derivative of one activation at `x`; `y` is its value there. */
+/** Returns the derivative of one activation at `x`, given its value `y` there. */
 export function activationDerivative(op: ActivationOp, x: number, y: number, p0: number, p1: number, p2: number): number {
   switch (op) {
     case "relu_full":
