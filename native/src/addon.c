@@ -955,21 +955,34 @@ static napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
   END();
 }
 
-/* Reads the Int32Array [kind, activation, recurrentActivation, batch, units, steps, step, zeroOutput] of a recurrent call. */
-static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
+/*
+ * Reads the eight int32 values of a recurrent call, [kind, activation,
+ * recurrentActivation, batch, units, steps, step or goBackwards, zeroOutput],
+ * and checks what both call kinds share. Returns NULL after failing the call.
+ */
+static int32_t *read_rnn_values(call_args *args, size_t index) {
   int32_t *values = i32(args, index, 8);
-  if (args->failed) return 0;
+  if (args->failed) return NULL;
   for (int i = 0; i < 8; i++) {
-    if (values[i] < 0) return fail(args, "recurrent step sizes must be non-negative");
+    if (values[i] < 0) return fail(args, "recurrent sizes must be non-negative"), NULL;
   }
-  if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) return fail(args, "unknown recurrent cell or activation code");
-  if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
-  /* The largest array, [batch, steps, 4 * units], must have a size that size_t can hold. */
+  if (values[0] > RNN_GRU || values[1] > STRATUM_ACT_TANH || values[2] > STRATUM_ACT_TANH) {
+    return fail(args, "unknown recurrent cell or activation code"), NULL;
+  }
+  /* The largest arrays, [batch, steps + 2, 4 * units], must have a size that size_t can hold. */
   size_t total;
-  if (__builtin_mul_overflow((size_t)values[3], (size_t)values[5], &total) ||
+  if (__builtin_mul_overflow((size_t)values[3], (size_t)values[5] + 2, &total) ||
       __builtin_mul_overflow(total, 4 * (size_t)values[4], &total)) {
-    return fail(args, "batch * steps * gates * units overflows");
+    return fail(args, "batch * steps * gates * units overflows"), NULL;
   }
+  return values;
+}
+
+/* Reads the configuration of a one-step call, whose seventh value is the step index. */
+static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
+  int32_t *values = read_rnn_values(args, index);
+  if (values == NULL) return 0;
+  if (values[6] >= values[5]) return fail(args, "the step index must be below the number of steps");
   p->kind = values[0];
   p->activation = values[1];
   p->recurrent_activation = values[2];
@@ -981,7 +994,8 @@ static int read_rnn_step(call_args *args, size_t index, rnn_step *p) {
   return 1;
 }
 
-static size_t rnn_width(const rnn_step *p) { return (p->kind == RNN_LSTM ? 4 : (p->kind == RNN_GRU ? 3 : 1)) * p->units; }
+/* Columns of the recurrent kernel: gates times units. */
+static size_t rnn_width(int kind, size_t units) { return (kind == RNN_LSTM ? 4 : (kind == RNN_GRU ? 3 : 1)) * units; }
 
 /* recurrentGatesForward(step, projected, products, recurrentBias | null, mask | null, hPrev, cPrev | null,
  *                       gateValues, extra | null, hNew, cNew | null, output) */
@@ -989,7 +1003,7 @@ static napi_value recurrent_gates_forward(napi_env env, napi_callback_info info)
   BEGIN("recurrentGatesForward", 12);
   rnn_step p;
   if (!read_rnn_step(&args, 0, &p)) return NULL;
-  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  const size_t width = rnn_width(p.kind, p.units), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
   float *projected = f32(&args, 1, p.batch * p.steps * width), *products = f32(&args, 2, p.batch * width);
   float *recurrent_bias = f32_or_null(&args, 3, width), *mask = f32_or_null(&args, 4, p.batch * p.steps);
   float *h_prev = f32(&args, 5, rows), *c_prev = lstm ? f32(&args, 6, rows) : NULL;
@@ -1006,7 +1020,7 @@ static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info
   BEGIN("recurrentGatesBackward", 13);
   rnn_step p;
   if (!read_rnn_step(&args, 0, &p)) return NULL;
-  const size_t width = rnn_width(&p), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  const size_t width = rnn_width(p.kind, p.units), rows = p.batch * p.units, lstm = p.kind == RNN_LSTM;
   float *mask = f32_or_null(&args, 1, p.batch * p.steps), *gate_values = f32(&args, 2, p.batch * width);
   float *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 3, rows);
   float *h_prev = f32(&args, 4, rows), *c_prev = lstm ? f32(&args, 5, rows) : NULL;
@@ -1016,6 +1030,67 @@ static napi_value recurrent_gates_backward(napi_env env, napi_callback_info info
   if (args.failed) return NULL;
   k_recurrent_gates_backward(&p, mask, gate_values, extra, h_prev, c_prev, d_output, d_h, d_c, d_projected, product_gradients,
                              d_h_prev, d_c_prev);
+  END();
+}
+
+/* Reads the configuration of a whole-sequence call, whose seventh value is goBackwards. */
+static int read_rnn_sequence(call_args *args, size_t index, rnn_sequence *p) {
+  int32_t *values = read_rnn_values(args, index);
+  if (values == NULL) return 0;
+  p->kind = values[0];
+  p->activation = values[1];
+  p->recurrent_activation = values[2];
+  p->batch = (size_t)values[3];
+  p->units = (size_t)values[4];
+  p->steps = (size_t)values[5];
+  p->go_backwards = values[6] != 0;
+  p->zero_output = values[7] != 0;
+  return 1;
+}
+
+/* recurrentSequenceForward(config, projected, kernel, recurrentBias | null, mask | null,
+ *                          hHistory, cHistory | null, gateValues, extra | null, output) */
+static napi_value recurrent_sequence_forward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentSequenceForward", 10);
+  rnn_sequence p;
+  if (!read_rnn_sequence(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(p.kind, p.units), size = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  const size_t out_steps = p.steps + (lstm ? 2 : 1);
+  float *projected = f32(&args, 1, p.batch * p.steps * width), *kernel = f32(&args, 2, p.units * width);
+  float *recurrent_bias = f32_or_null(&args, 3, width), *mask = f32_or_null(&args, 4, p.batch * p.steps);
+  float *h_history = f32(&args, 5, (p.steps + 1) * size), *c_history = lstm ? f32(&args, 6, (p.steps + 1) * size) : NULL;
+  float *gate_values = f32(&args, 7, p.steps * p.batch * width);
+  float *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 8, p.steps * size);
+  float *output = f32(&args, 9, out_steps * size);
+  if (args.failed) return NULL;
+  if (!k_recurrent_sequence_forward(&p, projected, kernel, recurrent_bias, mask, h_history, c_history, gate_values, extra, output)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
+  END();
+}
+
+/* recurrentSequenceBackward(config, kernel, mask | null, gateValues, extra | null, hHistory, cHistory | null, dy,
+ *                           dProjected, productGradients, dInitialH, dInitialC | null) */
+static napi_value recurrent_sequence_backward(napi_env env, napi_callback_info info) {
+  BEGIN("recurrentSequenceBackward", 12);
+  rnn_sequence p;
+  if (!read_rnn_sequence(&args, 0, &p)) return NULL;
+  const size_t width = rnn_width(p.kind, p.units), size = p.batch * p.units, lstm = p.kind == RNN_LSTM;
+  const size_t out_steps = p.steps + (lstm ? 2 : 1);
+  float *kernel = f32(&args, 1, p.units * width), *mask = f32_or_null(&args, 2, p.batch * p.steps);
+  float *gate_values = f32(&args, 3, p.steps * p.batch * width);
+  float *extra = p.kind == RNN_SIMPLE ? NULL : f32(&args, 4, p.steps * size);
+  float *h_history = f32(&args, 5, (p.steps + 1) * size), *c_history = lstm ? f32(&args, 6, (p.steps + 1) * size) : NULL;
+  float *dy = f32(&args, 7, out_steps * size);
+  float *d_projected = f32(&args, 8, p.batch * p.steps * width), *product_gradients = f32(&args, 9, p.steps * p.batch * width);
+  float *d_initial_h = f32(&args, 10, size), *d_initial_c = lstm ? f32(&args, 11, size) : NULL;
+  if (args.failed) return NULL;
+  if (!k_recurrent_sequence_backward(&p, kernel, mask, gate_values, extra, h_history, c_history, dy, d_projected,
+                                     product_gradients, d_initial_h, d_initial_c)) {
+    fail(&args, "out of memory");
+    return NULL;
+  }
   END();
 }
 
@@ -1102,6 +1177,8 @@ NAPI_MODULE_INIT() {
       {"sgdUpdate", sgd_update},
       {"setThreads", set_threads},
       {"setIsaLimit", set_isa_limit},
+      {"recurrentSequenceForward", recurrent_sequence_forward},
+      {"recurrentSequenceBackward", recurrent_sequence_backward},
       {"info", info_fn},
       {"im2col", im2col},
       {"col2im", col2im},

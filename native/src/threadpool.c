@@ -62,12 +62,22 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/*
+ * Set while a thread runs tasks. A task that starts a parallel region of its
+ * own (a matrix multiply inside a per-row recurrent task, say) runs that
+ * region inline: the pool is busy with the outer region, and waiting for it
+ * would deadlock.
+ */
+static _Thread_local int in_task;
+
 static void run_tasks(void) {
+  in_task = 1;
   for (;;) {
     size_t task = atomic_fetch_add_explicit(&pool.next_task, 1, memory_order_relaxed);
-    if (task >= pool.tasks) return;
+    if (task >= pool.tasks) break;
     pool.fn(pool.context, task);
   }
+  in_task = 0;
 }
 
 static int region_pending(unsigned long seen) {
@@ -139,7 +149,7 @@ int stratum_pool_threads(void) { return pool.worker_count + 1; }
 
 void stratum_pool_run(size_t tasks, stratum_task_fn fn, void *context) {
   if (tasks == 0) return;
-  if (tasks == 1 || pool.worker_count == 0) {
+  if (tasks == 1 || pool.worker_count == 0 || in_task) {
     for (size_t t = 0; t < tasks; t++) fn(context, t);
     return;
   }

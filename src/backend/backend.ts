@@ -443,6 +443,10 @@ export interface Backend {
   recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
   /** Backpropagation through the gates of one recurrent step. */
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
+  /** Every step of a recurrent cell: the recurrent matmul and the gates, step after step. */
+  recurrentSequenceForward(args: RecurrentSequenceForwardArgs): void;
+  /** Backpropagation through a whole `recurrentSequenceForward` call. */
+  recurrentSequenceBackward(args: RecurrentSequenceBackwardArgs): void;
   /** out[i] = op(a[i]) · op(b[i]) for each of `batch` matrix pairs stored one after another (see `matmul`). */
   batchMatmul(args: BatchMatmulArgs): void;
   /** Convolves each input channel with its own `multiplier` filters (a depthwise convolution). */
@@ -579,13 +583,17 @@ export interface LayerNormBackwardArgs {
  */
 export type RecurrentGateKind = "simple_rnn" | "lstm" | "gru";
 
-export interface RecurrentGatesForwardArgs {
+/** The cell, its activations and the sizes of every recurrent kernel call. */
+export interface RecurrentCellSizes {
   kind: RecurrentGateKind;
   activation: FusedActivation;
   recurrentActivation: FusedActivation;
   batch: number;
   units: number;
   steps: number;
+}
+
+export interface RecurrentGatesForwardArgs extends RecurrentCellSizes {
   /** The time index this call reads from `projected` and `mask`. */
   step: number;
   /** Input projections of every step, [batch, steps, gates · units]. */
@@ -611,13 +619,7 @@ export interface RecurrentGatesForwardArgs {
   output: FloatArray;
 }
 
-export interface RecurrentGatesBackwardArgs {
-  kind: RecurrentGateKind;
-  activation: FusedActivation;
-  recurrentActivation: FusedActivation;
-  batch: number;
-  units: number;
-  steps: number;
+export interface RecurrentGatesBackwardArgs extends RecurrentCellSizes {
   step: number;
   mask: FloatArray | null;
   zeroOutput: boolean;
@@ -641,6 +643,57 @@ export interface RecurrentGatesBackwardArgs {
    */
   dHPrev: FloatArray;
   dCPrev: FloatArray | null;
+}
+
+/** Sizes and switches shared by the two whole-sequence recurrent kernels. */
+export interface RecurrentSequenceConfig extends RecurrentCellSizes {
+  /** Process the steps from last to first; histories and outputs are in processing order. */
+  goBackwards: boolean;
+  /** Step mask [batch, steps] in time order (0 masks), or null. A masked row keeps its states. */
+  mask: FloatArray | null;
+  /** A masked row outputs zeros instead of h_prev. */
+  zeroOutput: boolean;
+}
+
+export interface RecurrentSequenceForwardArgs extends RecurrentSequenceConfig {
+  /** Input projections of every step, [batch, steps, gates · units], in time order. */
+  projected: FloatArray;
+  /** [units, gates · units]: one matmul per step gives the recurrent products of all gates. */
+  kernel: FloatArray;
+  /** The GRU's recurrent bias, [gates · units], or null. */
+  recurrentBias: FloatArray | null;
+  /** [steps + 1, batch, units]: the caller fills the first slot with the initial h, the call writes the others. */
+  hHistory: FloatArray;
+  /** The same for c, LSTM only, else null. */
+  cHistory: FloatArray | null;
+  /** Output: activated gates of every step, [steps, batch, gates · units]. */
+  gateValues: FloatArray;
+  /** Output: `extra` of `recurrentGatesForward` for every step, [steps, batch, units]; null for SimpleRNN. */
+  extra: FloatArray | null;
+  /** Output, [batch, steps + states, units]: the output of each step, then the final states (h, and c for LSTM). */
+  output: FloatArray;
+}
+
+export interface RecurrentSequenceBackwardArgs extends RecurrentSequenceConfig {
+  kernel: FloatArray;
+  /** What the forward call wrote. */
+  gateValues: FloatArray;
+  extra: FloatArray | null;
+  hHistory: FloatArray;
+  cHistory: FloatArray | null;
+  /** Gradient of the forward call's output, [batch, steps + states, units]. */
+  dy: FloatArray;
+  /** Output: [batch, steps, gates · units], fully overwritten. */
+  dProjected: FloatArray;
+  /**
+   * Output: gradients of the recurrent products, [steps, batch, gates · units].
+   * The kernel's gradient is hHistory[0 .. steps]ᵀ · productGradients, which
+   * the caller forms in one matmul.
+   */
+  productGradients: FloatArray;
+  /** Outputs, [batch, units]: gradients of the initial states (c for LSTM only, else null). */
+  dInitialH: FloatArray;
+  dInitialC: FloatArray | null;
 }
 
 export type {

@@ -9,12 +9,13 @@
  */
 
 import { ShapeError, ValueError, formatShape } from "../errors.js";
-import type { FusedActivation } from "../backend/backend.js";
+import type { FusedActivation, RecurrentGateKind, RecurrentSequenceConfig } from "../backend/backend.js";
 import { getBackend } from "../backend/registry.js";
 import { record } from "../autodiff/tape.js";
 import { type FloatArray, type FloatDType, allocateFloat } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
 import { activate, derivative, gateCount as gatesOfKind } from "../backend/typescript/recurrent.js";
+import { allocateScratch, scratchTensor } from "../backend/workspace.js";
 import { emptyLike, floatDType } from "./util.js";
 
 export type RecurrentCellKind = "simple_rnn" | "lstm" | "gru";
@@ -105,7 +106,8 @@ export function recurrentScan(
   }
 
   const scan = new Scan(dtype, kind, batch, steps, units, resetAfter, options, mask, recurrentMasks);
-  const out = emptyLike(dtype, [batch, steps + stateTotal, units]);
+  // The whole-sequence kernels write every element of their outputs, so reused buffers need no zero fill.
+  const out = scratchTensor(dtype, [batch, steps + stateTotal, units], !scan.fused);
   scan.forward(
     projected.data as FloatArray,
     recurrentKernel.data as FloatArray,
@@ -115,8 +117,8 @@ export function recurrentScan(
   );
   const inputs = [projected, recurrentKernel, ...(recurrentBias ? [recurrentBias] : []), ...initialStates];
   return record(inputs, out, (dy) => {
-    const dProjected = emptyLike(dtype, projected.shape);
-    const dKernel = emptyLike(dtype, recurrentKernel.shape);
+    const dProjected = scratchTensor(dtype, projected.shape, !scan.fused);
+    const dKernel = scratchTensor(dtype, recurrentKernel.shape, !scan.fused);
     const dBias = recurrentBias ? emptyLike(dtype, recurrentBias.shape) : null;
     const dStates = initialStates.map((s) => emptyLike(dtype, s.shape));
     scan.backward(
@@ -159,15 +161,18 @@ class Scan {
   private readonly width: number;
   private readonly size: number;
   /** True when all gates share one recurrent matmul per step (see the class comment). */
-  private readonly fused: boolean;
+  readonly fused: boolean;
   /** h before each step and after the last, [steps + 1, batch, units]. */
   private hHistory: FloatArray;
   /** c likewise, for LSTM only. */
   private cHistory: FloatArray | null = null;
-  /** Activated gate values per step, [batch, gates · units]. */
-  private readonly gateValues: FloatArray[] = [];
-  /** Per step: LSTM act(c), GRU (resetAfter) the recurrent h-gate product, GRU (not resetAfter) r ⊙ h. */
-  private readonly extra: FloatArray[] = [];
+  /** Activated gate values of every step, [steps, batch, gates · units]. */
+  private gateHistory: FloatArray;
+  /**
+   * Per step, [steps, batch, units]: LSTM act(c), GRU (resetAfter) the
+   * recurrent h-gate product, GRU (not resetAfter) r ⊙ h. Null for SimpleRNN.
+   */
+  private extraHistory: FloatArray | null = null;
   private kernel: FloatArray;
   private kernelBlocks: FloatArray[] = [];
 
@@ -188,6 +193,7 @@ class Scan {
     this.fused = recurrentMasks === null && !(kind === "gru" && !resetAfter);
     this.hHistory = allocateFloat(dtype, 0);
     this.kernel = this.hHistory;
+    this.gateHistory = this.hHistory;
   }
 
   private buffer(): FloatArray {
@@ -204,6 +210,27 @@ class Scan {
 
   private stateAt(history: FloatArray, s: number): FloatArray {
     return history.subarray(s * this.size, (s + 1) * this.size);
+  }
+
+  private gatesAt(s: number): FloatArray {
+    const rowWidth = this.batch * this.width;
+    return this.gateHistory.subarray(s * rowWidth, (s + 1) * rowWidth);
+  }
+
+  /** The sizes and switches the whole-sequence kernels take. */
+  private sequenceConfig(): RecurrentSequenceConfig {
+    const kind = this.kind as RecurrentGateKind;
+    return {
+      kind,
+      activation: this.options.activation,
+      recurrentActivation: this.options.recurrentActivation,
+      batch: this.batch,
+      units: this.units,
+      steps: this.steps,
+      goBackwards: this.options.goBackwards ?? false,
+      mask: this.mask,
+      zeroOutput: this.options.zeroOutputForMask ?? false,
+    };
   }
 
   /** Returns the previous output that gate `g` multiplies: `h` times the gate's recurrent dropout mask, if any. */
@@ -247,11 +274,28 @@ class Scan {
     const outSteps = steps + stateTotal;
     this.kernel = kernel;
     if (!this.fused) this.kernelBlocks = splitGates(kernel, this.dtype, units, this.gates);
-    this.hHistory = allocateFloat(this.dtype, (steps + 1) * size);
+    const zeroed = !this.fused;
+    this.hHistory = allocateScratch(this.dtype, (steps + 1) * size, zeroed);
     this.hHistory.set(initialStates[0]!);
     if (kind === "lstm") {
-      this.cHistory = allocateFloat(this.dtype, (steps + 1) * size);
+      this.cHistory = allocateScratch(this.dtype, (steps + 1) * size, zeroed);
       this.cHistory.set(initialStates[1]!);
+    }
+    this.gateHistory = allocateScratch(this.dtype, steps * batch * width, zeroed);
+    this.extraHistory = kind === "simple_rnn" ? null : allocateScratch(this.dtype, steps * size, zeroed);
+    if (this.fused) {
+      backend.recurrentSequenceForward({
+        ...this.sequenceConfig(),
+        projected,
+        kernel,
+        recurrentBias,
+        hHistory: this.hHistory,
+        cHistory: this.cHistory,
+        gateValues: this.gateHistory,
+        extra: this.extraHistory,
+        output: out,
+      });
+      return;
     }
     const products = allocateFloat(this.dtype, batch * width);
     const block = this.buffer();
@@ -263,16 +307,12 @@ class Scan {
       const hNew = this.stateAt(this.hHistory, s + 1);
       const cPrev = this.cHistory ? this.stateAt(this.cHistory, s) : null;
       const cNew = this.cHistory ? this.stateAt(this.cHistory, s + 1) : null;
-      if (this.fused) {
-        backend.matmul(hPrev, kernel, products, batch, units, width, false, false);
-      } else {
-        for (const g of this.standardGates()) {
-          backend.matmul(this.gateInput(hPrev, g), this.kernelBlocks[g]!, block, batch, units, units, false, false);
-          this.scatterGate(block, products, g);
-        }
+      for (const g of this.standardGates()) {
+        backend.matmul(this.gateInput(hPrev, g), this.kernelBlocks[g]!, block, batch, units, units, false, false);
+        this.scatterGate(block, products, g);
       }
-      const gateValues = allocateFloat(this.dtype, batch * width);
-      const extra = kind === "simple_rnn" ? null : this.buffer();
+      const gateValues = this.gatesAt(s);
+      const extra = this.extraHistory ? this.stateAt(this.extraHistory, s) : null;
 
       if (kind === "gru" && !this.resetAfter) {
         this.resetBeforeForward(t, projected, products, block, hPrev, gateValues, extra!, hNew, stepOutput);
@@ -300,8 +340,6 @@ class Scan {
         });
       }
       for (let b = 0; b < batch; b++) out.set(stepOutput.subarray(b * units, (b + 1) * units), (b * outSteps + s) * units);
-      this.gateValues.push(gateValues);
-      if (extra) this.extra.push(extra);
     }
 
     const finals = [this.stateAt(this.hHistory, steps), ...(this.cHistory ? [this.stateAt(this.cHistory, steps)] : [])];
@@ -438,10 +476,12 @@ class Scan {
     const backend = getBackend();
     const stateTotal = dInitialStates.length;
     const outSteps = steps + stateTotal;
-    // Gradients of the recurrent products of every step, [steps, batch, gates · units], for the fused kernel gradient.
-    const allProductGradients = this.fused ? allocateFloat(this.dtype, steps * batch * width) : null;
-    const kernelGradients = this.fused ? [] : Array.from({ length: this.gates }, () => allocateFloat(this.dtype, units * units));
-    const stepProductGradients = this.fused ? null : allocateFloat(this.dtype, batch * width);
+    if (this.fused) {
+      this.fusedBackward(dy, dProjected, dKernel, dRecurrentBias, dInitialStates);
+      return;
+    }
+    const kernelGradients = Array.from({ length: this.gates }, () => allocateFloat(this.dtype, units * units));
+    const productGradients = allocateFloat(this.dtype, batch * width);
     const block = this.buffer();
     const blockInput = this.buffer();
     const stepDOutput = this.buffer();
@@ -458,17 +498,11 @@ class Scan {
       const t = this.timeIndex(s);
       const hPrev = this.stateAt(this.hHistory, s);
       const cPrev = this.cHistory ? this.stateAt(this.cHistory, s) : null;
-      const gateValues = this.gateValues[s]!;
-      const extra = kind === "simple_rnn" ? null : this.extra[s]!;
+      const gateValues = this.gatesAt(s);
+      const extra = this.extraHistory ? this.stateAt(this.extraHistory, s) : null;
       const dHPrev = this.buffer();
       const dCPrev = kind === "lstm" ? this.buffer() : null;
-      let productGradients: FloatArray;
-      if (allProductGradients) {
-        productGradients = allProductGradients.subarray(s * batch * width, (s + 1) * batch * width);
-      } else {
-        productGradients = stepProductGradients!;
-        productGradients.fill(0);
-      }
+      productGradients.fill(0);
 
       for (let b = 0; b < batch; b++) {
         const from = (b * outSteps + s) * units;
@@ -501,16 +535,12 @@ class Scan {
         });
       }
 
-      if (this.fused) {
-        backend.matmul(productGradients, this.kernel, dHPrev, batch, width, units, false, true, true);
-      } else {
-        for (const g of this.standardGates()) {
-          this.gatherGate(productGradients, block, g);
-          backend.matmul(this.gateInput(hPrev, g), block, kernelGradients[g]!, units, batch, units, true, false, true);
-          backend.matmul(block, this.kernelBlocks[g]!, blockInput, batch, units, units, false, true);
-          const m = this.recurrentMasks ? this.recurrentMasks[g]! : null;
-          for (let i = 0; i < size; i++) dHPrev[i]! += blockInput[i]! * (m ? m[i]! : 1);
-        }
+      for (const g of this.standardGates()) {
+        this.gatherGate(productGradients, block, g);
+        backend.matmul(this.gateInput(hPrev, g), block, kernelGradients[g]!, units, batch, units, true, false, true);
+        backend.matmul(block, this.kernelBlocks[g]!, blockInput, batch, units, units, false, true);
+        const m = this.recurrentMasks ? this.recurrentMasks[g]! : null;
+        for (let i = 0; i < size; i++) dHPrev[i]! += blockInput[i]! * (m ? m[i]! : 1);
       }
       if (dRecurrentBias) {
         for (let b = 0; b < batch; b++) {
@@ -523,14 +553,42 @@ class Scan {
 
     dInitialStates[0]!.set(dH);
     if (dC) dInitialStates[1]!.set(dC);
-    if (allProductGradients) {
-      // Σ over steps of h_prevᵀ · dProducts, as one [units, steps · batch] × [steps · batch, width] product.
-      backend.matmul(this.hHistory.subarray(0, steps * size), allProductGradients, dKernel, units, steps * batch, width, true, false);
-    } else {
-      for (let g = 0; g < this.gates; g++) {
-        const gradient = kernelGradients[g]!;
-        for (let r = 0; r < units; r++) dKernel.set(gradient.subarray(r * units, (r + 1) * units), r * width + g * units);
-      }
+    for (let g = 0; g < this.gates; g++) {
+      const gradient = kernelGradients[g]!;
+      for (let r = 0; r < units; r++) dKernel.set(gradient.subarray(r * units, (r + 1) * units), r * width + g * units);
+    }
+  }
+
+  /** Backward pass of the fused case: one sequence call, then the kernel's and the bias's gradients as one matmul each. */
+  private fusedBackward(
+    dy: FloatArray,
+    dProjected: FloatArray,
+    dKernel: FloatArray,
+    dRecurrentBias: FloatArray | null,
+    dInitialStates: FloatArray[],
+  ): void {
+    const { batch, steps, units, width, size } = this;
+    const backend = getBackend();
+    const rows = steps * batch;
+    const productGradients = allocateScratch(this.dtype, rows * width, false);
+    backend.recurrentSequenceBackward({
+      ...this.sequenceConfig(),
+      kernel: this.kernel,
+      gateValues: this.gateHistory,
+      extra: this.extraHistory,
+      hHistory: this.hHistory,
+      cHistory: this.cHistory,
+      dy,
+      dProjected,
+      productGradients,
+      dInitialH: dInitialStates[0]!,
+      dInitialC: dInitialStates[1] ?? null,
+    });
+    // Σ over steps of h_prevᵀ · dProducts, as one [units, steps · batch] × [steps · batch, width] product.
+    backend.matmul(this.hHistory.subarray(0, steps * size), productGradients, dKernel, units, rows, width, true, false);
+    if (dRecurrentBias) {
+      const ones = allocateScratch(this.dtype, rows, false).fill(1);
+      backend.matmul(ones, productGradients, dRecurrentBias, 1, rows, width, false, false);
     }
   }
 }

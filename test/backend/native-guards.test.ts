@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type {
   Backend,
+  RecurrentSequenceBackwardArgs,
+  RecurrentSequenceForwardArgs,
   BatchNormBackwardArgs,
   BatchNormForwardArgs,
   DenseBackwardArgs,
@@ -485,6 +487,52 @@ add("recurrentGatesBackward", "dHPrev aliases dH", (b) => {
 add("recurrentGatesBackward", "negative step", lstmBackward({ step: -1 }), /`step` must be an integer from 0/);
 add("recurrentGatesBackward", "unknown activation", lstmBackward({ activation: "softsign" as "tanh" }), /unknown activation "softsign"/);
 
+// Whole recurrent sequences: an LSTM with batch 2, 3 units, 4 steps.
+const lstmSequenceConfig = { kind: "lstm", activation: "tanh", recurrentActivation: "sigmoid", batch: 2, units: 3, steps: 4, goBackwards: false, mask: null, zeroOutput: false } as const;
+const lstmSequenceForward = (overrides: Partial<RecurrentSequenceForwardArgs>) => (b: Backend) =>
+  b.recurrentSequenceForward({
+    ...lstmSequenceConfig,
+    projected: f32(96),
+    kernel: f32(36),
+    recurrentBias: null,
+    hHistory: f32(30),
+    cHistory: f32(30),
+    gateValues: f32(96),
+    extra: f32(24),
+    output: f32(36),
+    ...overrides,
+  });
+add("recurrentSequenceForward", "short kernel", lstmSequenceForward({ kernel: f32(35) }), /`kernel` must have 36 elements, received 35/, ShapeError);
+add("recurrentSequenceForward", "missing cell history", lstmSequenceForward({ cHistory: null }), /`cHistory` is required for a lstm cell, received null/);
+add("recurrentSequenceForward", "output inside hHistory", (b) => {
+  const history = f32(60);
+  lstmSequenceForward({ hHistory: history.subarray(0, 30), output: history.subarray(24, 60) })(b);
+}, /the output `hHistory` shares memory with `output`/);
+add("recurrentSequenceForward", "goBackwards not a boolean", lstmSequenceForward({ goBackwards: 1 as unknown as boolean }), /`goBackwards` must be a boolean, received number/);
+addSizeCases("recurrentSequenceForward", "steps", (b, steps) => lstmSequenceForward({ steps })(b));
+const lstmSequenceBackward = (overrides: Partial<RecurrentSequenceBackwardArgs>) => (b: Backend) =>
+  b.recurrentSequenceBackward({
+    ...lstmSequenceConfig,
+    kernel: f32(36),
+    gateValues: f32(96),
+    extra: f32(24),
+    hHistory: f32(30),
+    cHistory: f32(30),
+    dy: f32(36),
+    dProjected: f32(96),
+    productGradients: f32(96),
+    dInitialH: f32(6),
+    dInitialC: f32(6),
+    ...overrides,
+  });
+add("recurrentSequenceBackward", "short dy", lstmSequenceBackward({ dy: f32(30) }), /`dy` must have 36 elements, received 30/, ShapeError);
+add("recurrentSequenceBackward", "long mask", lstmSequenceBackward({ mask: f32(9) }), /`mask` must have 8 elements, received 9/, ShapeError);
+add("recurrentSequenceBackward", "dInitialH aliases dInitialC", (b) => {
+  const shared = f32(6);
+  lstmSequenceBackward({ dInitialH: shared, dInitialC: shared })(b);
+}, /the output `dInitialH` shares memory with `dInitialC`/);
+add("recurrentSequenceBackward", "float64 dProjected", lstmSequenceBackward({ dProjected: f64(96) }), /same dtype/);
+
 describe("native backend rejects bad kernel calls", { skip }, () => {
   const backend = available ? nativeBackend() : null;
   for (const c of cases) {
@@ -586,6 +634,10 @@ const addonCases: AddonCase[] = [
   { name: "short dx", fn: "layerNormBackward", args: [a32(6), 2, 3, null, a32(2), a32(2), false, a32(6), a32(5), null, null], message: /argument 8 has 5 elements/ },
   { name: "sizes whose product overflows", fn: "recurrentGatesForward", args: [lstmStep([1, 3, 2, 2147483647, 1073741824, 2147483647, 0, 0]), ...new Array(11).fill(a32(16))], message: /batch \* steps \* gates \* units overflows/ },
   { name: "step past the steps", fn: "recurrentGatesBackward", args: [lstmStep([0, 3, 2, 1, 1, 2, 2, 0]), ...new Array(12).fill(a32(4))], message: /step index must be below the number of steps/ },
+  { name: "sizes whose product overflows", fn: "recurrentSequenceForward", args: [lstmStep([1, 3, 2, 2147483647, 1073741824, 2147483647, 0, 0]), ...new Array(9).fill(a32(16))], message: /batch \* steps \* gates \* units overflows/ },
+  { name: "short output", fn: "recurrentSequenceForward", args: [lstmStep([1, 3, 2, 2, 3, 4, 0, 0]), a32(96), a32(36), null, null, a32(30), a32(30), a32(96), a32(24), a32(35)], message: /argument 9 has 35 elements, at least 36/ },
+  { name: "unknown activation code", fn: "recurrentSequenceBackward", args: [lstmStep([1, 9, 2, 2, 3, 4, 0, 0]), ...new Array(11).fill(a32(96))], message: /unknown recurrent cell or activation code/ },
+  { name: "negative size", fn: "recurrentSequenceBackward", args: [lstmStep([1, 3, 2, -2, 3, 4, 0, 0]), ...new Array(11).fill(a32(96))], message: /must be non-negative/ },
   { name: "unknown cell kind", fn: "recurrentGatesBackward", args: [lstmStep([3, 3, 2, 1, 1, 2, 0, 0]), ...new Array(12).fill(a32(4))], message: /unknown recurrent cell/ },
 ];
 

@@ -991,6 +991,89 @@ for (const [kind, activation, gates, masked, zeroOutput, withBias] of [
   });
 }
 
+// Whole-sequence recurrent kernels: 19 batch rows span two of the native kernel's row blocks,
+// and 20 units leave a remainder after the 16- and 8-lane vector loops of the LSTM gates.
+for (const [kind, activation, gates, masked, zeroOutput, goBackwards, withBias] of [
+  ["simple_rnn", "tanh", 1, false, false, false, false],
+  ["simple_rnn", "relu", 1, true, false, true, false],
+  ["lstm", "tanh", 4, false, false, false, false],
+  ["lstm", "tanh", 4, true, true, true, false],
+  ["lstm", "relu", 4, false, false, false, false],
+  ["gru", "tanh", 3, false, false, false, true],
+  ["gru", "linear", 3, true, false, true, true],
+] as const) {
+  const batch = 19;
+  const units = 20;
+  const steps = 5;
+  const width = gates * units;
+  const size = batch * units;
+  const states = kind === "lstm" ? 2 : 1;
+  const label = `${kind} ${activation}${masked ? " masked" : ""}${zeroOutput ? " zero output" : ""}${goBackwards ? " backwards" : ""}${withBias ? " with bias" : ""}`;
+  const config = () => ({
+    kind,
+    activation,
+    recurrentActivation: "sigmoid" as const,
+    batch,
+    units,
+    steps,
+    goBackwards,
+    mask: masked ? Float32Array.from({ length: batch * steps }, (_, i) => (i % 4 === 1 ? 0 : 1)) : null,
+    zeroOutput,
+  });
+  const forwardArrays = () => {
+    const hHistory = new Float32Array((steps + 1) * size);
+    hHistory.set(f32(size, 63));
+    const cHistory = kind === "lstm" ? new Float32Array((steps + 1) * size) : null;
+    cHistory?.set(f32(size, 64));
+    return {
+      projected: f32(batch * steps * width, 60, -2, 2),
+      kernel: f32(units * width, 61, -0.5, 0.5),
+      recurrentBias: withBias ? f32(width, 62) : null,
+      hHistory,
+      cHistory,
+      gateValues: new Float32Array(steps * batch * width),
+      extra: kind === "simple_rnn" ? null : new Float32Array(steps * size),
+      output: new Float32Array((steps + states) * size),
+    };
+  };
+  cases.push({
+    name: `recurrentSequenceForward ${label}`,
+    kernel: "recurrentSequenceForward",
+    run: (backend) => {
+      const arrays = forwardArrays();
+      backend.recurrentSequenceForward({ ...config(), ...arrays });
+      return [arrays.output, arrays.hHistory, arrays.gateValues, ...(arrays.extra ? [arrays.extra] : []), ...(arrays.cHistory ? [arrays.cHistory] : [])];
+    },
+  });
+  cases.push({
+    name: `recurrentSequenceBackward ${label}`,
+    kernel: "recurrentSequenceBackward",
+    run: (backend) => {
+      const saved = forwardArrays();
+      reference.recurrentSequenceForward({ ...config(), ...saved });
+      const dProjected = f32(batch * steps * width, 65);
+      const productGradients = new Float32Array(steps * batch * width);
+      const dInitialH = new Float32Array(size);
+      const dInitialC = kind === "lstm" ? new Float32Array(size) : null;
+      backend.recurrentSequenceBackward({
+        ...config(),
+        kernel: saved.kernel,
+        gateValues: saved.gateValues,
+        extra: saved.extra,
+        hHistory: saved.hHistory,
+        cHistory: saved.cHistory,
+        dy: f32((steps + states) * size, 66),
+        dProjected,
+        productGradients,
+        dInitialH,
+        dInitialC,
+      });
+      return [dProjected, productGradients, dInitialH, ...(dInitialC ? [dInitialC] : [])];
+    },
+    atol: 1e-5,
+  });
+}
+
 // Volume windows (a depth axis), batched matrix products and depthwise convolution.
 const VOLUMES: [string, WindowGeometry, number, number][] = [
   ["3-D valid", { ...window(2, 4, 5, 3, [2, 2], [1, 1], [1, 1], [0, 0], [3, 4]), depth: 3, windowDepth: 2, outDepth: 2 }, 0, 3],
@@ -1134,19 +1217,19 @@ describe(`native backend parity (${cases.length} cases)`, { skip: native === nul
     });
   }
 
-  // The matrix multiply has a code path per instruction set; cap the level to run the lower ones here too.
+  // The matrix multiply and the LSTM gates have a code path per instruction set; cap the level to run the lower ones here too.
   for (const [level, isa] of [
     [1, "avx2"],
     [0, "portable"],
   ] as const) {
-    test(`matmul and dense on the ${isa} path`, () => {
+    test(`matmul, dense and recurrent kernels on the ${isa} path`, () => {
       const addon = (native as NativeBackend).addon;
       const best = addon.info().isa;
       const inUse = addon.setIsaLimit(level);
       try {
         if (best === "portable" || (best === "avx2" && level === 1)) assert.equal(inUse, best);
         else assert.equal(inUse, isa);
-        for (const parityCase of cases.filter((c) => c.kernel === "matmul" || c.kernel.startsWith("dense"))) {
+        for (const parityCase of cases.filter((c) => c.kernel === "matmul" || c.kernel.startsWith("dense") || c.kernel.startsWith("recurrent"))) {
           const expected = parityCase.run(reference);
           const actual = parityCase.run(native!);
           actual.forEach((array, i) => {

@@ -90,8 +90,15 @@ import type {
   RmspropUpdateArgs,
 } from "../optimizer-args.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
-import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
-import { type RecurrentAddon, nativeGatesBackward, nativeGatesForward } from "./recurrent.js";
+import type { RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs, RecurrentSequenceBackwardArgs, RecurrentSequenceForwardArgs } from "../backend.js";
+import {
+  type RecurrentAddon,
+  type RecurrentSequenceAddon,
+  nativeGatesBackward,
+  nativeGatesForward,
+  nativeSequenceBackward,
+  nativeSequenceForward,
+} from "./recurrent.js";
 import type { DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /** The functions the addon exports (see native/src/addon.c). */
@@ -767,6 +774,14 @@ export class NativeBackend extends TypeScriptBackend {
 
   override recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
     if (!nativeGatesBackward(this.addon as NativeAddon & RecurrentAddon, args)) super.recurrentGatesBackward(args);
+  }
+
+  override recurrentSequenceForward(args: RecurrentSequenceForwardArgs): void {
+    if (!nativeSequenceForward(this.addon as NativeAddon & RecurrentSequenceAddon, args)) super.recurrentSequenceForward(args);
+  }
+
+  override recurrentSequenceBackward(args: RecurrentSequenceBackwardArgs): void {
+    if (!nativeSequenceBackward(this.addon as NativeAddon & RecurrentSequenceAddon, args)) super.recurrentSequenceBackward(args);
   }
 
   override depthwiseConv(args: DepthwiseConvArgs): void {

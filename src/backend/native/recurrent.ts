@@ -4,7 +4,16 @@
  * every array, and outputs that must not share memory with any other array.
  */
 
-import type { FusedActivation, RecurrentGateKind, RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import type {
+  FusedActivation,
+  RecurrentCellSizes,
+  RecurrentGateKind,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
+  RecurrentSequenceBackwardArgs,
+  RecurrentSequenceConfig,
+  RecurrentSequenceForwardArgs,
+} from "../backend.js";
 import type { FloatArray } from "../../tensor/dtype.js";
 import { ValueError } from "../../errors.js";
 import { checkDisjoint, checkFlag, checkLength, checkSize, codeOf, isFloat32Call, signature } from "./checks.js";
@@ -25,20 +34,26 @@ const BACKWARD_OUTPUTS = signature("dProjected", "productGradients", "dHPrev", "
 
 const GATES: Record<RecurrentGateKind, number> = { simple_rnn: 1, lstm: 4, gru: 3 };
 
-/** Checks the sizes and codes of a step and returns the addon's int32 step configuration. */
-function stepConfig(kernel: string, args: RecurrentGatesForwardArgs | RecurrentGatesBackwardArgs): Int32Array {
+/** Checks the cell, activations and sizes every recurrent call has; returns the first six values of its int32 configuration. */
+function cellConfig(kernel: string, args: RecurrentCellSizes): number[] {
   const kind = codeOf(kernel, "cell kind", KIND_CODES, args.kind);
   const activation = codeOf(kernel, "activation", ACTIVATION_CODES, args.activation);
   const recurrentActivation = codeOf(kernel, "recurrent activation", ACTIVATION_CODES, args.recurrentActivation);
   checkSize(kernel, "batch", args.batch);
   checkSize(kernel, "units", args.units);
   checkSize(kernel, "steps", args.steps);
+  return [kind, activation, recurrentActivation, args.batch, args.units, args.steps];
+}
+
+/** Checks the sizes and codes of a step and returns the addon's int32 step configuration. */
+function stepConfig(kernel: string, args: RecurrentGatesForwardArgs | RecurrentGatesBackwardArgs): Int32Array {
+  const cell = cellConfig(kernel, args);
   checkSize(kernel, "step", args.step);
   checkFlag(kernel, "zeroOutput", args.zeroOutput);
   if (args.step >= args.steps) {
     throw new ValueError(`${kernel}: \`step\` must be below \`steps\` (${args.steps}), received ${args.step}.`);
   }
-  return Int32Array.from([kind, activation, recurrentActivation, args.batch, args.units, args.steps, args.step, args.zeroOutput ? 1 : 0]);
+  return Int32Array.from([...cell, args.step, args.zeroOutput ? 1 : 0]);
 }
 
 /**
@@ -129,5 +144,97 @@ export function nativeGatesBackward(addon: RecurrentAddon, args: RecurrentGatesB
   const outputs = [dProjected, productGradients, dHPrev, dCPrev] as (Float32Array | null)[];
   checkOutputsDisjoint(kernel, [...BACKWARD_OUTPUTS.names, ...BACKWARD_INPUTS.names], [...outputs, ...inputs], outputs.length);
   addon.recurrentGatesBackward(config, ...inputs, ...outputs);
+  return true;
+}
+
+/** The addon functions of the whole-sequence kernels. */
+export interface RecurrentSequenceAddon {
+  recurrentSequenceForward(...arrays: (Int32Array | Float32Array | null)[]): void;
+  recurrentSequenceBackward(...arrays: (Int32Array | Float32Array | null)[]): void;
+}
+
+const SEQUENCE_FORWARD_INPUTS = signature("projected", "kernel", "recurrentBias?", "mask?");
+const SEQUENCE_FORWARD_OUTPUTS = signature("hHistory", "cHistory?", "gateValues", "extra?", "output");
+const SEQUENCE_BACKWARD_INPUTS = signature("kernel", "mask?", "gateValues", "extra?", "hHistory", "cHistory?", "dy");
+const SEQUENCE_BACKWARD_OUTPUTS = signature("dProjected", "productGradients", "dInitialH", "dInitialC?");
+
+/** Checks the sizes and codes of a sequence call and returns the addon's int32 configuration. */
+function sequenceConfig(kernel: string, args: RecurrentSequenceConfig): Int32Array {
+  const cell = cellConfig(kernel, args);
+  checkFlag(kernel, "goBackwards", args.goBackwards);
+  checkFlag(kernel, "zeroOutput", args.zeroOutput);
+  return Int32Array.from([...cell, args.goBackwards ? 1 : 0, args.zeroOutput ? 1 : 0]);
+}
+
+/** The lengths every sequence call checks, by array name. */
+function sequenceLengths(args: RecurrentSequenceConfig): Record<string, number> {
+  const { batch, units, steps, kind } = args;
+  const width = GATES[kind] * units;
+  const size = batch * units;
+  const states = kind === "lstm" ? 2 : 1;
+  return {
+    projected: batch * steps * width,
+    dProjected: batch * steps * width,
+    kernel: units * width,
+    recurrentBias: width,
+    mask: batch * steps,
+    hHistory: (steps + 1) * size,
+    cHistory: (steps + 1) * size,
+    gateValues: steps * batch * width,
+    productGradients: steps * batch * width,
+    extra: steps * size,
+    output: (steps + states) * size,
+    dy: (steps + states) * size,
+    dInitialH: size,
+    dInitialC: size,
+  };
+}
+
+/** Checks the length of every array, and that those the cell needs are present. */
+function checkSequenceArrays(kernel: string, args: RecurrentSequenceConfig, names: readonly string[], arrays: readonly (FloatArray | null)[]): void {
+  const lengths = sequenceLengths(args);
+  names.forEach((name, i) => {
+    const array = arrays[i] ?? null;
+    const optional = name === "recurrentBias" || name === "mask";
+    const needed = name === "cHistory" || name === "dInitialC" ? args.kind === "lstm" : name === "extra" ? args.kind !== "simple_rnn" : !optional;
+    if (optional) checkLength(kernel, name, array, lengths[name]!);
+    else checkStateArray(kernel, name, array, lengths[name]!, needed, args.kind);
+  });
+}
+
+/** Runs the whole-sequence forward kernel natively and returns true, or returns false when the arrays are float64. */
+export function nativeSequenceForward(addon: RecurrentSequenceAddon, args: RecurrentSequenceForwardArgs): boolean {
+  const kernel = "recurrentSequenceForward";
+  const { projected, kernel: recurrentKernel, recurrentBias, mask, hHistory, cHistory, gateValues, extra, output } = args;
+  const float32 = isFloat32Call(kernel, SEQUENCE_FORWARD_INPUTS, projected, recurrentKernel, recurrentBias, mask);
+  if (isFloat32Call(kernel, SEQUENCE_FORWARD_OUTPUTS, hHistory, cHistory, gateValues, extra, output) !== float32) throw mixedError(kernel);
+  if (!float32) return false;
+
+  const config = sequenceConfig(kernel, args);
+  const inputs = [projected, recurrentKernel, recurrentBias, mask] as (Float32Array | null)[];
+  const outputs = [hHistory, cHistory, gateValues, extra, output] as (Float32Array | null)[];
+  const names = [...SEQUENCE_FORWARD_OUTPUTS.names, ...SEQUENCE_FORWARD_INPUTS.names];
+  checkSequenceArrays(kernel, args, names, [...outputs, ...inputs]);
+  checkOutputsDisjoint(kernel, names, [...outputs, ...inputs], outputs.length);
+  addon.recurrentSequenceForward(config, ...inputs, hHistory as Float32Array, cHistory as Float32Array | null, gateValues as Float32Array,
+    extra as Float32Array | null, output as Float32Array);
+  return true;
+}
+
+/** Runs the whole-sequence backward kernel natively and returns true, or returns false when the arrays are float64. */
+export function nativeSequenceBackward(addon: RecurrentSequenceAddon, args: RecurrentSequenceBackwardArgs): boolean {
+  const kernel = "recurrentSequenceBackward";
+  const { kernel: recurrentKernel, mask, gateValues, extra, hHistory, cHistory, dy, dProjected, productGradients, dInitialH, dInitialC } = args;
+  const float32 = isFloat32Call(kernel, SEQUENCE_BACKWARD_INPUTS, recurrentKernel, mask, gateValues, extra, hHistory, cHistory, dy);
+  if (isFloat32Call(kernel, SEQUENCE_BACKWARD_OUTPUTS, dProjected, productGradients, dInitialH, dInitialC) !== float32) throw mixedError(kernel);
+  if (!float32) return false;
+
+  const config = sequenceConfig(kernel, args);
+  const inputs = [recurrentKernel, mask, gateValues, extra, hHistory, cHistory, dy] as (Float32Array | null)[];
+  const outputs = [dProjected, productGradients, dInitialH, dInitialC] as (Float32Array | null)[];
+  const names = [...SEQUENCE_BACKWARD_OUTPUTS.names, ...SEQUENCE_BACKWARD_INPUTS.names];
+  checkSequenceArrays(kernel, args, names, [...outputs, ...inputs]);
+  checkOutputsDisjoint(kernel, names, [...outputs, ...inputs], outputs.length);
+  addon.recurrentSequenceBackward(config, ...inputs, ...outputs);
   return true;
 }

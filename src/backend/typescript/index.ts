@@ -11,6 +11,8 @@ import type {
   DenseForwardArgs,
   RecurrentGatesBackwardArgs,
   RecurrentGatesForwardArgs,
+  RecurrentSequenceBackwardArgs,
+  RecurrentSequenceForwardArgs,
   Im2colArgs,
   PoolArgs,
   PoolBackwardArgs,
@@ -47,7 +49,7 @@ import type {
 } from "../backend.js";
 import * as normalization from "./normalization.js";
 import type { BatchNormBackwardArgs, BatchNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardArgs } from "../backend.js";
-import { recurrentGatesBackward, recurrentGatesForward } from "./recurrent.js";
+import { recurrentGatesBackward, recurrentGatesForward, recurrentSequenceBackward, recurrentSequenceForward } from "./recurrent.js";
 import type { BatchMatmulArgs, DepthwiseConvArgs, DepthwiseConvBackwardArgs } from "../backend.js";
 
 /**
@@ -423,6 +425,14 @@ export class TypeScriptBackend implements Backend {
 
   recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
     recurrentGatesBackward(args);
+  }
+
+  recurrentSequenceForward(args: RecurrentSequenceForwardArgs): void {
+    recurrentSequenceForward(this, args);
+  }
+
+  recurrentSequenceBackward(args: RecurrentSequenceBackwardArgs): void {
+    recurrentSequenceBackward(this, args);
   }
 
   /** Runs `matmul` on each pair of matrices, so a backend with a faster `matmul` speeds this up too. */

@@ -1,6 +1,14 @@
 /** Reference kernels for the gates of one recurrent step (SimpleRNN, LSTM, GRU with resetAfter). */
 
-import type { FusedActivation, RecurrentGateKind, RecurrentGatesBackwardArgs, RecurrentGatesForwardArgs } from "../backend.js";
+import type {
+  FusedActivation,
+  RecurrentGateKind,
+  RecurrentGatesBackwardArgs,
+  RecurrentGatesForwardArgs,
+  RecurrentSequenceBackwardArgs,
+  RecurrentSequenceForwardArgs,
+} from "../backend.js";
+import type { FloatArray } from "../../tensor/dtype.js";
 
 /** Applies one of the fused activations to a number. */
 export function activate(name: FusedActivation, x: number): number {
@@ -162,4 +170,107 @@ export function recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void {
       }
     }
   }
+}
+
+/** The backend calls a whole-sequence run is made of; a backend passes itself. */
+export interface StepKernels {
+  matmul(a: FloatArray, b: FloatArray, out: FloatArray, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, accumulate?: boolean): void;
+  recurrentGatesForward(args: RecurrentGatesForwardArgs): void;
+  recurrentGatesBackward(args: RecurrentGatesBackwardArgs): void;
+}
+
+function newLike(array: FloatArray, size: number): FloatArray {
+  return array instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
+}
+
+/** Step-by-step reference for `recurrentSequenceForward`: one matmul and one gate call per step. */
+export function recurrentSequenceForward(kernels: StepKernels, args: RecurrentSequenceForwardArgs): void {
+  const { kind, batch, units, steps, projected, kernel, hHistory, cHistory, gateValues, extra, output } = args;
+  const width = gateCount(kind) * units;
+  const size = batch * units;
+  const outSteps = steps + (cHistory ? 2 : 1);
+  const products = newLike(projected, batch * width);
+  const stepOutput = newLike(projected, size);
+  for (let s = 0; s < steps; s++) {
+    const hPrev = hHistory.subarray(s * size, (s + 1) * size);
+    kernels.matmul(hPrev, kernel, products, batch, units, width, false, false);
+    kernels.recurrentGatesForward({
+      kind,
+      activation: args.activation,
+      recurrentActivation: args.recurrentActivation,
+      batch,
+      units,
+      steps,
+      step: args.goBackwards ? steps - 1 - s : s,
+      projected,
+      products,
+      recurrentBias: args.recurrentBias,
+      mask: args.mask,
+      zeroOutput: args.zeroOutput,
+      hPrev,
+      cPrev: cHistory ? cHistory.subarray(s * size, (s + 1) * size) : null,
+      gateValues: gateValues.subarray(s * batch * width, (s + 1) * batch * width),
+      extra: extra ? extra.subarray(s * size, (s + 1) * size) : null,
+      hNew: hHistory.subarray((s + 1) * size, (s + 2) * size),
+      cNew: cHistory ? cHistory.subarray((s + 1) * size, (s + 2) * size) : null,
+      output: stepOutput,
+    });
+    for (let b = 0; b < batch; b++) output.set(stepOutput.subarray(b * units, (b + 1) * units), (b * outSteps + s) * units);
+  }
+  for (let b = 0; b < batch; b++) {
+    output.set(hHistory.subarray(steps * size + b * units, steps * size + (b + 1) * units), (b * outSteps + steps) * units);
+    if (cHistory) output.set(cHistory.subarray(steps * size + b * units, steps * size + (b + 1) * units), (b * outSteps + steps + 1) * units);
+  }
+}
+
+/** Step-by-step reference for `recurrentSequenceBackward`. */
+export function recurrentSequenceBackward(kernels: StepKernels, args: RecurrentSequenceBackwardArgs): void {
+  const { kind, batch, units, steps, kernel, gateValues, extra, hHistory, cHistory, dy, dProjected, productGradients } = args;
+  const width = gateCount(kind) * units;
+  const size = batch * units;
+  const outSteps = steps + (cHistory ? 2 : 1);
+  let dH = newLike(dy, size);
+  let dC = cHistory ? newLike(dy, size) : null;
+  let dHPrev = newLike(dy, size);
+  let dCPrev = cHistory ? newLike(dy, size) : null;
+  const dOutput = newLike(dy, size);
+  for (let b = 0; b < batch; b++) {
+    const final = (b * outSteps + steps) * units;
+    dH.set(dy.subarray(final, final + units), b * units);
+    if (dC) dC.set(dy.subarray(final + units, final + 2 * units), b * units);
+  }
+  for (let s = steps - 1; s >= 0; s--) {
+    for (let b = 0; b < batch; b++) {
+      const from = (b * outSteps + s) * units;
+      dOutput.set(dy.subarray(from, from + units), b * units);
+    }
+    const stepGradients = productGradients.subarray(s * batch * width, (s + 1) * batch * width);
+    kernels.recurrentGatesBackward({
+      kind,
+      activation: args.activation,
+      recurrentActivation: args.recurrentActivation,
+      batch,
+      units,
+      steps,
+      step: args.goBackwards ? steps - 1 - s : s,
+      mask: args.mask,
+      zeroOutput: args.zeroOutput,
+      gateValues: gateValues.subarray(s * batch * width, (s + 1) * batch * width),
+      extra: extra ? extra.subarray(s * size, (s + 1) * size) : null,
+      hPrev: hHistory.subarray(s * size, (s + 1) * size),
+      cPrev: cHistory ? cHistory.subarray(s * size, (s + 1) * size) : null,
+      dOutput,
+      dH,
+      dC,
+      dProjected,
+      productGradients: stepGradients,
+      dHPrev,
+      dCPrev,
+    });
+    kernels.matmul(stepGradients, kernel, dHPrev, batch, width, units, false, true, true);
+    [dH, dHPrev] = [dHPrev, dH];
+    [dC, dCPrev] = [dCPrev, dC];
+  }
+  args.dInitialH.set(dH);
+  if (args.dInitialC && dC) args.dInitialC.set(dC);
 }
