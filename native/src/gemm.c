@@ -64,8 +64,10 @@
  */
 #define KC 256
 
-/* Target tile of c per task: a KC x TILE_N block of packed b is 512 KiB, half of a 1 MiB L2. */
-#define TILE_M 256
+/* Floats between the rows of a packed micro-panel of a (see pack_a). */
+#define PACKED_A_STRIDE (KC + 16)
+
+/* Columns of op(b) packed at a time: a KC x TILE_N block is 512 KiB, half of a 1 MiB L2. */
 #define TILE_N 512
 
 /* Packing a micro-panel of a non-transposed a pays off when it is reused across this many panels of op(b). */
@@ -107,9 +109,10 @@ typedef struct {
  * A microkernel updates an mr x nr tile of c (mr <= MR, nr <= NR) with kc
  * steps of k. Element (i, p) of op(a) is at a[i * rsa + p * csa], element
  * (p, j) of op(b) at b[p * rsb + j]. When load_c is zero the sums start at 0,
- * otherwise at the current c. Packed panels are padded with zeros to MR rows
- * and NR columns; the kernel reads the padding but stores only mr x nr. With
- * a non-NULL `ep`, the kernel applies it to the sums before storing them.
+ * otherwise at the current c. It reads only mr rows of a. Packed panels of
+ * op(b) are padded with zeros to NR columns, and the kernel reads the padding
+ * but stores only mr x nr. With a non-NULL `ep`, the kernel applies it to the
+ * sums before storing them.
  */
 typedef void (*microkernel_fn)(size_t kc, const float *a, size_t rsa, size_t csa, const float *b, size_t rsb,
                                float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep);
@@ -133,7 +136,6 @@ typedef void (*pack_transposed_fn)(const float *src, size_t ld, size_t kc, size_
 typedef struct {
   size_t mr;
   size_t nr;
-  microkernel_fn packed;  /* a packed (rsa 1, csa MR), b packed (rsb NR) */
   microkernel_fn strided; /* any rsa, csa and rsb, reads only the mr x nr tile */
   size_t row_nr;
   row_kernel_fn row; /* NULL when the instruction set has none */
@@ -182,7 +184,7 @@ static void portable_pack_b_transposed(const float *src, size_t ld, size_t kc, s
     for (size_t j = width; j < nr; j++) dst[p * nr + j] = 0.0f;
 }
 
-static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel, portable_kernel,
+static const kernel_set portable_kernels = {PORTABLE_MR, PORTABLE_NR, portable_kernel,
                                             0,           NULL,        portable_pack_b_transposed};
 
 #if defined(__x86_64__)
@@ -258,18 +260,6 @@ static inline AVX512_TARGET __mmask16 avx512_last_mask(size_t nr) {
   return (__mmask16)((1u << lanes) - 1u);
 }
 
-static AVX512_TARGET void avx512_packed_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                               size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
-  (void)rsa;
-  (void)csa;
-  (void)rsb;
-  __mmask16 last = avx512_last_mask(nr);
-  if (nr > 16)
-    avx512_tile(AVX512_MR, 2, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c, ep);
-  else
-    avx512_tile(AVX512_MR, 1, 0, kc, a, 1, AVX512_MR, b, AVX512_NR, c, ldc, mr, last, load_c, ep);
-}
-
 #define AVX512_STRIDED_CASE(R)                                                          \
   case R:                                                                               \
     if (nr == 32)                                                                       \
@@ -327,7 +317,7 @@ static AVX512_TARGET void avx512_row_kernel(size_t kc, const float *a, size_t cs
 static void avx2_pack_b_transposed(const float *src, size_t ld, size_t kc, size_t width, size_t nr, float *dst);
 
 /* The AVX2 transposed-b packer serves AVX-512 too, since every AVX-512 CPU has AVX2. */
-static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        avx512_packed_kernel, avx512_strided_kernel,
+static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        avx512_strided_kernel,
                                           16 * AVX512_ROW_VECS, avx512_row_kernel, avx2_pack_b_transposed};
 
 /* ------------------------------------------------------------------------ */
@@ -394,18 +384,6 @@ static inline AVX2_TARGET __m256i avx2_last_mask(size_t nr) {
   int lanes = (int)(nr - (nr - 1) / 8 * 8);
   __m256i lane_index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane_index);
-}
-
-static AVX2_TARGET void avx2_packed_kernel(size_t kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                           size_t rsb, float *c, size_t ldc, size_t mr, size_t nr, int load_c, const store_epilogue *ep) {
-  (void)rsa;
-  (void)csa;
-  (void)rsb;
-  __m256i last = avx2_last_mask(nr);
-  if (nr > 8)
-    avx2_tile(AVX2_MR, 2, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c, ep);
-  else
-    avx2_tile(AVX2_MR, 1, 0, kc, a, 1, AVX2_MR, b, AVX2_NR, c, ldc, mr, last, load_c, ep);
 }
 
 #define AVX2_STRIDED_CASE(R)                                                      \
@@ -517,7 +495,7 @@ static AVX2_TARGET void avx2_pack_b_transposed(const float *src, size_t ld, size
     for (size_t j = width; j < nr; j++) dst[p * nr + j] = 0.0f;
 }
 
-static const kernel_set avx2_kernels = {AVX2_MR,          AVX2_NR,        avx2_packed_kernel, avx2_strided_kernel,
+static const kernel_set avx2_kernels = {AVX2_MR,          AVX2_NR,        avx2_strided_kernel,
                                         8 * AVX2_ROW_VECS, avx2_row_kernel, avx2_pack_b_transposed};
 
 #endif /* __x86_64__ */
@@ -615,9 +593,9 @@ static void pack_b(const gemm_problem *g, size_t p0, size_t kc, size_t j0, size_
     const float *src = g->b + p0 * g->b_rs + (j0 + jp) * g->b_cs;
     if (g->b_cs == 1) {
       for (size_t p = 0; p < kc; p++) {
-        const float *row = src + p * g->b_rs;
         float *out = dst + p * nr;
-        for (size_t j = 0; j < width; j++) out[j] = row[j];
+        /* memcpy copies with the widest vectors the CPU has; this file is compiled for baseline x86-64. */
+        memcpy(out, src + p * g->b_rs, width * sizeof(float));
         for (size_t j = width; j < nr; j++) out[j] = 0.0f;
       }
     } else {
@@ -628,18 +606,15 @@ static void pack_b(const gemm_problem *g, size_t p0, size_t kc, size_t j0, size_
 }
 
 /*
- * Packs rows [i0, i0 + rows) and steps [p0, p0 + kc) of a non-transposed a as
- * kc columns of MR, with the rows past `rows` set to 0.
+ * Copies rows [i0, i0 + rows) and steps [p0, p0 + kc) of a non-transposed a
+ * into `dst`, PACKED_A_STRIDE floats apart. The rows of a are lda apart, and
+ * with a power-of-two lda they all fall in the same L1 set. The copy keeps
+ * the row-major layout, so it is one memcpy per row, and its stride of 256 +
+ * 16 floats spreads the rows over the sets.
  */
 static void pack_a(const gemm_problem *g, size_t i0, size_t rows, size_t p0, size_t kc, float *dst) {
-  const size_t mr = g->kernels->mr;
   const float *src = g->a + i0 * g->a_rs + p0;
-  for (size_t i = 0; i < rows; i++) {
-    const float *row = src + i * g->a_rs;
-    for (size_t p = 0; p < kc; p++) dst[p * mr + i] = row[p];
-  }
-  for (size_t i = rows; i < mr; i++)
-    for (size_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+  for (size_t i = 0; i < rows; i++) memcpy(dst + i * PACKED_A_STRIDE, src + i * g->a_rs, kc * sizeof(float));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -742,35 +717,40 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
   const kernel_set *ks = g->kernels;
   const size_t mr = ks->mr;
   const size_t nr = ks->nr;
-  size_t cols = j1 - j0;
-  int pack_a_panels = g->a_cs == 1 && cols >= PACK_A_MIN_PANELS * nr;
-  size_t b_floats = KC * round_up(cols, nr);
-  float *buffer = thread_pack_buffer(b_floats + KC * mr);
+  size_t chunk = min_size(j1 - j0, TILE_N);
+  size_t b_floats = KC * round_up(chunk, nr);
+  float *buffer = thread_pack_buffer(b_floats + PACKED_A_STRIDE * mr);
   if (buffer == NULL) return -1;
   float *packed_b = buffer;
   float *packed_a = buffer + b_floats;
 
-  for (size_t p0 = 0; p0 < g->k; p0 += KC) {
-    size_t kc = min_size(KC, g->k - p0);
-    int load_c = g->accumulate || p0 > 0;
-    int last_block = p0 + kc == g->k;
-    pack_b(g, p0, kc, j0, cols, packed_b);
-    for (size_t i = i0; i < i1; i += mr) {
-      size_t rows = min_size(mr, i1 - i);
-      float *c_row = g->c + i * g->n;
-      const float *panel = packed_b;
-      if (pack_a_panels) pack_a(g, i, rows, p0, kc, packed_a);
-      const float *a_panel = g->a + i * g->a_rs + p0 * g->a_cs;
-      for (size_t j = j0; j < j1; j += nr) {
-        size_t tile_cols = min_size(nr, j1 - j);
-        store_epilogue storage;
-        const store_epilogue *ep = last_block ? tile_epilogue(g, j, &storage) : NULL;
-        if (pack_a_panels)
-          ks->packed(kc, packed_a, 1, mr, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
-        else
-          ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
-        if (last_block) activate_tile(g, c_row + j, rows, tile_cols);
-        panel += kc * nr;
+  /* Columns in chunks of at most TILE_N, so that a packed block of op(b) stays in L2. */
+  for (size_t jc = j0; jc < j1; jc += TILE_N) {
+    const size_t jc_end = min_size(jc + TILE_N, j1);
+    const size_t cols = jc_end - jc;
+    const int pack_a_panels = g->a_cs == 1 && cols >= PACK_A_MIN_PANELS * nr;
+    for (size_t p0 = 0; p0 < g->k; p0 += KC) {
+      size_t kc = min_size(KC, g->k - p0);
+      int load_c = g->accumulate || p0 > 0;
+      int last_block = p0 + kc == g->k;
+      pack_b(g, p0, kc, jc, cols, packed_b);
+      for (size_t i = i0; i < i1; i += mr) {
+        size_t rows = min_size(mr, i1 - i);
+        float *c_row = g->c + i * g->n;
+        const float *panel = packed_b;
+        if (pack_a_panels) pack_a(g, i, rows, p0, kc, packed_a);
+        const float *a_panel = g->a + i * g->a_rs + p0 * g->a_cs;
+        for (size_t j = jc; j < jc_end; j += nr) {
+          size_t tile_cols = min_size(nr, jc_end - j);
+          store_epilogue storage;
+          const store_epilogue *ep = last_block ? tile_epilogue(g, j, &storage) : NULL;
+          if (pack_a_panels)
+            ks->strided(kc, packed_a, PACKED_A_STRIDE, 1, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
+          else
+            ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
+          if (last_block) activate_tile(g, c_row + j, rows, tile_cols);
+          panel += kc * nr;
+        }
       }
     }
   }
@@ -815,35 +795,45 @@ static void run_task(void *context, size_t task) {
 }
 
 /*
- * Splits c into tiles, one task each. The tile shape depends only on m, n, k
- * and the kernel shape, never on the thread count.
+ * Splits c into tiles, one task each. A tile is a block of whole
+ * micro-panels, and every element of c gets the same operations in the same
+ * order in any tile (only KC blocks the sum over k), so the split may depend
+ * on the thread count without changing the result. One task per thread
+ * keeps the packing work low: a tile packs its rows of a and its columns of
+ * op(b) itself, so splitting the columns repacks a and splitting the rows
+ * repacks op(b). Columns are split first while there are enough of them.
  */
 static void plan_tiles(gemm_problem *g) {
   const size_t mr = g->kernels->mr;
   const size_t nr = g->kernels->nr;
+  const size_t row_blocks = (g->m + mr - 1) / mr;
+  const size_t col_blocks = (g->n + nr - 1) / nr;
   size_t fmas = g->m * g->n * g->k;
   size_t tiles_m = 1;
   size_t tiles_n = 1;
   if (fmas >= PARALLEL_MIN_FMAS) {
-    size_t row_blocks = (g->m + mr - 1) / mr;
-    size_t col_blocks = (g->n + nr - 1) / nr;
-    tiles_m = min_size((g->m + TILE_M - 1) / TILE_M, row_blocks);
-    tiles_n = min_size((g->n + TILE_N - 1) / TILE_N, col_blocks);
-    size_t target_tasks = min_size(fmas / TASK_FMAS, 16);
-    /* Split further along whichever dimension has the larger tiles, counted in micro-panels. */
-    while (tiles_m * tiles_n < target_tasks) {
-      size_t rows_per_tile = row_blocks / tiles_m;
-      size_t cols_per_tile = col_blocks / tiles_n;
-      if (rows_per_tile >= cols_per_tile && rows_per_tile >= 2)
-        tiles_m++;
-      else if (cols_per_tile >= 2)
-        tiles_n++;
-      else
-        break;
+    const size_t threads = (size_t)stratum_pool_threads();
+    const size_t target_tasks = min_size(min_size(fmas / TASK_FMAS, threads), 64);
+    if (target_tasks > 1) {
+      if (col_blocks >= 2 * target_tasks) {
+        tiles_n = target_tasks;
+      } else if (row_blocks >= 2 * target_tasks) {
+        tiles_m = target_tasks;
+      } else {
+        /* Split along whichever dimension has the larger tiles, counted in micro-panels. */
+        while (tiles_m * tiles_n < target_tasks) {
+          size_t rows_per_tile = row_blocks / tiles_m;
+          size_t cols_per_tile = col_blocks / tiles_n;
+          if (rows_per_tile >= cols_per_tile && rows_per_tile >= 2)
+            tiles_m++;
+          else if (cols_per_tile >= 2)
+            tiles_n++;
+          else
+            break;
+        }
+      }
     }
   }
-  size_t row_blocks = (g->m + mr - 1) / mr;
-  size_t col_blocks = (g->n + nr - 1) / nr;
   g->tile_m = (row_blocks + tiles_m - 1) / tiles_m * mr;
   g->tile_n = (col_blocks + tiles_n - 1) / tiles_n * nr;
   g->tiles_n = (g->n + g->tile_n - 1) / g->tile_n;
