@@ -14,7 +14,8 @@
         "native/src/recurrent.c",
         "native/src/activations.c",
         "native/src/depthwise.c",
-        "native/src/scan.c"
+        "native/src/scan.c",
+        "native/src/sparse.c"
       ],
       # -ffp-contract=off: GCC's default for GNU C fuses a * b + c into one
       # rounding in some versions of a vectorized loop and not in others, and

@@ -38,9 +38,9 @@
 #define _GNU_SOURCE
 #endif
 #include "gemm.h"
+#include "sparse.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -518,47 +518,9 @@ static const kernel_set *select_kernels(void) {
 /* Packing buffers                                                           */
 /* ------------------------------------------------------------------------ */
 
-/*
- * Each thread keeps one packing buffer, allocated on first use, grown when a
- * larger problem needs it and freed when the thread exits. The calling
- * thread's buffer lives until the process ends.
- */
-typedef struct {
-  float *data;
-  size_t capacity; /* in floats */
-} pack_buffer;
-
-static pthread_key_t buffer_key;
-static pthread_once_t buffer_key_once = PTHREAD_ONCE_INIT;
-
-static void free_pack_buffer(void *pointer) {
-  pack_buffer *buffer = pointer;
-  free(buffer->data);
-  free(buffer);
-}
-
-static void create_buffer_key(void) { pthread_key_create(&buffer_key, free_pack_buffer); }
-
-/* Returns a 64-byte-aligned buffer of at least `floats` floats for this thread, or NULL when out of memory. */
+/* Returns this thread's packing buffer of at least `floats` floats (see stratum_thread_scratch), or NULL. */
 static float *thread_pack_buffer(size_t floats) {
-  pthread_once(&buffer_key_once, create_buffer_key);
-  pack_buffer *buffer = pthread_getspecific(buffer_key);
-  if (buffer == NULL) {
-    buffer = calloc(1, sizeof *buffer);
-    if (buffer == NULL) return NULL;
-    if (pthread_setspecific(buffer_key, buffer) != 0) {
-      free(buffer);
-      return NULL;
-    }
-  }
-  if (buffer->capacity < floats) {
-    void *grown = NULL;
-    if (posix_memalign(&grown, 64, floats * sizeof(float)) != 0) return NULL;
-    free(buffer->data);
-    buffer->data = grown;
-    buffer->capacity = floats;
-  }
-  return buffer->data;
+  return stratum_thread_scratch(STRATUM_SCRATCH_GEMM_PACK, floats * sizeof(float));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -874,6 +836,11 @@ void stratum_sgemm_fused(int transpose_a, int transpose_b, size_t m, size_t n, s
     /* No products: the sums are the old c or 0, and the epilogue still applies. */
     if (!accumulate) memset(c, 0, m * n * sizeof(float));
     if (bias != NULL || activation != STRATUM_ACT_LINEAR) compute_tile_unbuffered(&g, 0, m, 0, n);
+    return;
+  }
+  /* Mostly-zero a, such as a batch of images with a dark background: leave out the zeros. */
+  if (!transpose_b && path_override == PATH_AUTO &&
+      stratum_sgemm_sparse_a(transpose_a, m, n, k, a, b, c, accumulate, bias, activation)) {
     return;
   }
   g.direct = use_direct_path(&g);

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "threadpool.h"
 
+#include "cpu.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -88,6 +90,8 @@ static int region_pending(unsigned long seen) {
 /* `start` is the generation when the worker was created: a thread may start running after the next region begins. */
 static void *worker_main(void *start) {
   unsigned long seen = (unsigned long)(uintptr_t)start;
+  /* Workers run only kernels, so they keep the mode that the calling thread takes for the length of a call. */
+  stratum_flush_subnormals();
   for (;;) {
     for (int i = 0; i < SPIN_ITERATIONS && !region_pending(seen); i++) cpu_relax();
     pthread_mutex_lock(&pool.mutex);
@@ -181,4 +185,41 @@ void stratum_pool_run(size_t tasks, stratum_task_fn fn, void *context) {
     pthread_mutex_unlock(&pool.mutex);
   }
   pthread_mutex_unlock(&region_mutex);
+}
+
+typedef struct {
+  void *data[STRATUM_SCRATCH_USES];
+  size_t capacity[STRATUM_SCRATCH_USES];
+} scratch_buffers;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *pointer) {
+  scratch_buffers *buffers = pointer;
+  for (int use = 0; use < STRATUM_SCRATCH_USES; use++) free(buffers->data[use]);
+  free(buffers);
+}
+
+static void create_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
+void *stratum_thread_scratch(stratum_scratch_use use, size_t bytes) {
+  pthread_once(&scratch_key_once, create_scratch_key);
+  scratch_buffers *buffers = pthread_getspecific(scratch_key);
+  if (buffers == NULL) {
+    buffers = calloc(1, sizeof *buffers);
+    if (buffers == NULL) return NULL;
+    if (pthread_setspecific(scratch_key, buffers) != 0) {
+      free(buffers);
+      return NULL;
+    }
+  }
+  if (buffers->capacity[use] < bytes) {
+    void *grown = NULL;
+    if (posix_memalign(&grown, 64, bytes) != 0) return NULL;
+    free(buffers->data[use]);
+    buffers->data[use] = grown;
+    buffers->capacity[use] = bytes;
+  }
+  return buffers->data[use];
 }

@@ -22,4 +22,16 @@ int stratum_pool_threads(void);
 /* Runs fn(context, t) for t in [0, tasks) on the pool and returns when all are done. */
 void stratum_pool_run(size_t tasks, stratum_task_fn fn, void *context);
 
+/* Per-thread scratch memory, one buffer per use, so that users never share a buffer. */
+typedef enum { STRATUM_SCRATCH_GEMM_PACK = 0, STRATUM_SCRATCH_SPARSE = 1, STRATUM_SCRATCH_USES = 2 } stratum_scratch_use;
+
+/*
+ * Returns this thread's 64-byte-aligned buffer for `use`, of at least `bytes`
+ * bytes, or NULL when out of memory. The buffer is kept and grown as needed,
+ * so that steady work does not map and fault in fresh pages on every call,
+ * and freed when the thread exits (the main thread's lives until the process
+ * ends). A larger request replaces the old contents.
+ */
+void *stratum_thread_scratch(stratum_scratch_use use, size_t bytes);
+
 #endif

@@ -141,6 +141,75 @@ for (const transposeA of [false, true]) {
   }
 }
 
+// Mostly-zero left operands, as a batch of images gives: the native backend leaves out the zeros
+// in products of at least 2^26 multiply-adds. 80% zeros in the stored a; n = 330 ends in a
+// partial block of 64 columns.
+const sparseArray = (count: number, seed: number): Float32Array => {
+  const values = f32(count, seed);
+  for (let i = 0; i < count; i++) if ((i * 7919 + seed) % 5 !== 0) values[i] = 0;
+  return values;
+};
+for (const [m, k, n] of [
+  [256, 784, 384],
+  [300, 700, 330],
+] as [number, number, number][]) {
+  for (const transposeA of [false, true]) {
+    for (const accumulate of [false, true]) {
+      cases.push({
+        name: `matmul ${transposeA ? "aT" : "a"}·b with 80% zeros in a [${m}, ${k}, ${n}]${accumulate ? " accumulate" : ""}`,
+        kernel: "matmul",
+        rtol: 1e-4,
+        atol: 5e-5,
+        run: (backend) => {
+          const out = f32(m * n, 10);
+          backend.matmul(sparseArray(m * k, 8), f32(k * n, 9), out, m, k, n, transposeA, false, accumulate);
+          return [out];
+        },
+      });
+    }
+  }
+}
+for (const activation of ["relu", "sigmoid", "linear"] as const) {
+  cases.push({
+    name: `denseForward ${activation} with bias and 80% zeros in x`,
+    kernel: "denseForward",
+    rtol: 1e-4,
+    atol: 1e-5,
+    run: (backend) => {
+      const [m, k, n] = [256, 784, 340];
+      const out = new Float32Array(m * n);
+      backend.denseForward({ x: sparseArray(m * k, 21), kernel: f32(k * n, 22), bias: f32(n, 23), out, m, k, n, activation });
+      return [out];
+    },
+  });
+}
+// A zero of a times NaN or infinity in b is NaN, so those must not be left out.
+for (const [label, bad] of [
+  ["NaN", Number.NaN],
+  ["infinity", Number.POSITIVE_INFINITY],
+] as const) {
+  for (const transposeA of [false, true]) {
+    cases.push({
+      name: `matmul ${transposeA ? "aT" : "a"}·b with 80% zeros in a and ${label} in b`,
+      kernel: "matmul",
+      rtol: 1e-4,
+      atol: 5e-5,
+      run: (backend) => {
+        const [m, k, n] = [256, 784, 384];
+        const a = sparseArray(m * k, 8);
+        const b = f32(k * n, 9);
+        // Row 5 of op(b) meets only zeros of op(a): column 5 of op(a) is zero in every row.
+        for (let i = 0; i < m; i++) a[transposeA ? 5 * m + i : i * k + 5] = 0;
+        b[5 * n + 3] = bad;
+        const out = new Float32Array(m * n);
+        backend.matmul(a, b, out, m, k, n, transposeA, false, false);
+        for (let i = 0; i < m; i++) assert.ok(Number.isNaN(out[i * n + 3]), `row ${i}, column 3 is NaN`);
+        return [out];
+      },
+    });
+  }
+}
+
 for (const [label, shape, axes] of [
   ["rows", [6, 7], [0]],
   ["columns", [6, 7], [1]],
