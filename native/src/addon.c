@@ -1150,6 +1150,21 @@ static napi_value find_non_finite(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Every exported function runs through this: the kernels flush subnormals
+ * (see stratum_flush_subnormals), and the caller's mode is back before
+ * JavaScript runs again, since JavaScript numbers must keep them.
+ */
+static napi_value with_subnormals_flushed(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) != napi_ok || data == NULL) return NULL;
+  napi_callback fn = (napi_callback)data;
+  const unsigned mode = stratum_flush_subnormals();
+  napi_value result = fn(env, info);
+  stratum_restore_float_mode(mode);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -1217,7 +1232,7 @@ NAPI_MODULE_INIT() {
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
-    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn);
+    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, with_subnormals_flushed, (void *)functions[i].fn, &fn);
     napi_set_named_property(env, exports, functions[i].name, fn);
   }
   return exports;

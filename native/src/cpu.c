@@ -1,5 +1,9 @@
 #include "cpu.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 static stratum_isa limit = STRATUM_ISA_AVX512;
 
 static stratum_isa detect(void) {
@@ -36,4 +40,26 @@ const char *stratum_isa_name(stratum_isa isa) {
     default:
       return "portable";
   }
+}
+
+/* MXCSR's flush-to-zero (results) and denormals-are-zero (inputs) bits. */
+#define FLUSH_TO_ZERO 0x8000u
+#define DENORMALS_ARE_ZERO 0x0040u
+
+unsigned stratum_flush_subnormals(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  const unsigned mode = _mm_getcsr();
+  _mm_setcsr(mode | FLUSH_TO_ZERO | DENORMALS_ARE_ZERO);
+  return mode;
+#else
+  return 0;
+#endif
+}
+
+void stratum_restore_float_mode(unsigned mode) {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_setcsr(mode);
+#else
+  (void)mode;
+#endif
 }

@@ -12,4 +12,19 @@ stratum_isa stratum_set_isa_limit(stratum_isa limit);
 
 const char *stratum_isa_name(stratum_isa isa);
 
+/*
+ * Makes this thread's float arithmetic flush subnormal numbers to zero, both
+ * as inputs and as results, and returns the mode it had, for
+ * stratum_restore_float_mode. Keras on JAX runs on CPU in this mode too (XLA's
+ * CPU runtime sets it around each computation). On Intel processors every
+ * vector instruction that meets a subnormal takes a microcode assist of
+ * about a hundred cycles, and training makes subnormals: Adam's momentum of a
+ * weight whose gradient stays 0 shrinks by a tenth each step until it sticks
+ * at the smallest subnormals. On other architectures this does nothing.
+ */
+unsigned stratum_flush_subnormals(void);
+
+/* Puts back the mode that stratum_flush_subnormals returned. */
+void stratum_restore_float_mode(unsigned mode);
+
 #endif
