@@ -1,6 +1,6 @@
 import { ShapeError, formatShape } from "../errors.js";
 import type { DenseBackwardArgs, DenseForwardArgs, FusedActivation } from "../backend/backend.js";
-import { allocateScratch } from "../backend/workspace.js";
+import { allocateScratch, scratchTensor } from "../backend/workspace.js";
 import { getBackend } from "../backend/registry.js";
 import { record } from "../autodiff/tape.js";
 import type { FloatArray, FloatDType } from "../tensor/dtype.js";
@@ -17,18 +17,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1]!;
-  const out = emptyLike(dtype, [m, n]);
+  // The products below write every element of their outputs, so reused buffers need no zero fill.
+  const out = scratchTensor(dtype, [m, n], false);
   getBackend().matmul(a.data as FloatArray, b.data as FloatArray, out.data as FloatArray, m, k, n, false, false);
   return record([a, b], out, (dy, needs) => {
     const backend = getBackend();
     let da: Tensor | null = null;
     let db: Tensor | null = null;
     if (needs[0]) {
-      da = emptyLike(dtype, [m, k]);
+      da = scratchTensor(dtype, [m, k], false);
       backend.matmul(dy.data as FloatArray, b.data as FloatArray, da.data as FloatArray, m, n, k, false, true);
     }
     if (needs[1]) {
-      db = emptyLike(dtype, [k, n]);
+      db = scratchTensor(dtype, [k, n], false);
       backend.matmul(a.data as FloatArray, dy.data as FloatArray, db.data as FloatArray, k, m, n, true, false);
     }
     return [da, db];
@@ -61,7 +62,9 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
   }
   const m = x.size / k;
   const outShape = x.rank === 2 ? matrixShape(m, n) : [...x.shape.slice(0, -1), n];
-  const out = emptyLike(dtype, outShape);
+  // The dense kernels write every element of `out`, `dx` and `dKernel` (zeros when the sum is empty),
+  // so reused buffers need no zero fill.
+  const out = scratchTensor(dtype, outShape, false);
   const forwardArgs = denseForwardArgs;
   forwardArgs.x = x.data as FloatArray;
   forwardArgs.kernel = kernel.data as FloatArray;
@@ -74,8 +77,8 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
   getBackend().denseForward(forwardArgs);
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
   return record(inputs, out, (dy, needs) => {
-    const dx = needs[0] ? emptyLike(dtype as FloatDType, x.shape) : null;
-    const dKernel = needs[1] ? emptyLike(dtype, kernel.shape) : null;
+    const dx = needs[0] ? scratchTensor(dtype as FloatDType, x.shape, false) : null;
+    const dKernel = needs[1] ? scratchTensor(dtype, kernel.shape, false) : null;
     const dBias = bias && needs[2] ? emptyLike(dtype, bias.shape) : null;
     const dPre = activation === "linear" ? dy.data : allocateScratch(dtype, out.size, false);
     const backwardArgs = denseBackwardArgs;
