@@ -41,6 +41,8 @@ export interface FrameworkResult {
   samples: number;
   calls: number | undefined;
   repeats: number;
+  /** Warm-up passes that ran before the timed ones. */
+  warmupPasses: number;
   /** Test accuracy after the warm-up and timed epochs, for workloads that measure it. */
   accuracy?: number;
 }
@@ -183,7 +185,7 @@ function formatAccuracyTable(run: RunResults): string[] {
     ...run.frameworks.map((framework) => {
       const result = byFramework.get(framework);
       if (result?.accuracy === undefined) return "n/a";
-      return `${(result.accuracy * 100).toFixed(1)}% (${result.repeats + 1} epochs)`;
+      return `${(result.accuracy * 100).toFixed(1)}% (${result.warmupPasses + result.repeats} epochs)`;
     }),
   ]);
   return [

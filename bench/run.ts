@@ -6,8 +6,9 @@
  * Each framework runs in its own worker process: worker.ts for the Node.js
  * frameworks, peers/torch_worker.py and peers/keras_worker.py for the
  * Python ones. A Python peer that is missing is skipped, with the reason in
- * the report. For every workload, each worker builds the model and runs one
- * warm-up pass that is not reported. Then the driver requests one timed pass
+ * the report. For every workload, each worker builds the model and runs
+ * warm-up passes that are not reported, for the same time in every framework
+ * (see DEFAULT_WARMUP_SECONDS). Then the driver requests one timed pass
  * from each worker, round after round, rotating which framework goes first,
  * so slow drift of the machine spreads over all frameworks alike. Only one
  * worker computes at a time.
@@ -43,6 +44,19 @@ const DEFAULT_KERAS_PYTHON = "/tmp/ref/bin/python";
 const REQUEST_TIMEOUT_SECONDS = 600;
 
 /**
+ * Warm-up before the timed passes of each workload: passes until this many
+ * seconds have passed, at least one and at most MAX_WARMUP_PASSES. Keras on
+ * JAX compiles its training step in the first pass, but V8 optimizes
+ * Stratum's and TF.js's code over many calls. In 15 one-epoch fits of the
+ * batch-32 main job, Stratum native's rate rose from 136,000 samples/s in
+ * the first to about 230,000 from the tenth on (Intel Xeon, 2 cores). The
+ * targets are for steady epochs, so every framework gets the same time to
+ * reach them.
+ */
+const DEFAULT_WARMUP_SECONDS = 2;
+const MAX_WARMUP_PASSES = 50;
+
+/**
  * Idle time before each timed request. Thread pools such as OpenBLAS's (in
  * the PyTorch worker) and Stratum's own spin for a while after a computation
  * before they sleep. On a 2-core machine a spinning thread of the previous
@@ -62,9 +76,12 @@ TF.js cpu and wasm, PyTorch and Keras 3 on JAX on the same MNIST digits,
 matrix-multiply GFLOP/s and peak memory, and prints a Markdown report.
 
 Options:
-  --repeats N          timed passes per workload and framework, after one
-                       warm-up pass (default 7; 3 with --quick). Slow
-                       frameworks run fewer passes on the large MLP.
+  --repeats N          timed passes per workload and framework (default 7;
+                       3 with --quick). Slow frameworks run fewer passes on
+                       the large MLP.
+  --warmup-seconds S   untimed passes before the timed ones, until S seconds
+                       have passed: at least 1 pass, at most ${MAX_WARMUP_PASSES}
+                       (default ${DEFAULT_WARMUP_SECONDS}; 0.5 with --quick)
   --quick              3 repeats, a quarter of the samples per pass, 200
                        one-sample predict calls per pass and shorter
                        matrix-multiply runs, for a smoke run
@@ -83,6 +100,7 @@ Options:
 
 interface Options {
   repeats: number;
+  warmupSeconds: number;
   quick: boolean;
   workloads: Workload[];
   frameworks: FrameworkId[];
@@ -131,6 +149,7 @@ function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       repeats: { type: "string" },
+      "warmup-seconds": { type: "string" },
       quick: { type: "boolean", default: false },
       workloads: { type: "string" },
       frameworks: { type: "string" },
@@ -150,11 +169,18 @@ function parseOptions(): Options {
   const defaultRepeats = quick ? 3 : 7;
   const repeats = values.repeats === undefined ? defaultRepeats : Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) fail(`Invalid --repeats "${values.repeats}": expected a positive integer.`);
+  const warmupText = values["warmup-seconds"];
+  let warmupSeconds = quick ? 0.5 : DEFAULT_WARMUP_SECONDS;
+  if (warmupText !== undefined) warmupSeconds = Number(warmupText);
+  if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0) {
+    fail(`Invalid --warmup-seconds "${warmupText}": expected a number of seconds, 0 or more.`);
+  }
 
   let workloads = pickByIds(values.workloads, WORKLOADS, (workload) => workload.id, "workload");
   if (quick) workloads = workloads.map(shrinkForQuick);
   return {
     repeats,
+    warmupSeconds,
     quick,
     workloads,
     frameworks: pickByIds(values.frameworks, FRAMEWORKS, (framework) => framework, "framework"),
@@ -279,10 +305,17 @@ class Benchmark {
       if (workload.unsupported?.[worker.framework] !== undefined) continue;
       const plan = this.planFor(workload, worker.framework);
       try {
-        const prepared = await worker.request({ type: "prepare", workload: plan.workload }, "prepared", REQUEST_TIMEOUT_SECONDS);
-        if (this.options.verbose) progress(`  ${worker.framework} warm-up: ${prepared.warmupSeconds.toFixed(2)} s`);
+        const request = { type: "prepare", workload: plan.workload, warmupSeconds: this.options.warmupSeconds, maxWarmupPasses: MAX_WARMUP_PASSES } as const;
+        const prepared = await worker.request(request, "prepared", REQUEST_TIMEOUT_SECONDS);
+        if (this.options.verbose) progress(`  ${worker.framework} warm-up: ${prepared.warmupPasses} passes, ${prepared.warmupSeconds.toFixed(2)} s`);
         plans.set(worker, plan);
-        byFramework.set(worker.framework, { values: [], samples: plan.workload.samples, calls: plan.workload.calls, repeats: plan.repeats });
+        byFramework.set(worker.framework, {
+          values: [],
+          samples: plan.workload.samples,
+          calls: plan.workload.calls,
+          repeats: plan.repeats,
+          warmupPasses: prepared.warmupPasses,
+        });
       } catch (error) {
         this.dropWorker(worker, `${workload.id} (warm-up)`, error);
       }
@@ -409,7 +442,8 @@ async function main(): Promise<void> {
 
   const totalSeconds = (performance.now() - started) / 1000;
   benchmark.results.settings.push(
-    `Settings: ${options.repeats} timed passes per workload after 1 warm-up pass` +
+    `Settings: ${options.repeats} timed passes per workload after warm-up passes for ${options.warmupSeconds} s ` +
+      `(at least 1, at most ${MAX_WARMUP_PASSES})` +
       `${options.quick ? ", --quick (a quarter of the samples, 200 one-sample calls, shorter matrix-multiply runs)" : ""}; ` +
       `whole run ${totalSeconds.toFixed(0)} s`,
     `Load: 1-minute load average ${loadAtStart.toFixed(2)} at the start and ${os.loadavg()[0]!.toFixed(2)} at the end` +

@@ -72,11 +72,17 @@ async function main(): Promise<void> {
       case "prepare": {
         prepared?.release();
         prepared = runner.prepare(message.workload, data);
-        // The warm-up pass compiles the hot code paths and is not reported.
+        // The warm-up passes compile the hot code paths and are not reported.
         collectGarbage();
         const warmupStarted = performance.now();
-        await prepared.run();
-        send({ type: "prepared", warmupSeconds: (performance.now() - warmupStarted) / 1000 });
+        let warmupPasses = 0;
+        let warmupSeconds = 0;
+        do {
+          await prepared.run();
+          warmupPasses++;
+          warmupSeconds = (performance.now() - warmupStarted) / 1000;
+        } while (warmupSeconds < message.warmupSeconds && warmupPasses < message.maxWarmupPasses);
+        send({ type: "prepared", warmupSeconds, warmupPasses });
         break;
       }
       case "measure": {

@@ -248,7 +248,11 @@ export function gemmFlops(shape: GemmShape): number {
 
 /** A message from the driver to a worker. */
 export type DriverMessage =
-  | { type: "prepare"; workload: Workload }
+  /**
+   * Builds the workload's model and warms it up: passes that are not reported, until
+   * `warmupSeconds` have passed (at least one pass, at most `maxWarmupPasses`).
+   */
+  | { type: "prepare"; workload: Workload; warmupSeconds: number; maxWarmupPasses: number }
   | { type: "measure" }
   | { type: "evaluate" }
   | { type: "release" }
@@ -258,7 +262,7 @@ export type DriverMessage =
 /** A message from a worker to the driver. Memory sizes are in bytes. */
 export type WorkerMessage =
   | { type: "hello"; description: string; maxRssBytes: number }
-  | { type: "prepared"; warmupSeconds: number }
+  | { type: "prepared"; warmupSeconds: number; warmupPasses: number }
   /** `seconds` is the pass time, or the median call time of a "predict-one" pass. */
   | { type: "measured"; seconds: number }
   | { type: "evaluated"; accuracy: number }

@@ -225,8 +225,16 @@ def serve(create_runner):
                     prepared.release()
                 prepared = runner.prepare(message["workload"], data)
                 gc.collect()
-                # The warm-up pass compiles the hot code paths and is not reported.
-                send({"type": "prepared", "warmupSeconds": time_seconds(prepared.run)})
+                # The warm-up passes compile the hot code paths and are not reported.
+                started = time.perf_counter()
+                passes = 0
+                while True:
+                    prepared.run()
+                    passes += 1
+                    elapsed = time.perf_counter() - started
+                    if elapsed >= message["warmupSeconds"] or passes >= message["maxWarmupPasses"]:
+                        break
+                send({"type": "prepared", "warmupSeconds": elapsed, "warmupPasses": passes})
             elif kind in ("measure", "evaluate") and prepared is None:
                 raise ValueError(f"Received a {kind} request before any prepare request.")
             elif kind == "measure":
