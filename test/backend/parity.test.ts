@@ -1268,6 +1268,26 @@ cases.push({
   },
 });
 
+cases.push({
+  name: "findNonFinite over several parallel tasks and rounds",
+  kernel: "findNonFinite",
+  run: (backend) => {
+    // The native scan splits arrays of 2^21 elements or more into tasks of 2^20 elements, run in
+    // rounds of 8 tasks: this array needs a second round, which ends in a short tail.
+    const task = 2 ** 20;
+    const length = 9 * task + 5;
+    const x = new Float32Array(length).fill(0.5);
+    const probes: number[][] = [[], [3], [task + 7], [task + 7, 2 * task + 1], [8 * task - 1, 8 * task], [9 * task + 4], [4 * task, 9 * task]];
+    const found = probes.map((indices) => {
+      for (const index of indices) x[index] = index % 2 === 0 ? Infinity : NaN;
+      const first = backend.findNonFinite(x);
+      for (const index of indices) x[index] = 0.5;
+      return first;
+    });
+    return [Int32Array.from(found)];
+  },
+});
+
 const native = nativeBackend();
 
 describe(`native backend parity (${cases.length} cases)`, { skip: native === null ? `native backend unavailable: ${nativeBackendError()}` : false }, () => {
