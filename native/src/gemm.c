@@ -20,8 +20,7 @@
  *    it saves.
  *  - packed: for each block of KC steps of k, a KC x tile_n block of op(b) is
  *    packed into NR-wide micro-panels kept in L2. Each MR-row micro-panel of
- *    a non-transposed a is packed into a buffer kept in L1 and swept across
- *    the block. A transposed a is read in place.
+ *    a is packed into a buffer kept in L1 and swept across the block.
  *
  * An optional epilogue adds a bias row and applies an activation as the
  * final sums leave the registers, so a dense layer's forward pass writes its
@@ -579,6 +578,19 @@ static void pack_a(const gemm_problem *g, size_t i0, size_t rows, size_t p0, siz
   for (size_t i = 0; i < rows; i++) memcpy(dst + i * PACKED_A_STRIDE, src + i * g->a_rs, kc * sizeof(float));
 }
 
+/*
+ * Copies rows [i0, i0 + rows) and steps [p0, p0 + kc) of a transposed a into
+ * `dst`, step by step, `mr` floats apart, for a kernel that reads it with
+ * row stride 1 and step stride mr. A transposed a stores the rows of one
+ * step contiguously, but its steps are m floats apart, and with a
+ * power-of-two m every step of a micro-panel falls in the same L1 set.
+ */
+static void pack_a_transposed(const gemm_problem *g, size_t i0, size_t rows, size_t p0, size_t kc, size_t mr,
+                              float *dst) {
+  const float *src = g->a + i0 + p0 * g->a_cs;
+  for (size_t p = 0; p < kc; p++) memcpy(dst + p * mr, src + p * g->a_cs, rows * sizeof(float));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Tile computation                                                          */
 /* ------------------------------------------------------------------------ */
@@ -669,11 +681,11 @@ static void compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, siz
 
 /*
  * Computes rows [i0, i1) and columns [j0, j1) of c from packed blocks of
- * op(b). A micro-panel of a non-transposed a is packed when it is reused
- * across at least PACK_A_MIN_PANELS panels of op(b), because its rows are lda
- * apart and with a power-of-two lda they all fall in the same L1 set. A
- * transposed a has the MR values of one step contiguous, so the kernel reads
- * it in place. Returns -1 when out of memory.
+ * op(b). A micro-panel of a is packed when it is reused across at least
+ * PACK_A_MIN_PANELS panels of op(b), because the rows of a non-transposed a,
+ * and the steps of a transposed one, are a whole row of a apart, and with a
+ * power-of-two row length they all fall in the same L1 set. Returns -1 when
+ * out of memory.
  */
 static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
   const kernel_set *ks = g->kernels;
@@ -690,7 +702,8 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
   for (size_t jc = j0; jc < j1; jc += TILE_N) {
     const size_t jc_end = min_size(jc + TILE_N, j1);
     const size_t cols = jc_end - jc;
-    const int pack_a_panels = g->a_cs == 1 && cols >= PACK_A_MIN_PANELS * nr;
+    const int pack_a_panels = cols >= PACK_A_MIN_PANELS * nr;
+    const int a_transposed = g->a_cs != 1;
     for (size_t p0 = 0; p0 < g->k; p0 += KC) {
       size_t kc = min_size(KC, g->k - p0);
       int load_c = g->accumulate || p0 > 0;
@@ -700,13 +713,19 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
         size_t rows = min_size(mr, i1 - i);
         float *c_row = g->c + i * g->n;
         const float *panel = packed_b;
-        if (pack_a_panels) pack_a(g, i, rows, p0, kc, packed_a);
+        if (pack_a_panels && a_transposed) {
+          pack_a_transposed(g, i, rows, p0, kc, mr, packed_a);
+        } else if (pack_a_panels) {
+          pack_a(g, i, rows, p0, kc, packed_a);
+        }
         const float *a_panel = g->a + i * g->a_rs + p0 * g->a_cs;
         for (size_t j = jc; j < jc_end; j += nr) {
           size_t tile_cols = min_size(nr, jc_end - j);
           store_epilogue storage;
           const store_epilogue *ep = last_block ? tile_epilogue(g, j, &storage) : NULL;
-          if (pack_a_panels)
+          if (pack_a_panels && a_transposed)
+            ks->strided(kc, packed_a, 1, mr, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
+          else if (pack_a_panels)
             ks->strided(kc, packed_a, PACKED_A_STRIDE, 1, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
           else
             ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
