@@ -238,7 +238,7 @@ def serve(create_runner):
             elif kind in ("measure", "evaluate") and prepared is None:
                 raise ValueError(f"Received a {kind} request before any prepare request.")
             elif kind == "measure":
-                gc.collect()
+                # No collection before a timed pass, as in the Node.js workers (see bench/worker.ts).
                 send({"type": "measured", "seconds": prepared.run()})
             elif kind == "evaluate":
                 send({"type": "evaluated", "accuracy": prepared.evaluate()})
