@@ -682,8 +682,8 @@ static void compute_tile_direct(const gemm_problem *g, size_t i0, size_t i1, siz
 /*
  * Computes rows [i0, i1) and columns [j0, j1) of c from packed blocks of
  * op(b). A micro-panel of a is packed when it is reused across at least
- * PACK_A_MIN_PANELS panels of op(b), because the rows of a non-transposed a,
- * and the steps of a transposed one, are a whole row of a apart, and with a
+ * PACK_A_MIN_PANELS panels of op(b). The rows of a non-transposed a, and the
+ * steps of a transposed one, lie a whole row of a apart, so with a
  * power-of-two row length they all fall in the same L1 set. Returns -1 when
  * out of memory.
  */

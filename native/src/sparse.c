@@ -331,8 +331,8 @@ static combine_fn select_combine(void) {
 
 /*
  * When b is wider than one block of BLOCK_COLS columns, a block's slices of
- * the rows of b are far apart (and for a power-of-two width they fall in the
- * same cache sets), so each block is first copied into one contiguous
+ * the rows of b lie far apart, and for a power-of-two width they fall in the
+ * same cache sets. So each block is first copied into one contiguous
  * k x BLOCK_COLS panel that stays in L2.
  */
 typedef struct {

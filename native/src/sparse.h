@@ -6,10 +6,10 @@
 
 /*
  * Computes stratum_sgemm_fused(transpose_a, 0, m, n, k, a, b, c, accumulate,
- * bias, activation) without the multiplications by zero entries of a, when
- * the problem suits that: a large enough product, at most 30% nonzero entries
- * in a, and b free of NaN and infinity (so that leaving out 0 · b changes no
- * result). Returns 1 when it computed c and 0, with c untouched, when the
+ * bias, activation) without the multiplications by zero entries of a. It
+ * does so only for a large enough product with at most 30% nonzero entries
+ * in a, and only when b is free of NaN and infinity, because then leaving out
+ * 0 · b changes no result. Returns 1 when it computed c and 0, with c untouched, when the
  * caller must run the dense product. The sums are rounded differently from
  * the dense kernels' sums, and the same whatever the thread count.
  */

@@ -676,7 +676,7 @@ export interface RecurrentSequenceForwardArgs extends RecurrentSequenceConfig {
 
 export interface RecurrentSequenceBackwardArgs extends RecurrentSequenceConfig {
   kernel: FloatArray;
-  /** What the forward call wrote. */
+  /** Gate values that the forward call wrote. */
   gateValues: FloatArray;
   extra: FloatArray | null;
   hHistory: FloatArray;

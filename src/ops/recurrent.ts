@@ -217,7 +217,7 @@ class Scan {
     return this.gateHistory.subarray(s * rowWidth, (s + 1) * rowWidth);
   }
 
-  /** The sizes and switches the whole-sequence kernels take. */
+  /** Returns the sizes and switches that the whole-sequence kernels take. */
   private sequenceConfig(): RecurrentSequenceConfig {
     const kind = this.kind as RecurrentGateKind;
     return {

@@ -8,8 +8,8 @@ const available = listBackends().includes("native");
 const skip = available ? false : `native backend unavailable: ${nativeBackendError()}`;
 const isX64 = process.arch === "x64";
 
-// The smallest positive float32, 2^-149.
-const SMALLEST_FLOAT32 = 2 ** -149;
+// The smallest positive float32, 2^-149, a subnormal.
+const SMALLEST_SUBNORMAL_FLOAT32 = 2 ** -149;
 
 function withNative(body: (backend: NativeBackend) => void): void {
   const previous = getBackend().name;
@@ -25,7 +25,7 @@ test("native adam update clears momentum stuck at the smallest subnormal", { ski
   withNative((backend) => {
     // A weight whose gradient stays 0: m + (0 - m) * 0.1 rounds back to m at 2^-149, so without
     // flushing the momentum never leaves the subnormal range.
-    const momentum = new Float32Array([SMALLEST_FLOAT32, 4 * SMALLEST_FLOAT32, 0.5]);
+    const momentum = new Float32Array([SMALLEST_SUBNORMAL_FLOAT32, 4 * SMALLEST_SUBNORMAL_FLOAT32, 0.5]);
     const velocity = new Float32Array([1e-20, 1e-20, 0.25]);
     const variable = new Float32Array([1, 1, 1]);
     backend.adamUpdate({ variable, gradient: new Float32Array(3), momentum, velocity, velocityHat: null, learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 });
@@ -40,9 +40,9 @@ test("typescript adam update keeps subnormal momentum", () => {
   const previous = getBackend().name;
   setBackend("typescript");
   try {
-    const momentum = new Float32Array([SMALLEST_FLOAT32]);
+    const momentum = new Float32Array([SMALLEST_SUBNORMAL_FLOAT32]);
     getBackend().adamUpdate({ variable: new Float32Array([1]), gradient: new Float32Array(1), momentum, velocity: new Float32Array([1e-20]), velocityHat: null, learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1 });
-    assert.equal(momentum[0], SMALLEST_FLOAT32);
+    assert.equal(momentum[0], SMALLEST_SUBNORMAL_FLOAT32);
   } finally {
     setBackend(previous);
   }
@@ -52,7 +52,7 @@ test("native products treat subnormal inputs as zero", { skip: skip || (isX64 ? 
   withNative((backend) => {
     // 2^-139 · 2^100 = 2^-39 without flushing.
     const single = new Float32Array(1);
-    backend.matmul(new Float32Array([SMALLEST_FLOAT32 * 1024]), new Float32Array([2 ** 100]), single, 1, 1, 1, false, false, false);
+    backend.matmul(new Float32Array([SMALLEST_SUBNORMAL_FLOAT32 * 1024]), new Float32Array([2 ** 100]), single, 1, 1, 1, false, false, false);
     assert.equal(single[0], 0, "a subnormal input counts as zero");
   });
 });

@@ -166,7 +166,7 @@ function sequenceConfig(kernel: string, args: RecurrentSequenceConfig): Int32Arr
   return Int32Array.from([...cell, args.goBackwards ? 1 : 0, args.zeroOutput ? 1 : 0]);
 }
 
-/** The lengths every sequence call checks, by array name. */
+/** Returns the length that every sequence call checks for each array, by array name. */
 function sequenceLengths(args: RecurrentSequenceConfig): Record<string, number> {
   const { batch, units, steps, kind } = args;
   const width = GATES[kind] * units;
@@ -196,7 +196,9 @@ function checkSequenceArrays(kernel: string, args: RecurrentSequenceConfig, name
   names.forEach((name, i) => {
     const array = arrays[i] ?? null;
     const optional = name === "recurrentBias" || name === "mask";
-    const needed = name === "cHistory" || name === "dInitialC" ? args.kind === "lstm" : name === "extra" ? args.kind !== "simple_rnn" : !optional;
+    let needed = !optional;
+    if (name === "cHistory" || name === "dInitialC") needed = args.kind === "lstm";
+    else if (name === "extra") needed = args.kind !== "simple_rnn";
     if (optional) checkLength(kernel, name, array, lengths[name]!);
     else checkStateArray(kernel, name, array, lengths[name]!, needed, args.kind);
   });
