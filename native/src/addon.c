@@ -278,6 +278,38 @@ static napi_value argmax(napi_env env, napi_callback_info info) {
   END();
 }
 
+/* Rows of gatherRows per task when the copy is split across the pool. */
+#define GATHER_TASK_ROWS 64
+/* Copies of at least this many bytes are split across the pool. Smaller ones stay on the calling thread. */
+#define GATHER_PARALLEL_BYTES ((size_t)512 << 10)
+
+typedef struct {
+  const float *x;
+  const int32_t *indices;
+  float *out;
+  size_t row_size, count;
+} gather_job;
+
+/* Copies rows [first, last) of a gather. */
+static void gather_range(const gather_job *job, size_t first, size_t last) {
+  /* Rows come from random places in a large array, so the rows a few steps ahead are prefetched. */
+  const size_t lookahead = 4;
+  const size_t row_bytes = job->row_size * sizeof(float);
+  for (size_t i = first; i < last; i++) {
+    if (i + lookahead < last) {
+      const char *ahead = (const char *)(job->x + (size_t)job->indices[i + lookahead] * job->row_size);
+      for (size_t offset = 0; offset < row_bytes; offset += 64) __builtin_prefetch(ahead + offset, 0, 0);
+    }
+    memcpy(job->out + i * job->row_size, job->x + (size_t)job->indices[i] * job->row_size, row_bytes);
+  }
+}
+
+static void gather_task(void *context, size_t task) {
+  const gather_job *job = context;
+  const size_t first = task * GATHER_TASK_ROWS;
+  gather_range(job, first, first + GATHER_TASK_ROWS < job->count ? first + GATHER_TASK_ROWS : job->count);
+}
+
 /* gatherRows(x, rowSize, indices, out): copies rows indices[i] of x into consecutive rows of out. */
 static napi_value gather_rows(napi_env env, napi_callback_info info) {
   BEGIN("gatherRows", 4);
@@ -294,15 +326,12 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  /* Rows come from random places in a large array, so the rows a few steps ahead are prefetched. */
-  const size_t lookahead = 4;
-  const size_t row_bytes = row_size * sizeof(float);
-  for (size_t i = 0; i < count; i++) {
-    if (i + lookahead < count) {
-      const char *ahead = (const char *)(x + (size_t)indices[i + lookahead] * row_size);
-      for (size_t offset = 0; offset < row_bytes; offset += 64) __builtin_prefetch(ahead + offset, 0, 0);
-    }
-    memcpy(out + i * row_size, x + (size_t)indices[i] * row_size, row_bytes);
+  const gather_job job = {x, indices, out, row_size, count};
+  /* A large batch is read from memory faster by both cores, each with its own misses in flight. */
+  if (count * row_size * sizeof(float) >= GATHER_PARALLEL_BYTES) {
+    stratum_pool_run((count + GATHER_TASK_ROWS - 1) / GATHER_TASK_ROWS, gather_task, (void *)&job);
+  } else {
+    gather_range(&job, 0, count);
   }
   END();
 }

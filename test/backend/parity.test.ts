@@ -257,6 +257,18 @@ cases.push({
     return [out];
   },
 });
+// 300 rows of 784 floats: above the size at which the native copy is split across threads, with a partial last task.
+cases.push({
+  name: "gatherRows of a large batch",
+  kernel: "gatherRows",
+  run: (backend) => {
+    const [rows, count, size] = [500, 300, 784];
+    const indices = Int32Array.from({ length: count }, (_, i) => (i * 7919) % rows);
+    const out = new Float32Array(count * size);
+    backend.gatherRows(f32(rows * size, 15), size, indices, out);
+    return [out];
+  },
+});
 cases.push({
   name: "softmax",
   kernel: "softmax",
