@@ -41,6 +41,10 @@ static int64_t find_non_finite_serial(const uint32_t *bits, size_t n) {
   return -1;
 }
 
+int64_t k_find_non_finite_serial(const float *x, size_t n) {
+  return find_non_finite_serial((const uint32_t *)(const void *)x, n);
+}
+
 /*
  * Elements per task of a parallel scan. A training set is scanned at every
  * fit call and often comes from main memory, where two cores read faster

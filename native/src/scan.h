@@ -8,4 +8,7 @@
 /* Index of the first NaN or infinite element of x, or -1 when every element is finite. */
 int64_t k_find_non_finite(const float *x, size_t n);
 
+/* The same on the calling thread alone, for use inside a task of the thread pool. */
+int64_t k_find_non_finite_serial(const float *x, size_t n);
+
 #endif

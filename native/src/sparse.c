@@ -341,14 +341,33 @@ typedef struct {
   size_t row_groups;
   /* The panels, one per block of columns, or NULL when b is one block wide. */
   float *panels;
+  /* Per packing task: 1 when its rows of b contain NaN or infinity. */
+  unsigned char *non_finite;
 } sparse_run;
 
-static void pack_task(void *context, size_t block) {
+/* Rows of b that one packing task copies. */
+#define PACK_TASK_ROWS 64
+
+/*
+ * Copies rows of b into every panel, reading each row from start to end, so
+ * that the hardware prefetcher follows the reads. It also checks the rows
+ * for NaN and infinity, which saves a separate pass over b.
+ */
+static void pack_task(void *context, size_t task) {
   const sparse_run *run = context;
   const sparse_problem *p = run->p;
-  const size_t j = block * BLOCK_COLS, width = min_size(BLOCK_COLS, p->n - j);
-  float *panel = run->panels + block * p->k * BLOCK_COLS;
-  for (size_t r = 0; r < p->k; r++) memcpy(panel + r * BLOCK_COLS, p->b + r * p->n + j, width * sizeof(float));
+  const size_t first = task * PACK_TASK_ROWS, last = min_size(first + PACK_TASK_ROWS, p->k);
+  const size_t full_blocks = p->n / BLOCK_COLS, tail = p->n - full_blocks * BLOCK_COLS;
+  run->non_finite[task] = 0;
+  for (size_t r = first; r < last; r++) {
+    const float *row = p->b + r * p->n;
+    if (k_find_non_finite_serial(row, p->n) >= 0) run->non_finite[task] = 1;
+    float *panel_row = run->panels + r * BLOCK_COLS;
+    for (size_t block = 0; block < full_blocks; block++) {
+      memcpy(panel_row + block * p->k * BLOCK_COLS, row + block * BLOCK_COLS, BLOCK_COLS * sizeof(float));
+    }
+    if (tail > 0) memcpy(panel_row + full_blocks * p->k * BLOCK_COLS, row + full_blocks * BLOCK_COLS, tail * sizeof(float));
+  }
 }
 
 /* One task: a range of rows of c in one block of columns. */
@@ -372,17 +391,19 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
   const size_t rows = transpose_a ? k : m, cols = transpose_a ? m : k;
   const size_t nonzero = count_nonzero(a, rows * cols);
   if ((double)nonzero > SPARSE_MAX_DENSITY * (double)(rows * cols)) return 0;
-  /* Leaving out a zero of a is exact only when b is finite, because 0 · NaN and 0 · ∞ must give NaN. */
-  if (k_find_non_finite(b, k * n) >= 0) return 0;
-
   /* All scratch comes from one buffer, taken before c is written, so that without memory c is left to the dense path. */
   const size_t slack = 16;
   const size_t column_blocks = (n + BLOCK_COLS - 1) / BLOCK_COLS;
   const size_t entry_bytes = (nonzero + slack) * (sizeof(int32_t) + sizeof(float));
   const size_t start_bytes = (rows + 1 + (transpose_a ? m + 1 : 0)) * sizeof(size_t);
   const size_t panel_bytes = n > BLOCK_COLS ? column_blocks * k * BLOCK_COLS * sizeof(float) : 0;
-  char *scratch = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE, start_bytes + (transpose_a ? 2 : 1) * entry_bytes + panel_bytes);
+  const size_t pack_tasks = (k + PACK_TASK_ROWS - 1) / PACK_TASK_ROWS;
+  const size_t flag_bytes = panel_bytes > 0 ? (pack_tasks + 63) / 64 * 64 : 0;
+  char *scratch = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE,
+                                         flag_bytes + panel_bytes + start_bytes + (transpose_a ? 2 : 1) * entry_bytes);
   if (scratch == NULL) return 0;
+  unsigned char *non_finite = (unsigned char *)scratch;
+  scratch += flag_bytes;
 
   /* The panels, then the size_t arrays, the floats and the int32 indices, so that every array is aligned. */
   float *panels = panel_bytes > 0 ? (float *)(void *)scratch : NULL;
@@ -404,22 +425,39 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
     transposed.index = (int32_t *)(void *)next;
   }
 
+  /*
+   * Leaving out a zero of a is exact only when b is finite, because 0 · NaN
+   * and 0 · ∞ must give NaN. The packing checks b as it copies it.
+   */
+  sparse_problem p = {{NULL, NULL, NULL}, m, n, k, b, c, accumulate, bias, activation, column_blocks, m};
+  sparse_run run = {&p, select_combine(), 1, panels, non_finite};
+  if (panels != NULL) {
+    if (nonzero * n < SPARSE_TASK_FMAS) {
+      for (size_t task = 0; task < pack_tasks; task++) pack_task(&run, task);
+    } else {
+      stratum_pool_run(pack_tasks, pack_task, &run);
+    }
+    for (size_t task = 0; task < pack_tasks; task++) {
+      if (non_finite[task]) return 0;
+    }
+  } else if (k_find_non_finite(b, k * n) >= 0) {
+    return 0;
+  }
+
   collect_nonzero(a, rows, cols, &stored);
   if (transpose_a) transpose_entries(&stored, k, m, &transposed);
-  sparse_problem p = {transpose_a ? transposed : stored, m, n, k, b, c, accumulate, bias, activation, column_blocks, m};
+  p.a = transpose_a ? transposed : stored;
   /* About one task per SPARSE_TASK_FMAS multiply-adds. Each row is computed alike in any split. */
   const size_t fmas = nonzero * n;
   size_t groups = fmas / SPARSE_TASK_FMAS / column_blocks;
   groups = groups < 1 ? 1 : (groups > 16 ? 16 : groups);
   p.rows_per_task = (m + groups - 1) / groups;
-  sparse_run run = {&p, select_combine(), (m + p.rows_per_task - 1) / p.rows_per_task, panels};
+  run.row_groups = (m + p.rows_per_task - 1) / p.rows_per_task;
   const size_t tasks = column_blocks * run.row_groups;
   if (fmas < SPARSE_TASK_FMAS) {
     /* Too little work to wake the other threads. */
-    for (size_t block = 0; panels != NULL && block < column_blocks; block++) pack_task(&run, block);
     for (size_t task = 0; task < tasks; task++) combine_task(&run, task);
   } else {
-    if (panels != NULL) stratum_pool_run(column_blocks, pack_task, &run);
     stratum_pool_run(tasks, combine_task, &run);
   }
   return 1;
