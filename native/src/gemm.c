@@ -75,8 +75,12 @@
 /* Problems below this many multiply-adds run as one task on the calling thread. */
 #define PARALLEL_MIN_FMAS ((size_t)2 << 20)
 
-/* Target multiply-adds per task when splitting a problem across threads. */
-#define TASK_FMAS ((size_t)2 << 20)
+/*
+ * Target multiply-adds per task when splitting a problem across threads. A
+ * product of 2.6 million, such as the 10-unit output layer after a 1024-unit
+ * layer at batch 256, then runs as two tasks.
+ */
+#define TASK_FMAS ((size_t)1 << 20)
 
 /*
  * The direct path reads op(b) in place, so it wins while op(b) stays in L2
@@ -90,8 +94,19 @@
 #define DIRECT_MAX_TRANSPOSED_B_A_FLOATS ((size_t)64 << 10)
 #define DIRECT_MAX_ROW_PANELS 4
 
+/*
+ * A product with fewer than SWAP_MAX_N columns, such as a Dense layer with 10
+ * units, fills only n of the NR lanes of each kernel tile. It is computed as
+ * cᵀ = op(b)ᵀ · op(a)ᵀ instead, whose n rows fill most of an MR-row tile,
+ * when it has at least SWAP_MIN_FMAS multiply-adds and at least SWAP_MIN_M
+ * rows to become the columns.
+ */
+#define SWAP_MAX_N 16
+#define SWAP_MIN_M 64
+#define SWAP_MIN_FMAS ((size_t)1 << 20)
+
 /* Set only by tests, to force a path. PATH_AUTO picks one from the problem size. */
-typedef enum { PATH_AUTO, PATH_DIRECT, PATH_PACKED } gemm_path;
+typedef enum { PATH_AUTO, PATH_DIRECT, PATH_PACKED, PATH_SWAPPED } gemm_path;
 static gemm_path path_override = PATH_AUTO;
 
 /*
@@ -822,7 +837,7 @@ static void plan_tiles(gemm_problem *g) {
 
 static int use_direct_path(const gemm_problem *g) {
   size_t b_floats = g->k * g->n;
-  if (path_override != PATH_AUTO) return path_override == PATH_DIRECT;
+  if (path_override == PATH_DIRECT || path_override == PATH_PACKED) return path_override == PATH_DIRECT;
   if (g->b_cs != 1) return g->m * g->k <= DIRECT_MAX_TRANSPOSED_B_A_FLOATS;
   return b_floats <= DIRECT_MAX_FLOATS || g->m <= DIRECT_MAX_ROW_PANELS * g->kernels->mr;
 }
@@ -832,9 +847,67 @@ void stratum_sgemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t 
   stratum_sgemm_fused(transpose_a, transpose_b, m, n, k, a, b, c, accumulate, NULL, STRATUM_ACT_LINEAR);
 }
 
+static void dense_product(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
+                          const float *b, float *c, int accumulate, const float *bias, int activation, int may_swap);
+
+/* Returns the epilogue applied to one sum: the bias (NULL for none), then the activation. */
+static float epilogue_value(float sum, const float *bias, size_t j, int activation) {
+  float value = bias != NULL ? sum + bias[j] : sum;
+  switch (activation) {
+    case STRATUM_ACT_RELU:
+      return value <= 0.0f ? 0.0f : value;
+    case STRATUM_ACT_SIGMOID:
+      return stratum_sigmoidf(value);
+    case STRATUM_ACT_TANH:
+      return tanhf(value);
+    default:
+      return value;
+  }
+}
+
+/*
+ * Computes the product as cᵀ = op(b)ᵀ · op(a)ᵀ into scratch, then stores the
+ * transpose in c with the epilogue. Each element gets the same products,
+ * summed in the same order from the same start, as in the direct product,
+ * so the result is the same. Returns -1 when out of memory.
+ */
+static int compute_swapped(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
+                           const float *b, float *c, int accumulate, const float *bias, int activation) {
+  float *swapped = stratum_thread_scratch(STRATUM_SCRATCH_GEMM_SWAPPED, m * n * sizeof(float));
+  if (swapped == NULL) return -1;
+  if (accumulate) {
+    for (size_t j = 0; j < n; j++)
+      for (size_t i = 0; i < m; i++) swapped[j * m + i] = c[i * n + j];
+  }
+  /* op(b)ᵀ is b as stored when b is transposed, and the same for a. */
+  dense_product(!transpose_b, !transpose_a, n, m, k, b, a, swapped, accumulate, NULL, STRATUM_ACT_LINEAR, 0);
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) c[i * n + j] = epilogue_value(swapped[j * m + i], bias, j, activation);
+  return 0;
+}
+
+static int use_swapped_path(size_t m, size_t n, size_t k) {
+  if (path_override != PATH_AUTO) return path_override == PATH_SWAPPED;
+  return n < SWAP_MAX_N && m >= SWAP_MIN_M && m * n * k >= SWAP_MIN_FMAS;
+}
+
 void stratum_sgemm_fused(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
                          const float *b, float *c, int accumulate, const float *bias, int activation) {
+  /* Mostly-zero a, such as a batch of images with a dark background: leave out the zeros. */
+  if (m > 0 && n > 0 && k > 0 && !transpose_b && path_override == PATH_AUTO &&
+      stratum_sgemm_sparse_a(transpose_a, m, n, k, a, b, c, accumulate, bias, activation)) {
+    return;
+  }
+  dense_product(transpose_a, transpose_b, m, n, k, a, b, c, accumulate, bias, activation, 1);
+}
+
+static void dense_product(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
+                          const float *b, float *c, int accumulate, const float *bias, int activation, int may_swap) {
   if (m == 0 || n == 0) return;
+  if (may_swap && k > 0 && use_swapped_path(m, n, k) &&
+      compute_swapped(transpose_a, transpose_b, m, n, k, a, b, c, accumulate, bias, activation) == 0) {
+    return;
+  }
   gemm_problem g = {
       .kernels = select_kernels(),
       .m = m,
@@ -855,11 +928,6 @@ void stratum_sgemm_fused(int transpose_a, int transpose_b, size_t m, size_t n, s
     /* No products: the sums are the old c or 0, and the epilogue still applies. */
     if (!accumulate) memset(c, 0, m * n * sizeof(float));
     if (bias != NULL || activation != STRATUM_ACT_LINEAR) compute_tile_unbuffered(&g, 0, m, 0, n);
-    return;
-  }
-  /* Mostly-zero a, such as a batch of images with a dark background: leave out the zeros. */
-  if (!transpose_b && path_override == PATH_AUTO &&
-      stratum_sgemm_sparse_a(transpose_a, m, n, k, a, b, c, accumulate, bias, activation)) {
     return;
   }
   g.direct = use_direct_path(&g);

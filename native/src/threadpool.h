@@ -23,7 +23,12 @@ int stratum_pool_threads(void);
 void stratum_pool_run(size_t tasks, stratum_task_fn fn, void *context);
 
 /* Per-thread scratch memory, one buffer per use, so that users never share a buffer. */
-typedef enum { STRATUM_SCRATCH_GEMM_PACK = 0, STRATUM_SCRATCH_SPARSE = 1, STRATUM_SCRATCH_USES = 2 } stratum_scratch_use;
+typedef enum {
+  STRATUM_SCRATCH_GEMM_PACK = 0,
+  STRATUM_SCRATCH_GEMM_SWAPPED = 1,
+  STRATUM_SCRATCH_SPARSE = 2,
+  STRATUM_SCRATCH_USES = 3
+} stratum_scratch_use;
 
 /*
  * Returns this thread's 64-byte-aligned buffer for `use`, of at least `bytes`

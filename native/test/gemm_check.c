@@ -1,9 +1,10 @@
 /*
  * Checks stratum_sgemm against a double-precision reference for many sizes,
  * all four transpose combinations, with and without accumulate, on every
- * instruction set this CPU supports and on both the direct and the packed
- * path. Also checks that 1 and 2 threads give bit-identical results, that
- * AVX2 and AVX-512 (both fused multiply-add chains) agree bit for bit, that
+ * instruction set this CPU supports and on the direct, the packed and the
+ * swapped path (cᵀ = op(b)ᵀ · op(a)ᵀ). Also checks that 1 and 2 threads give
+ * bit-identical results, that AVX2 and AVX-512 (both fused multiply-add
+ * chains) agree bit for bit on every path, that
  * nothing is written past c, and that NaN and infinity propagate. The fused
  * epilogue (bias and each activation) must give the same bits as the plain
  * product followed by a scalar bias add and activation, on every path and
@@ -170,14 +171,15 @@ static void check_epilogues(const test_case *t, const float *plain, const char *
 
 /* Runs one test case on every instruction set and path. */
 static void check_case(test_case *t) {
-  static const char *path_names[2] = {"direct", "packed"};
+  static const char *path_names[3] = {"direct", "packed", "swapped"};
+  static const gemm_path paths[3] = {PATH_DIRECT, PATH_PACKED, PATH_SWAPPED};
   compute_reference(t);
   float *fma_result = NULL;
   for (int isa = STRATUM_ISA_PORTABLE; isa <= STRATUM_ISA_AVX512; isa++) {
     if ((int)stratum_set_isa_limit((stratum_isa)isa) != isa) continue;
     const char *isa_name = stratum_isa_name((stratum_isa)isa);
-    for (int path = 0; path < 2; path++) {
-      path_override = path == 0 ? PATH_DIRECT : PATH_PACKED;
+    for (int path = 0; path < 3; path++) {
+      path_override = paths[path];
       float *single_thread = run_gemm(t, 1);
       float *two_threads = run_gemm(t, 2);
       size_t bytes = t->m * t->n * sizeof(float);

@@ -118,6 +118,8 @@ const MATMUL_SIZES: [number, number, number][] = [
   [1, 784, 64],
   [70, 70, 70],
   [0, 3, 2],
+  // Fewer than 16 columns and over a million multiply-adds: the native kernels compute cᵀ = op(b)ᵀ · op(a)ᵀ.
+  [256, 1024, 10],
 ];
 for (const transposeA of [false, true]) {
   for (const transposeB of [false, true]) {
@@ -198,9 +200,10 @@ for (const [label, bad] of [
         const [m, k, n] = [256, 784, 384];
         const a = sparseArray(m * k, 8);
         const b = f32(k * n, 9);
-        // Row 5 of op(b) meets only zeros of op(a): column 5 of op(a) is zero in every row.
-        for (let i = 0; i < m; i++) a[transposeA ? 5 * m + i : i * k + 5] = 0;
-        b[5 * n + 3] = bad;
+        // Row 700 of op(b) meets only zeros of op(a): column 700 of op(a) is zero in every row.
+        // The native check of b runs in blocks of rows, and row 700 is in a late one.
+        for (let i = 0; i < m; i++) a[transposeA ? 700 * m + i : i * k + 700] = 0;
+        b[700 * n + 3] = bad;
         const out = new Float32Array(m * n);
         backend.matmul(a, b, out, m, k, n, transposeA, false, false);
         for (let i = 0; i < m; i++) assert.ok(Number.isNaN(out[i * n + 3]), `row ${i}, column 3 is NaN`);
@@ -328,20 +331,25 @@ for (const activation of ACTIVATIONS) {
   }
 }
 
-// Large enough for the packed, multithreaded matrix-multiply path, whose epilogue runs on the last block of k only.
-for (const activation of ACTIVATIONS) {
-  const [m, k, n] = [70, 600, 300];
-  cases.push({
-    name: `denseForward ${activation} on the packed path`,
-    kernel: "denseForward",
-    rtol: 1e-4,
-    atol: 1e-4,
-    run: (backend) => {
-      const out = new Float32Array(m * n);
-      backend.denseForward({ x: f32(m * k, 24), kernel: f32(k * n, 25), bias: f32(n, 26), out, m, k, n, activation });
-      return [out];
-    },
-  });
+// Large enough for the packed, multithreaded matrix-multiply path, whose epilogue runs on the last block of k
+// only; and a Dense layer with 10 units after a wide one, which the native kernels compute transposed.
+for (const [label, [m, k, n], seed] of [
+  ["on the packed path", [70, 600, 300], 24],
+  ["with 10 units", [256, 1024, 10], 27],
+] as [string, [number, number, number], number][]) {
+  for (const activation of ACTIVATIONS) {
+    cases.push({
+      name: `denseForward ${activation} ${label}`,
+      kernel: "denseForward",
+      rtol: 1e-4,
+      atol: 1e-4,
+      run: (backend) => {
+        const out = new Float32Array(m * n);
+        backend.denseForward({ x: f32(m * k, seed), kernel: f32(k * n, seed + 1), bias: f32(n, seed + 2), out, m, k, n, activation });
+        return [out];
+      },
+    });
+  }
 }
 
 function probabilities(rows: number, classes: number, seed: number): Float32Array {
