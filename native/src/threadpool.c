@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 /*
  * Between regions, workers first spin for a short while, because training
@@ -23,6 +24,21 @@
  * with other processes) never delays the caller.
  */
 #define SPIN_ITERATIONS 4000
+
+/*
+ * How long a worker spins after a region before it sleeps. A count of pause
+ * instructions lasts as long as the CPU takes per pause: 25 ns on the AMD
+ * EPYC of bench/RESULTS.md, where SPIN_ITERATIONS of them were only 100 µs.
+ * So the workers' spin is timed. On that machine, one-epoch fits at batch
+ * 256 that start after the process has been idle for 200 ms ran 7-24%
+ * faster (medians of 15 fits, three runs each) with a 500 µs spin than with
+ * 100 µs. The likely cause, not verified, is that a worker that sleeps
+ * between the regions of a step leaves its virtual CPU idle long enough for
+ * the host to slow it down.
+ */
+#define WORKER_SPIN_NANOSECONDS 500000
+/* Pause instructions between two readings of the clock. */
+#define SPIN_CHECK_EVERY 64
 
 /* Set in `joined` when the caller closes a region to workers that have not joined it. */
 #define REGION_CLOSED (1ul << 62)
@@ -87,13 +103,31 @@ static int region_pending(unsigned long seen) {
          atomic_load_explicit(&pool.stopping, memory_order_acquire);
 }
 
+static uint64_t monotonic_nanoseconds(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Spins until a region after generation `seen` starts, or for WORKER_SPIN_NANOSECONDS at most. */
+static void spin_until_region(unsigned long seen) {
+  const uint64_t deadline = monotonic_nanoseconds() + WORKER_SPIN_NANOSECONDS;
+  for (;;) {
+    for (int i = 0; i < SPIN_CHECK_EVERY; i++) {
+      if (region_pending(seen)) return;
+      cpu_relax();
+    }
+    if (monotonic_nanoseconds() >= deadline) return;
+  }
+}
+
 /* `start` is the generation when the worker was created: a thread may start running after the next region begins. */
 static void *worker_main(void *start) {
   unsigned long seen = (unsigned long)(uintptr_t)start;
   /* Workers run only kernels, so they keep the mode that the calling thread takes for the length of a call. */
   stratum_flush_subnormals();
   for (;;) {
-    for (int i = 0; i < SPIN_ITERATIONS && !region_pending(seen); i++) cpu_relax();
+    spin_until_region(seen);
     pthread_mutex_lock(&pool.mutex);
     while (!region_pending(seen)) pthread_cond_wait(&pool.start, &pool.mutex);
     pthread_mutex_unlock(&pool.mutex);
