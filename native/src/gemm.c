@@ -753,17 +753,29 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
   return 0;
 }
 
+/* Returns one sum with the epilogue applied: the bias (NULL for none), then the activation. */
+static float epilogue_value(float sum, const float *bias, size_t j, int activation) {
+  float value = bias != NULL ? sum + bias[j] : sum;
+  switch (activation) {
+    case STRATUM_ACT_RELU:
+      return value <= 0.0f ? 0.0f : value;
+    case STRATUM_ACT_SIGMOID:
+      return stratum_sigmoidf(value);
+    case STRATUM_ACT_TANH:
+      return tanhf(value);
+    default:
+      return value;
+  }
+}
+
 /* Computes the tile with plain loops straight from a and b. Used only when packing memory runs out. */
 static void compute_tile_unbuffered(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1) {
   for (size_t i = i0; i < i1; i++) {
     for (size_t j = j0; j < j1; j++) {
       float sum = g->accumulate ? g->c[i * g->n + j] : 0.0f;
       for (size_t p = 0; p < g->k; p++) sum += g->a[i * g->a_rs + p * g->a_cs] * g->b[p * g->b_rs + j * g->b_cs];
-      if (g->bias != NULL) sum += g->bias[j];
-      if (g->activation == STRATUM_ACT_RELU && sum <= 0.0f) sum = 0.0f;
-      g->c[i * g->n + j] = sum;
+      g->c[i * g->n + j] = epilogue_value(sum, g->bias, j, g->activation);
     }
-    activate_tile(g, g->c + i * g->n + j0, 1, j1 - j0);
   }
 }
 
@@ -849,21 +861,6 @@ void stratum_sgemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t 
 
 static void dense_product(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
                           const float *b, float *c, int accumulate, const float *bias, int activation, int may_swap);
-
-/* Returns the epilogue applied to one sum: the bias (NULL for none), then the activation. */
-static float epilogue_value(float sum, const float *bias, size_t j, int activation) {
-  float value = bias != NULL ? sum + bias[j] : sum;
-  switch (activation) {
-    case STRATUM_ACT_RELU:
-      return value <= 0.0f ? 0.0f : value;
-    case STRATUM_ACT_SIGMOID:
-      return stratum_sigmoidf(value);
-    case STRATUM_ACT_TANH:
-      return tanhf(value);
-    default:
-      return value;
-  }
-}
 
 /*
  * Computes the product as cᵀ = op(b)ᵀ · op(a)ᵀ into scratch, then stores the

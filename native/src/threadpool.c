@@ -26,15 +26,13 @@
 #define SPIN_ITERATIONS 4000
 
 /*
- * How long a worker spins after a region before it sleeps. A count of pause
- * instructions lasts as long as the CPU takes per pause: 25 ns on the AMD
- * EPYC of bench/RESULTS.md, where SPIN_ITERATIONS of them were only 100 µs.
- * So the workers' spin is timed. On that machine, one-epoch fits at batch
- * 256 that start after the process has been idle for 200 ms ran 7-24%
- * faster (medians of 15 fits, three runs each) with a 500 µs spin than with
- * 100 µs. The likely cause, not verified, is that a worker that sleeps
- * between the regions of a step leaves its virtual CPU idle long enough for
- * the host to slow it down.
+ * Time a worker spins after a region before it sleeps. It is timed rather
+ * than counted because a pause takes 25 ns on the AMD EPYC of
+ * bench/RESULTS.md, where SPIN_ITERATIONS pauses were only 100 µs. There,
+ * one-epoch fits at batch 256 that start after 200 ms of idleness ran 7-24%
+ * faster with 500 µs than with 100 µs (medians of 15 fits, three runs each).
+ * The likely cause, not verified, is that the host slows a virtual CPU that
+ * keeps going idle.
  */
 #define WORKER_SPIN_NANOSECONDS 500000
 /* Pause instructions between two readings of the clock. */

@@ -121,24 +121,28 @@ const MATMUL_SIZES: [number, number, number][] = [
   // Fewer than 16 columns and over a million multiply-adds: the native kernels compute cᵀ = op(b)ᵀ · op(a)ᵀ.
   [256, 1024, 10],
 ];
+/** Adds a matmul case on `a` (made with its seed), a random b and a random starting c. */
+function addMatmulCase(label: string, [m, k, n]: [number, number, number], transposeA: boolean, transposeB: boolean,
+  accumulate: boolean, makeA: (count: number, seed: number) => Float32Array = f32): void {
+  cases.push({
+    name: `matmul ${transposeA ? "aT" : "a"}·${transposeB ? "bT" : "b"}${label} [${m}, ${k}, ${n}]${accumulate ? " accumulate" : ""}`,
+    kernel: "matmul",
+    // The TypeScript kernel rounds its float32 output after every four products, so over
+    // k = 784 terms its own error reaches about 1e-5; the native kernel sums in registers.
+    rtol: 1e-4,
+    atol: 5e-5,
+    run: (backend) => {
+      const out = f32(m * n, 10);
+      backend.matmul(makeA(m * k, 8), f32(k * n, 9), out, m, k, n, transposeA, transposeB, accumulate);
+      return [out];
+    },
+  });
+}
+
 for (const transposeA of [false, true]) {
   for (const transposeB of [false, true]) {
-    for (const [m, k, n] of MATMUL_SIZES) {
-      for (const accumulate of [false, true]) {
-        cases.push({
-          name: `matmul ${transposeA ? "aT" : "a"}·${transposeB ? "bT" : "b"} [${m}, ${k}, ${n}]${accumulate ? " accumulate" : ""}`,
-          kernel: "matmul",
-          // The TypeScript kernel rounds its float32 output after every four products, so over
-          // k = 784 terms its own error reaches about 1e-5; the native kernel sums in registers.
-          rtol: 1e-4,
-          atol: 5e-5,
-          run: (backend) => {
-            const out = f32(m * n, 10);
-            backend.matmul(f32(m * k, 8), f32(k * n, 9), out, m, k, n, transposeA, transposeB, accumulate);
-            return [out];
-          },
-        });
-      }
+    for (const size of MATMUL_SIZES) {
+      for (const accumulate of [false, true]) addMatmulCase("", size, transposeA, transposeB, accumulate);
     }
   }
 }
@@ -151,24 +155,12 @@ const sparseArray = (count: number, seed: number): Float32Array => {
   for (let i = 0; i < count; i++) if ((i * 7919 + seed) % 5 !== 0) values[i] = 0;
   return values;
 };
-for (const [m, k, n] of [
+for (const size of [
   [256, 784, 384],
   [300, 700, 330],
 ] as [number, number, number][]) {
   for (const transposeA of [false, true]) {
-    for (const accumulate of [false, true]) {
-      cases.push({
-        name: `matmul ${transposeA ? "aT" : "a"}·b with 80% zeros in a [${m}, ${k}, ${n}]${accumulate ? " accumulate" : ""}`,
-        kernel: "matmul",
-        rtol: 1e-4,
-        atol: 5e-5,
-        run: (backend) => {
-          const out = f32(m * n, 10);
-          backend.matmul(sparseArray(m * k, 8), f32(k * n, 9), out, m, k, n, transposeA, false, accumulate);
-          return [out];
-        },
-      });
-    }
+    for (const accumulate of [false, true]) addMatmulCase(" with 80% zeros in a", size, transposeA, false, accumulate, sparseArray);
   }
 }
 for (const activation of ["relu", "sigmoid", "linear"] as const) {
@@ -331,8 +323,8 @@ for (const activation of ACTIVATIONS) {
   }
 }
 
-// Large enough for the packed, multithreaded matrix-multiply path, whose epilogue runs on the last block of k
-// only; and a Dense layer with 10 units after a wide one, which the native kernels compute transposed.
+// The first shape is large enough for the packed, multithreaded matrix-multiply path, whose epilogue runs on
+// the last block of k only. The second is a Dense layer with 10 units after a wide one, computed transposed.
 for (const [label, [m, k, n], seed] of [
   ["on the packed path", [70, 600, 300], 24],
   ["with 10 units", [256, 1024, 10], 27],
