@@ -343,18 +343,44 @@ static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        
 /* Vectors of 8 per call of the row kernel. */
 #define AVX2_ROW_VECS 8
 
-/* The AVX2 counterpart of avx512_tile, with ROWS * VECS <= 12. last_mask has all bits set in the lanes to use. */
+/*
+ * VMASKMOVPS is slow on some AMD processors: on the AMD EPYC with AVX2 only
+ * of bench/RESULTS.md, a row kernel whose loads were all masked ran at 3.8
+ * GFLOP/s instead of 27. So only a vector with unused lanes goes through the
+ * mask; a full one is loaded and stored plainly.
+ */
+static inline __attribute__((always_inline)) AVX2_TARGET __m256 avx2_load_lanes(const float *p, __m256i mask, int full) {
+  return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+static inline __attribute__((always_inline)) AVX2_TARGET void avx2_store_lanes(float *p, __m256i mask, int full, __m256 x) {
+  if (full)
+    _mm256_storeu_ps(p, x);
+  else
+    _mm256_maskstore_ps(p, mask, x);
+}
+
+/*
+ * The AVX2 counterpart of avx512_tile, with ROWS * VECS <= 12. last_mask has
+ * all bits set in the lanes to use. MASK_B is set only when the last vector
+ * has unused lanes.
+ */
 static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
     const int ROWS, const int VECS, const int MASK_B, size_t kc, const float *a, size_t rsa, size_t csa,
     const float *b, size_t rsb, float *c, size_t ldc, size_t store_rows, __m256i last_mask, int load_c, const store_epilogue *ep) {
   __m256 acc[AVX2_MR][AVX2_ROW_VECS];
   __m256i masks[AVX2_ROW_VECS];
-  for (int v = 0; v < AVX2_ROW_VECS; v++) masks[v] = v == VECS - 1 ? last_mask : _mm256_set1_epi32(-1);
+  int full[AVX2_ROW_VECS];
+  const int last_full = _mm256_movemask_ps(_mm256_castsi256_ps(last_mask)) == 0xFF;
+  for (int v = 0; v < AVX2_ROW_VECS; v++) {
+    masks[v] = v == VECS - 1 ? last_mask : _mm256_set1_epi32(-1);
+    full[v] = v < VECS - 1 || last_full;
+  }
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; i++) {
 #pragma GCC unroll 8
     for (int v = 0; v < VECS; v++) {
-      acc[i][v] = (load_c && (size_t)i < store_rows) ? _mm256_maskload_ps(c + i * ldc + 8 * v, masks[v])
+      acc[i][v] = (load_c && (size_t)i < store_rows) ? avx2_load_lanes(c + i * ldc + 8 * v, masks[v], full[v])
                                                      : _mm256_setzero_ps();
     }
   }
@@ -363,7 +389,9 @@ static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
     const float *ap = a + p * csa;
     __m256 bv[AVX2_ROW_VECS];
 #pragma GCC unroll 8
-    for (int v = 0; v < VECS; v++) bv[v] = MASK_B ? _mm256_maskload_ps(bp + 8 * v, masks[v]) : _mm256_loadu_ps(bp + 8 * v);
+    for (int v = 0; v < VECS; v++) {
+      bv[v] = MASK_B && v == VECS - 1 ? _mm256_maskload_ps(bp + 8 * v, masks[v]) : _mm256_loadu_ps(bp + 8 * v);
+    }
 #pragma GCC unroll 6
     for (int i = 0; i < ROWS; i++) {
       __m256 ai = _mm256_broadcast_ss(ap + i * rsa);
@@ -375,7 +403,7 @@ static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
     const __m256 zero = _mm256_setzero_ps();
     __m256 bias[AVX2_ROW_VECS];
 #pragma GCC unroll 8
-    for (int v = 0; v < VECS; v++) bias[v] = ep->bias != NULL ? _mm256_maskload_ps(ep->bias + 8 * v, masks[v]) : zero;
+    for (int v = 0; v < VECS; v++) bias[v] = ep->bias != NULL ? avx2_load_lanes(ep->bias + 8 * v, masks[v], full[v]) : zero;
 #pragma GCC unroll 6
     for (int i = 0; i < ROWS; i++) {
 #pragma GCC unroll 8
@@ -389,7 +417,7 @@ static inline __attribute__((always_inline)) AVX2_TARGET void avx2_tile(
   for (int i = 0; i < ROWS; i++) {
     if ((size_t)i >= store_rows) break;
 #pragma GCC unroll 8
-    for (int v = 0; v < VECS; v++) _mm256_maskstore_ps(c + i * ldc + 8 * v, masks[v], acc[i][v]);
+    for (int v = 0; v < VECS; v++) avx2_store_lanes(c + i * ldc + 8 * v, masks[v], full[v], acc[i][v]);
   }
 }
 
@@ -406,6 +434,8 @@ static inline AVX2_TARGET __m256i avx2_last_mask(size_t nr) {
       avx2_tile(R, 2, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
     else if (nr > 8)                                                              \
       avx2_tile(R, 2, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
+    else if (nr == 8)                                                             \
+      avx2_tile(R, 1, 0, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
     else                                                                          \
       avx2_tile(R, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, R, last, load_c, ep);       \
     break;
@@ -427,7 +457,10 @@ static AVX2_TARGET void avx2_strided_kernel(size_t kc, const float *a, size_t rs
 
 #define AVX2_ROW_CASE(V)                                                                 \
   case V:                                                                                \
-    avx2_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, avx2_last_mask(cols), load_c, ep);    \
+    if (cols % 8 == 0)                                                                   \
+      avx2_tile(1, V, 0, kc, a, 0, csa, b, rsb, c, 0, 1, avx2_last_mask(cols), load_c, ep);  \
+    else                                                                                 \
+      avx2_tile(1, V, 1, kc, a, 0, csa, b, rsb, c, 0, 1, avx2_last_mask(cols), load_c, ep);  \
     break;
 
 static AVX2_TARGET void avx2_row_kernel(size_t kc, const float *a, size_t csa, const float *b, size_t rsb, float *c,
