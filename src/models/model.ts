@@ -196,6 +196,8 @@ export class Model extends Layer {
   /** Buffers reused across training steps, and separately across test steps, which have other shapes. */
   private readonly trainWorkspace = new Workspace();
   private readonly testWorkspace = new Workspace();
+  /** Buffers reused across `predictOnBatch` calls; each call copies its outputs out of them. */
+  private readonly predictWorkspace = new Workspace();
   /** The `addLoss` count when this model last cleared its layers' losses. */
   private lossCountAfterClear = -1;
 
@@ -976,7 +978,9 @@ export class Model extends Layer {
     const xs = this.prepareInputs(x);
     checkListSampleCounts(xs, null);
     if (!options.allowNonFinite) xs.forEach((t, i) => checkFinite(t, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch"));
-    return this.structureOutputs(this.inferenceForward(xs));
+    // The next call overwrites the workspace's buffers, and an output may be one of them or an input, so the caller gets copies.
+    const outputs = this.predictWorkspace.run(() => this.inferenceForward(xs));
+    return this.structureOutputs(outputs.map((t) => new Tensor(t.data.slice(), t.shape)));
   }
 
   /** Arranges per-output tensors as the model's outputs were declared. */

@@ -297,6 +297,23 @@ describe("evaluate and predict results", () => {
     const fromTensor = model.predictOnBatch(tensor([1, 2, 3, 4], [2, 2]));
     assert.deepEqual(fromTensor.toArray(), [[3], [7]]);
   });
+
+  it("predictOnBatch results survive the next call", () => {
+    const model = linearModel(2, [[1], [1]], [0]);
+    const first = model.predictOnBatch(tensor([1, 2, 3, 4], [2, 2]));
+    const second = model.predictOnBatch(tensor([5, 6, 7, 8], [2, 2]));
+    assert.deepEqual(first.toArray(), [[3], [7]]);
+    assert.deepEqual(second.toArray(), [[11], [15]]);
+    assert.notEqual(first.data, second.data);
+  });
+
+  it("predictOnBatch never returns the input's array", () => {
+    const model = new Sequential([Input({ shape: [2] }), new Dropout({ rate: 0.5 })]);
+    const x = tensor([1, 2, 3, 4], [2, 2]);
+    const out = model.predictOnBatch(x);
+    assert.deepEqual(out.toArray(), [[1, 2], [3, 4]]);
+    assert.notEqual(out.data, x.data);
+  });
 });
 
 describe("fit input errors", () => {
