@@ -344,10 +344,10 @@ static const kernel_set avx512_kernels = {AVX512_MR,          AVX512_NR,        
 #define AVX2_ROW_VECS 8
 
 /*
- * VMASKMOVPS is slow on some AMD processors: on the AMD EPYC with AVX2 only
- * of bench/RESULTS.md, a row kernel whose loads were all masked ran at 3.8
- * GFLOP/s instead of 27. So only a vector with unused lanes goes through the
- * mask; a full one is loaded and stored plainly.
+ * VMASKMOVPS is slow on the AMD EPYC with AVX2 only of bench/RESULTS.md,
+ * where a row kernel whose loads were all masked ran at 3.8 GFLOP/s instead
+ * of 27. So only a vector with unused lanes goes through the mask, and a
+ * full one is loaded and stored plainly.
  */
 static inline __attribute__((always_inline)) AVX2_TARGET __m256 avx2_load_lanes(const float *p, __m256i mask, int full) {
   return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);

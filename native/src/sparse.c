@@ -29,12 +29,15 @@
 #define SPARSE_MIN_FMAS ((size_t)1 << 26)
 
 /*
- * The same below AVX-512, where the dense kernels do half as many
+ * The threshold without AVX-512, where the dense kernels do half as many
  * multiply-adds per instruction or fewer. The figures below are from the AMD
  * EPYC with AVX2 only of bench/RESULTS.md, with MNIST digits as a, on one
  * core. The main job's forward product [32, 784] · [784, 64] (1.6 million
  * multiply-adds) took about 71 µs instead of 113, and its kernel gradient
  * about 87 µs instead of 121. At batch 256, training ran 17-27% faster.
+ * NOTE: measured on that Zen 1 machine only. Intel CPUs with AVX2 but no
+ * AVX-512 do twice the dense multiply-adds per cycle and may want a higher
+ * threshold.
  */
 #define SPARSE_MIN_FMAS_NARROW ((size_t)1 << 20)
 
@@ -187,7 +190,7 @@ static void fill_compress_lanes(void) {
 AVX2_TARGET static void collect_nonzero_avx2(const float *x, size_t rows, size_t cols, sparse_rows *s) {
   pthread_once(&compress_lanes_once, fill_compress_lanes);
   const __m256i shifts = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
-  const __m256i seven = _mm256_set1_epi32(7);
+  const __m256i field_mask = _mm256_set1_epi32(7);
   size_t count = 0;
   for (size_t r = 0; r < rows; r++) {
     s->start[r] = count;
@@ -197,7 +200,7 @@ AVX2_TARGET static void collect_nonzero_avx2(const float *x, size_t rows, size_t
       const __m256 values = _mm256_loadu_ps(row + j);
       const unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(values, _mm256_setzero_ps(), _CMP_NEQ_UQ));
       const __m256i lanes =
-          _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)compress_lanes[mask]), shifts), seven);
+          _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)compress_lanes[mask]), shifts), field_mask);
       _mm256_storeu_ps(s->value + count, _mm256_permutevar8x32_ps(values, lanes));
       _mm256_storeu_si256((__m256i *)(void *)(s->index + count), _mm256_add_epi32(lanes, _mm256_set1_epi32((int)j)));
       count += (size_t)__builtin_popcount(mask);

@@ -196,7 +196,7 @@ export class Model extends Layer {
   /** Buffers reused across training steps, and separately across test steps, which have other shapes. */
   private readonly trainWorkspace = new Workspace();
   private readonly testWorkspace = new Workspace();
-  /** Buffers reused across `predictOnBatch` calls; each call copies its outputs out of them. */
+  /** Buffers reused across `predictOnBatch` calls. Each call returns copies of its outputs. */
   private readonly predictWorkspace = new Workspace();
   /** The `addLoss` count when this model last cleared its layers' losses. */
   private lossCountAfterClear = -1;

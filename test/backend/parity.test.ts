@@ -149,7 +149,7 @@ for (const transposeA of [false, true]) {
 
 // Mostly-zero left operands, as a batch of images gives: the native backend leaves out the zeros
 // in products of at least 2^26 multiply-adds with AVX-512 and 2^20 without. 80% zeros in the
-// stored a; n = 330 ends in a partial block of 64 columns, and rows of 300 and 700 end in a
+// stored a. n = 330 ends in a partial block of 64 columns, and rows of 300 and 700 end in a
 // partial vector.
 const sparseArray = (count: number, seed: number): Float32Array => {
   const values = f32(count, seed);
