@@ -65,18 +65,16 @@ static int is_null(call_args *args, size_t index) {
 static void *typed_array(call_args *args, size_t index, napi_typedarray_type expected_type, size_t min_length, int nullable) {
   if (args->failed) return NULL;
   if (nullable && is_null(args, index)) return NULL;
-  bool is_typed = false;
-  napi_is_typedarray(args->env, args->values[index], &is_typed);
   char text[160];
-  if (!is_typed) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  /* This fails for any value that is not a typed array, so no separate test runs first. */
+  if (napi_get_typedarray_info(args->env, args->values[index], &type, &length, &data, NULL, NULL) != napi_ok) {
     snprintf(text, sizeof text, "argument %zu must be a typed array", index);
     fail(args, text);
     return NULL;
   }
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_get_typedarray_info(args->env, args->values[index], &type, &length, &data, NULL, NULL);
   if (type != expected_type) {
     snprintf(text, sizeof text, "argument %zu has the wrong element type", index);
     fail(args, text);
@@ -363,7 +361,8 @@ static int activation_code(call_args *args, size_t index) { return op_code(args,
 static napi_value dense_forward(napi_env env, napi_callback_info info) {
   BEGIN("denseForward", 8);
   size_t m = size_arg(&args, 4), k = size_arg(&args, 5), n = size_arg(&args, 6);
-  int activation = activation_code(&args, 7);
+  /* The four epilogue activations, and STRATUM_DENSE_SOFTMAX. */
+  int activation = op_code(&args, 7, STRATUM_DENSE_SOFTMAX + 1);
   float *x = f32(&args, 0, m * k), *kernel = f32(&args, 1, k * n), *bias = f32_or_null(&args, 2, n);
   float *out = f32(&args, 3, m * n);
   if (args.failed) return NULL;

@@ -219,6 +219,11 @@ void k_softmax_backward(const float *y, const float *dy, float *dx, size_t rows,
 
 void k_dense_forward(const float *x, const float *kernel, const float *bias, float *out, size_t m, size_t k, size_t n,
                      int activation) {
+  if (activation == STRATUM_DENSE_SOFTMAX) {
+    stratum_sgemm_fused(0, 0, m, n, k, x, kernel, out, 0, bias, STRATUM_ACT_LINEAR);
+    k_softmax(out, out, m, n);
+    return;
+  }
   stratum_sgemm_fused(0, 0, m, n, k, x, kernel, out, 0, bias, activation);
 }
 

@@ -24,6 +24,12 @@ void k_sum_cols(const float *x, size_t rows, size_t cols, float *out);
 void k_argmax(const float *x, size_t rows, size_t cols, int32_t *out);
 void k_softmax(const float *x, float *out, size_t rows, size_t cols);
 void k_softmax_backward(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
+/*
+ * The dense forward activation past the epilogue codes of gemm.h: softmax
+ * over each row of out, applied after the product and the bias. It has no
+ * dense backward; its gradient goes through k_softmax_backward.
+ */
+#define STRATUM_DENSE_SOFTMAX 4
 void k_dense_forward(const float *x, const float *kernel, const float *bias, float *out, size_t m, size_t k, size_t n,
                      int activation);
 void k_dense_backward(const float *x, const float *kernel, const float *y, const float *dy, float *d_pre, float *dx,

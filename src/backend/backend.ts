@@ -31,6 +31,13 @@ export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum";
 /** Activations that the dense kernels apply in their epilogue. */
 export type FusedActivation = "linear" | "relu" | "sigmoid" | "tanh";
 
+/**
+ * Activations of a dense forward call: the fused ones, and softmax over each
+ * row of the output, as `softmax` computes it. Softmax has no dense backward;
+ * its gradient goes through `softmaxBackward`.
+ */
+export type DenseForwardActivation = FusedActivation | "softmax";
+
 export interface DenseForwardArgs {
   /** Input, [m, k]. */
   x: FloatArray;
@@ -43,7 +50,7 @@ export interface DenseForwardArgs {
   m: number;
   k: number;
   n: number;
-  activation: FusedActivation;
+  activation: DenseForwardActivation;
 }
 
 export interface DenseBackwardArgs {

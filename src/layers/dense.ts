@@ -138,7 +138,8 @@ export class Dense extends Layer {
   call(inputs: Tensor, _options: CallOptions): Tensor {
     const kernel = this.kernel!.value;
     const bias = this.bias ? this.bias.value : null;
-    const fused = this.activation.fused;
+    // Softmax over the last axis, as the activation computes it by default, can run in the dense kernel too.
+    const fused = this.activation === activations.softmax ? "softmax" : this.activation.fused;
     const output = fused ? ops.dense(inputs, kernel, bias, fused) : this.activation(ops.dense(inputs, kernel, bias, "linear"));
     addActivityPenalty(this, this.activityRegularizer, output);
     return output;

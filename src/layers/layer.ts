@@ -67,6 +67,10 @@ export function getMask(tensor: Tensor): Tensor | null {
   return tensorMasks.get(tensor) ?? null;
 }
 
+function hasMask(tensor: Tensor): boolean {
+  return tensorMasks.has(tensor);
+}
+
 /** Attaches `mask` to `tensor` (or removes the attached one when `mask` is null). */
 export function setMask(tensor: Tensor, mask: Tensor | null): void {
   if (mask === null) tensorMasks.delete(tensor);
@@ -203,14 +207,16 @@ export abstract class Layer {
     if (isSymbolic(inputs)) return this.applySymbolic(inputs, options);
     const isList = Array.isArray(inputs);
     const list = isList ? inputs : [inputs];
-    list.forEach((input, i) => {
+    // Index loops rather than callbacks here and below: this runs for every layer of every batch.
+    for (let i = 0; i < list.length; i++) {
+      const input = list[i];
       if (!(input instanceof Tensor)) {
         const where = isList ? ` (element ${i} of the input array)` : "";
         throw new ValueError(
           `Layer "${this.name}" must be called on a Tensor, an array of Tensors or symbolic tensors from Input, received ${describeValue(input)}${where}.`,
         );
       }
-    });
+    }
     const tensors = list as Tensor[];
     if (!isList) this.checkInputRank(tensors[0]!.shape);
     if (!this.built) {
@@ -220,11 +226,9 @@ export abstract class Layer {
     if (!isList) this.checkInputShape(tensors[0]!.shape);
 
     let callOptions = options;
-    if (options.mask === undefined) {
+    if (options.mask === undefined && tensors.some(hasMask)) {
       const masks = tensors.map(getMask);
-      if (masks.some((m) => m !== null)) {
-        callOptions = { ...options, mask: masks[0] ?? null, ...(isList ? { masks } : {}) };
-      }
+      callOptions = { ...options, mask: masks[0] ?? null, ...(isList ? { masks } : {}) };
     }
     const outputs = this.call(isList ? tensors : tensors[0]!, callOptions);
     const inputMask = callOptions.mask ?? null;

@@ -977,7 +977,9 @@ export class Model extends Layer {
   predictOnBatch(x: ModelData, options: { allowNonFinite?: boolean } = {}): PredictOutput {
     const xs = this.prepareInputs(x);
     checkListSampleCounts(xs, null);
-    if (!options.allowNonFinite) xs.forEach((t, i) => checkFinite(t, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch"));
+    if (!options.allowNonFinite) {
+      for (let i = 0; i < xs.length; i++) checkFinite(xs[i]!, xs.length === 1 ? "x" : `x[${i}]`, "predictOnBatch");
+    }
     // The next call overwrites the workspace's buffers, and an output may be one of them or an input, so the caller gets copies.
     const outputs = this.predictWorkspace.run(() => this.inferenceForward(xs));
     return this.structureOutputs(outputs.map((t) => new Tensor(t.data.slice(), t.shape)));
@@ -1072,9 +1074,19 @@ function unique<T>(values: T[]): T[] {
 }
 
 /** Throws a ShapeError when data of `shape` does not fit `expected` (batch axis free). */
+/** Returns true when `shape` has the rank of `expected` and matches it on every known axis after the batch axis. */
+function shapeFits(expected: SymbolicShape, shape: readonly number[]): boolean {
+  if (expected.length !== shape.length) return false;
+  // An index loop, because this runs for every batch and `every` is slow on frozen shapes.
+  for (let i = 1; i < expected.length; i++) {
+    const d = expected[i];
+    if (d !== null && d !== shape[i]) return false;
+  }
+  return true;
+}
+
 export function checkShapeFits(expected: SymbolicShape, shape: readonly number[], owner: string, argument: string): void {
-  const fits = expected.length === shape.length && expected.every((d, i) => i === 0 || d === null || d === shape[i]);
-  if (fits) return;
+  if (shapeFits(expected, shape)) return;
   let hint = "";
   const sample = expected.slice(1);
   const known = sample.every((d) => d !== null) ? (sample as number[]).reduce((a, b) => a * b, 1) : null;

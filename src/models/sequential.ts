@@ -111,7 +111,8 @@ export class Sequential extends Model {
   }
 
   protected override checkDataShape(shape: readonly number[], argument: string): void {
-    const expected = this.inputShape;
+    // The input layer's own shape: the `inputShape` getter copies it.
+    const expected = this.inputLayer?.batchShape;
     if (expected) checkShapeFits(expected, shape, `Model "${this.name}"`, argument);
   }
 

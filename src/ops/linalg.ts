@@ -1,10 +1,11 @@
 import { ShapeError, formatShape } from "../errors.js";
-import type { DenseBackwardArgs, DenseForwardArgs, FusedActivation } from "../backend/backend.js";
+import type { DenseBackwardArgs, DenseForwardActivation, DenseForwardArgs, FusedActivation } from "../backend/backend.js";
 import { allocateScratch, scratchTensor } from "../backend/workspace.js";
 import { getBackend } from "../backend/registry.js";
-import { record } from "../autodiff/tape.js";
+import { record, shouldRecord } from "../autodiff/tape.js";
 import type { FloatArray, FloatDType } from "../tensor/dtype.js";
 import { Tensor } from "../tensor/tensor.js";
+import { softmax } from "./nn.js";
 import { emptyLike, sameFloatDType } from "./util.js";
 
 /** Matrix product of two rank-2 tensors. */
@@ -39,8 +40,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /**
  * activation(x · kernel + bias) in one fused kernel, contracting the last axis
  * of `x`, which may have any rank ≥ 2: the leading axes are flattened into rows.
+ * Softmax (over the last axis) is fused only when no gradient is recorded.
  */
-export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: DenseForwardActivation): Tensor {
   const dtype = sameFloatDType(x, kernel, "dense");
 
   if (kernel.rank !== 2) {
@@ -60,6 +62,9 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
       `dense needs inputs whose last axis is ${k}, received shape ${formatShape(x.shape)}.`,
     );
   }
+  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  // The crossentropy losses take their gradient from the logits of a recorded softmax, so training keeps it a separate op.
+  if (activation === "softmax" && shouldRecord(inputs)) return softmax(dense(x, kernel, bias, "linear"));
   const m = x.size / k;
   const outShape = x.rank === 2 ? matrixShape(m, n) : [...x.shape.slice(0, -1), n];
   // The dense kernels write every element of `out`, `dx` and `dKernel` (zeros when the sum is empty),
@@ -75,12 +80,13 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
   forwardArgs.n = n;
   forwardArgs.activation = activation;
   getBackend().denseForward(forwardArgs);
-  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  if (activation === "softmax") return out;
+  const fused: FusedActivation = activation;
   return record(inputs, out, (dy, needs) => {
     const dx = needs[0] ? scratchTensor(dtype as FloatDType, x.shape, false) : null;
     const dKernel = needs[1] ? scratchTensor(dtype, kernel.shape, false) : null;
     const dBias = bias && needs[2] ? emptyLike(dtype, bias.shape) : null;
-    const dPre = activation === "linear" ? dy.data : allocateScratch(dtype, out.size, false);
+    const dPre = fused === "linear" ? dy.data : allocateScratch(dtype, out.size, false);
     const backwardArgs = denseBackwardArgs;
     backwardArgs.x = x.data as FloatArray;
     backwardArgs.kernel = kernel.data as FloatArray;
@@ -93,7 +99,7 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
     backwardArgs.m = m;
     backwardArgs.k = k;
     backwardArgs.n = n;
-    backwardArgs.activation = activation;
+    backwardArgs.activation = fused;
     getBackend().denseBackward(backwardArgs);
     return [dx, dKernel, dBias];
   });

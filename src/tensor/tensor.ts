@@ -34,7 +34,7 @@ export class Tensor {
 
   constructor(data: TypedArray, shape: Shape) {
     // Without this check, shapes such as (-1, -2) or (0.5, 4) pass the element count test below.
-    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (!isValidShape(shape)) {
       throw new ShapeError(`Invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer.`);
     }
     const size = sizeOf(shape);
@@ -44,7 +44,8 @@ export class Tensor {
       );
     }
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape, such as another tensor's, cannot change, so it is shared instead of copied.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = dtypeOfArray(data);
   }
 
@@ -73,6 +74,15 @@ export class Tensor {
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
   }
+}
+
+/** Returns true when every dimension is a non-negative integer. An index loop, because `every` is slow on frozen arrays. */
+function isValidShape(shape: Shape): boolean {
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (!Number.isInteger(d) || d < 0) return false;
+  }
+  return true;
 }
 
 function nest(data: TypedArray, shape: Shape, axis: number, offset: number): NestedNumbers[] {

@@ -346,6 +346,27 @@ for (const [label, [m, k, n], seed] of [
   }
 }
 
+// Softmax runs after the product, on each row of the output: one row of 10 classes, as one-sample predict
+// computes it, a batch on the sparse path, and a product on the packed path.
+for (const [label, [m, k, n], sparse, seed] of [
+  ["one row", [1, 784, 10], false, 28],
+  ["80% zeros in x", [256, 784, 64], true, 31],
+  ["on the packed path", [70, 600, 300], false, 34],
+] as [string, [number, number, number], boolean, number][]) {
+  cases.push({
+    name: `denseForward softmax, ${label}`,
+    kernel: "denseForward",
+    rtol: 1e-4,
+    atol: 1e-6,
+    run: (backend) => {
+      const out = new Float32Array(m * n);
+      const x = sparse ? sparseArray(m * k, seed) : f32(m * k, seed);
+      backend.denseForward({ x, kernel: f32(k * n, seed + 1), bias: f32(n, seed + 2), out, m, k, n, activation: "softmax" });
+      return [out];
+    },
+  });
+}
+
 function probabilities(rows: number, classes: number, seed: number): Float32Array {
   const p = new Float32Array(rows * classes);
   reference.softmax(f32(rows * classes, seed, -3, 3), p, rows, classes);

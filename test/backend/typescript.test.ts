@@ -382,6 +382,25 @@ describe("dense kernels", () => {
       }
     }));
   }
+
+  test("denseForward with softmax normalizes each row", forEachBackend(() => {
+    for (const dtype of FLOAT_DTYPES) {
+      const [m, k, n] = [3, 5, 4];
+      const x = sampleArray(dtype, m * k, 16, -2, 2);
+      const kernel = sampleArray(dtype, k * n, 17);
+      const bias = sampleArray(dtype, n, 18);
+      const out = allocate(dtype, m * n).fill(100);
+      getBackend().denseForward({ x, kernel, bias, out, m, k, n, activation: "softmax" });
+      const logits = naiveMatmul(x, kernel, m, k, n, false, false).map((v, i) => v + bias[i % n]!);
+      const expected: number[] = [];
+      for (let r = 0; r < m; r++) {
+        const row = logits.slice(r * n, (r + 1) * n);
+        const total = row.reduce((sum, v) => sum + Math.exp(v), 0);
+        expected.push(...row.map((v) => Math.exp(v) / total));
+      }
+      assertClose(out, expected, { ...tolerance(dtype), message: dtype });
+    }
+  }));
 });
 
 describe("optimizer kernels", () => {

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ShapeError, ValueError } from "../../src/errors.js";
 import { Dense } from "../../src/layers/index.js";
+import { valueAndGradients } from "../../src/autodiff/tape.js";
+import * as ops from "../../src/ops/index.js";
 import { Tensor, tensor } from "../../src/tensor/tensor.js";
 import { forEachBackend } from "../helpers/backends.js";
 import { assertClose } from "../helpers/close.js";
@@ -120,6 +122,47 @@ describe("Dense", () => {
         LINEAR_OUTPUT.map((row) => row.map(sigmoid)),
         { message: `${backend} sigmoid` },
       );
+    }),
+  );
+
+  test(
+    "softmax values match under a tape",
+    forEachBackend((backend) => {
+      // Without a tape the softmax runs inside the dense kernel; under one it stays a separate op.
+      const layer = denseWithWeights("softmax");
+      const x = tensor(X);
+      const kernel = layer.kernel!.value;
+      const inference = layer.apply(x);
+      const { value } = valueAndGradients(() => ops.sum(layer.apply(x)), [kernel]);
+      let recorded: Tensor | null = null;
+      valueAndGradients(() => {
+        recorded = layer.apply(x);
+        return ops.sum(recorded);
+      }, [kernel]);
+      assert.deepEqual([...recorded!.data], [...inference.data], `${backend}: the same values, bit for bit`);
+      assertClose(value.item(), 2, { message: `${backend}: each row sums to 1` });
+    }),
+  );
+
+  test(
+    "softmax crossentropy gradient under a tape",
+    forEachBackend((backend) => {
+      // p = softmax(LINEAR_OUTPUT) is [high, 1 − high] in row 0 and the reverse in row 1. With labels [1, 0] and
+      // [0, 1], the gradient of the summed crossentropy at the logits is p − y = d · [[−1, 1], [1, −1]], d = 1 − high,
+      // and at the kernel Xᵀ (p − y), which is [d, −d] in each row. The loss is −2 log(high).
+      const high = 1 / (1 + Math.exp(-1.5));
+      const d = 1 - high;
+      const layer = denseWithWeights("softmax");
+      const labels = tensor([
+        [1, 0],
+        [0, 1],
+      ]);
+      const { value, gradients } = valueAndGradients(
+        () => ops.sum(ops.categoricalCrossentropy(labels, layer.apply(tensor(X)), 1e-7)),
+        [layer.kernel!.value],
+      );
+      assertClose(value.item(), -2 * Math.log(high), { message: `${backend} loss` });
+      assertClose(gradients[0]!.toArray(), [[d, -d], [d, -d], [d, -d]], { message: `${backend} kernel gradient` });
     }),
   );
 

@@ -103,6 +103,17 @@ describe("tensor()", () => {
     assert.deepEqual(tensor([[]]).toArray(), [[]]);
   });
 
+  test("frozen shapes are shared", () => {
+    const shape = [2, 3];
+    const t = new Tensor(new Float32Array(6), shape);
+    shape[0] = 6;
+    assert.deepEqual([...t.shape], [2, 3], "changing the caller's array leaves the tensor alone");
+    assert.ok(Object.isFrozen(t.shape));
+    const u = new Tensor(new Float32Array(6), t.shape);
+    assert.equal(u.shape, t.shape, "a frozen shape is shared");
+    assert.throws(() => new Tensor(new Float32Array(6), Object.freeze([2, -3])), /non-negative integer/);
+  });
+
   test("toArray nests by shape", () => {
     const t = new Tensor(new Float64Array([1, 2, 3, 4, 5, 6]), [1, 3, 2]);
     assert.deepEqual(t.toArray(), [[[1, 2], [3, 4], [5, 6]]]);

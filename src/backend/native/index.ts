@@ -19,6 +19,7 @@ import type {
   CrossentropyBackwardArgs,
   DenseBackwardArgs,
   DenseForwardArgs,
+  DenseForwardActivation,
   FusedActivation,
   Im2colArgs,
   PoolArgs,
@@ -262,6 +263,8 @@ export interface NativeAddon {
 const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+// Softmax is a forward-only code: see STRATUM_DENSE_SOFTMAX in native/src/kernels.h.
+const DENSE_FORWARD_ACTIVATION_CODES: Record<DenseForwardActivation, number> = { ...ACTIVATION_CODES, softmax: 4 };
 /** Codes of the enums in native/src/activations.h. */
 const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
   relu_full: 0,
@@ -421,7 +424,7 @@ export class NativeBackend extends TypeScriptBackend {
 
   override denseForward(args: DenseForwardArgs): void {
     const { x, kernel, bias, out, m, k, n, activation } = args;
-    const activationCode = codeOf("denseForward", "activation", ACTIVATION_CODES, activation);
+    const activationCode = codeOf("denseForward", "activation", DENSE_FORWARD_ACTIVATION_CODES, activation);
     if (!guardDenseForward(args)) return super.denseForward(args);
     this.addon.denseForward(
       x as Float32Array,

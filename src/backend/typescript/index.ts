@@ -163,7 +163,8 @@ export class TypeScriptBackend implements Backend {
       for (let i = 0; i < m; i++) out.set(bias, i * n);
     }
     matmul(x, kernel, out, m, k, n, false, false, bias !== null);
-    if (activation !== "linear") unary(activation, out, out);
+    if (activation === "softmax") this.softmax(out, out, m, n);
+    else if (activation !== "linear") unary(activation, out, out);
   }
 
   denseBackward(args: DenseBackwardArgs): void {
