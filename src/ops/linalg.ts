@@ -124,12 +124,17 @@ const denseBackwardArgs: DenseBackwardArgs = {
 };
 
 /** Shapes [m, n] of recent dense outputs, so that a training step does not build the same small array every time. */
-const matrixShapes: (readonly number[])[] = [];
+const matrixShapes = new Map<number, readonly number[]>();
 
 function matrixShape(m: number, n: number): readonly number[] {
-  for (const shape of matrixShapes) if (shape[0] === m && shape[1] === n) return shape;
-  const shape = Object.freeze([m, n]);
-  if (matrixShapes.length >= 16) matrixShapes.shift();
-  matrixShapes.push(shape);
+  // One number per pair while both sizes are below 2^26, which keeps the key an exact integer.
+  if (m >= 2 ** 26 || n >= 2 ** 26) return Object.freeze([m, n]);
+  const key = m * 2 ** 26 + n;
+  let shape = matrixShapes.get(key);
+  if (shape === undefined) {
+    if (matrixShapes.size >= 64) matrixShapes.clear();
+    shape = Object.freeze([m, n]);
+    matrixShapes.set(key, shape);
+  }
   return shape;
 }

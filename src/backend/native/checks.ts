@@ -140,12 +140,21 @@ export function checkFlag(kernel: string, name: string, value: boolean): void {
 }
 
 /** Returns the addon's code for `name`, or throws a ValueError listing the valid names. */
-export function codeOf<K extends string>(kernel: string, argument: string, codes: Readonly<Record<K, number>>, name: K): number {
-  const code = Object.hasOwn(codes, name) ? codes[name] : undefined;
+export function codeOf<K extends string>(kernel: string, argument: string, codes: ReadonlyMap<K, number>, name: K): number {
+  const code = codes.get(name);
   if (code === undefined) {
-    throw new ValueError(`${kernel}: unknown ${argument} "${String(name)}". Valid values: ${formatChoices(Object.keys(codes))}.`);
+    throw new ValueError(`${kernel}: unknown ${argument} "${String(name)}". Valid values: ${formatChoices([...codes.keys()])}.`);
   }
   return code;
+}
+
+/**
+ * Builds the table that `codeOf` reads. It is a Map rather than a plain
+ * object because one lookup function serves every table: after training has
+ * used a few tables, V8 reads a plain object there through its slow generic path.
+ */
+export function codeTable<K extends string>(codes: Readonly<Record<K, number>>): ReadonlyMap<K, number> {
+  return new Map(Object.entries(codes) as [K, number][]);
 }
 
 /** Throws a ValueError unless `indices` is an Int32Array. */

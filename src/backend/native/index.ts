@@ -40,7 +40,7 @@ import type { FloatArray, TypedArray } from "../../tensor/dtype.js";
 import { TypeScriptBackend } from "../typescript/index.js";
 import { ValueError } from "../../errors.js";
 import { checkLength, encodeWindow, imageSize, patchSize, pooledSize } from "./window.js";
-import { checkDisjoint, codeOf, isFloat32Call, signature } from "./checks.js";
+import { checkDisjoint, codeOf, codeTable, isFloat32Call, signature } from "./checks.js";
 import {
   guardAdamUpdate,
   guardArgmax,
@@ -260,13 +260,14 @@ export interface NativeAddon {
   ): void;
 }
 
-const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 };
-const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
-const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+const UNARY_CODES = codeTable<UnaryOp>({ neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, relu: 6, sigmoid: 7, tanh: 8 });
+const BINARY_CODES = codeTable<BinaryOp>({ add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 });
+const FUSED_ACTIVATIONS: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+const ACTIVATION_CODES = codeTable(FUSED_ACTIVATIONS);
 // Softmax is a forward-only code: see STRATUM_DENSE_SOFTMAX in native/src/kernels.h.
-const DENSE_FORWARD_ACTIVATION_CODES: Record<DenseForwardActivation, number> = { ...ACTIVATION_CODES, softmax: 4 };
+const DENSE_FORWARD_ACTIVATION_CODES = codeTable<DenseForwardActivation>({ ...FUSED_ACTIVATIONS, softmax: 4 });
 /** Codes of the enums in native/src/activations.h. */
-const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
+const ACTIVATION_OP_CODES = codeTable<ActivationOp>({
   relu_full: 0,
   leaky_relu: 1,
   relu6: 2,
@@ -292,8 +293,8 @@ const ACTIVATION_OP_CODES: Record<ActivationOp, number> = {
   log_sigmoid: 22,
   threshold: 23,
   power: 24,
-};
-const ROW_ACTIVATION_CODES: Record<RowActivationOp, number> = { log_softmax: 0, sparsemax: 1, glu: 2 };
+});
+const ROW_ACTIVATION_CODES = codeTable<RowActivationOp>({ log_softmax: 0, sparsemax: 1, glu: 2 });
 
 const IM2COL = signature("x", "cols");
 const COL2IM = signature("cols", "dx");

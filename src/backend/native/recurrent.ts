@@ -16,7 +16,7 @@ import type {
 } from "../backend.js";
 import type { FloatArray } from "../../tensor/dtype.js";
 import { ValueError } from "../../errors.js";
-import { checkDisjoint, checkFlag, checkLength, checkSize, codeOf, isFloat32Call, signature } from "./checks.js";
+import { checkDisjoint, checkFlag, checkLength, checkSize, codeOf, codeTable, isFloat32Call, signature } from "./checks.js";
 
 /** The addon functions of native/src/recurrent.c, bound in native/src/addon.c. */
 export interface RecurrentAddon {
@@ -24,8 +24,8 @@ export interface RecurrentAddon {
   recurrentGatesBackward(...arrays: (Int32Array | Float32Array | null)[]): void;
 }
 
-const KIND_CODES: Record<RecurrentGateKind, number> = { simple_rnn: 0, lstm: 1, gru: 2 };
-const ACTIVATION_CODES: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+const KIND_CODES = codeTable<RecurrentGateKind>({ simple_rnn: 0, lstm: 1, gru: 2 });
+const ACTIVATION_CODES = codeTable<FusedActivation>({ linear: 0, relu: 1, sigmoid: 2, tanh: 3 });
 
 const FORWARD_INPUTS = signature("projected", "products", "recurrentBias?", "mask?", "hPrev", "cPrev?");
 const FORWARD_OUTPUTS = signature("gateValues", "extra?", "hNew", "cNew?", "output");
