@@ -167,6 +167,21 @@ static napi_value undefined(napi_env env) {
   return result;
 }
 
+/*
+ * Fails when an output shares memory with the int32 indices or labels that
+ * the kernel reads. Those are checked for range before the kernel runs, so an
+ * output that overwrote one during the call could send a later read out of
+ * bounds. The TypeScript checks reject such calls first; this is the second line.
+ */
+static int output_apart(call_args *args, const void *out, size_t out_bytes, const void *indices, size_t index_bytes) {
+  if (args->failed || out == NULL || indices == NULL || out_bytes == 0 || index_bytes == 0) return !args->failed;
+  const char *out_start = out, *index_start = indices;
+  if (out_start < index_start + index_bytes && index_start < out_start + out_bytes) {
+    return fail(args, "an output shares memory with the indices or labels; pass separate arrays");
+  }
+  return 1;
+}
+
 #define BEGIN(name, expected)                                   \
   call_args args;                                               \
   if (!read_args(env, info, &args, expected, name)) return NULL;
@@ -317,7 +332,7 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
   float *x = f32(&args, 0, 0);
   int32_t *indices = i32(&args, 2, count);
   float *out = f32(&args, 3, count * row_size);
-  if (args.failed) return NULL;
+  if (!output_apart(&args, out, count * row_size * sizeof(float), indices, count * sizeof(int32_t))) return NULL;
   for (size_t i = 0; i < count; i++) {
     if (indices[i] < 0 || (size_t)indices[i] >= rows) {
       fail(&args, "row index out of range");
@@ -410,6 +425,7 @@ static napi_value sparse_categorical_crossentropy(napi_env env, napi_callback_in
   float epsilon = (float)number(&args, 5);
   float *probs = f32(&args, 0, rows * classes), *loss = f32(&args, 2, rows);
   int32_t *labels = i32(&args, 1, rows);
+  if (!output_apart(&args, loss, rows * sizeof(float), labels, rows * sizeof(int32_t))) return NULL;
   if (!check_labels(&args, labels, rows, classes)) return NULL;
   k_sparse_categorical_crossentropy(probs, labels, loss, rows, classes, epsilon);
   END();
@@ -426,6 +442,7 @@ static napi_value crossentropy_backward(napi_env env, napi_callback_info info) {
   const int32_t *sparse_labels = NULL;
   if (sparse) {
     sparse_labels = i32(&args, 1, rows);
+    if (!output_apart(&args, grad, rows * classes * sizeof(float), sparse_labels, rows * sizeof(int32_t))) return NULL;
     if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
   } else {
     labels = f32(&args, 1, rows * classes);
@@ -854,6 +871,10 @@ static napi_value softmax_crossentropy(napi_env env, napi_callback_info info) {
   const int32_t *sparse_labels = NULL;
   if (sparse) {
     sparse_labels = i32(&args, 1, rows);
+    if (!output_apart(&args, loss, rows * sizeof(float), sparse_labels, rows * sizeof(int32_t)) ||
+        !output_apart(&args, probs, rows * classes * sizeof(float), sparse_labels, rows * sizeof(int32_t))) {
+      return NULL;
+    }
     if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
   } else {
     labels = f32(&args, 1, rows * classes);
@@ -873,6 +894,7 @@ static napi_value softmax_crossentropy_backward(napi_env env, napi_callback_info
   const int32_t *sparse_labels = NULL;
   if (sparse) {
     sparse_labels = i32(&args, 1, rows);
+    if (!output_apart(&args, grad, rows * classes * sizeof(float), sparse_labels, rows * sizeof(int32_t))) return NULL;
     if (!check_labels(&args, sparse_labels, rows, classes)) return NULL;
   } else {
     labels = f32(&args, 1, rows * classes);

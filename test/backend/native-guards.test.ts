@@ -104,6 +104,15 @@ add("matmul", "out aliases a", (b) => {
   const a = f32(4);
   b.matmul(a, f32(4), a, 2, 2, 2, false, false);
 }, /the output `out` shares memory with `a`/);
+add("matmul", "overlap after a valid call", (b) => {
+  // The first two calls pass and leave both views' buffer in the checks' cache.
+  const buffer = f32(8);
+  const a = buffer.subarray(0, 4);
+  const out = buffer.subarray(2, 6);
+  b.matmul(a, f32(4), f32(4), 2, 2, 2, false, false);
+  b.matmul(out, f32(4), f32(4), 2, 2, 2, false, false);
+  b.matmul(a, f32(4), out, 2, 2, 2, false, false);
+}, /the output `out` shares memory with `a`/);
 add("matmul", "non-boolean flag", (b) => b.matmul(f32(4), f32(4), f32(4), 2, 2, 2, 1 as unknown as boolean, false), /`transposeA` must be a boolean, received number/);
 addSizeCases("matmul", "m", (b, m) => b.matmul(f32(6), f32(12), f32(8), m, 3, 4, false, false));
 addSizeCases("matmul", "k", (b, k) => b.matmul(f32(6), f32(12), f32(8), 2, k, 4, false, false));
@@ -574,7 +583,24 @@ const window16 = (values: number[]) => Int32Array.from(values);
 const goodWindow = [2, 4, 4, 3, 2, 2, 1, 1, 1, 1, 0, 0, 3, 3, 0, 3, 1, 1, 1, 1, 0, 1];
 const lstmStep = (values: number[]) => Int32Array.from(values);
 
+// Views of one buffer: int32 labels or indices in its first 8 bytes, and a float32 output from byte 4.
+const sharedLabels = () => {
+  const buffer = new ArrayBuffer(64);
+  return { labels: new Int32Array(buffer, 0, 2), out: (length: number) => new Float32Array(buffer, 4, length) };
+};
+const apart = /an output shares memory with the indices or labels/;
+const sparseLoss = sharedLabels();
+const sparseGrad = sharedLabels();
+const softmaxProbs = sharedLabels();
+const softmaxGrad = sharedLabels();
+const gatherOut = sharedLabels();
+
 const addonCases: AddonCase[] = [
+  { name: "loss over the labels", fn: "sparseCategoricalCrossentropy", args: [a32(6), sparseLoss.labels, sparseLoss.out(2), 2, 3, 1e-7], message: apart },
+  { name: "grad over the labels", fn: "crossentropyBackward", args: [a32(6), sparseGrad.labels, a32(2), sparseGrad.out(6), 2, 3, 1e-7, true, false], message: apart },
+  { name: "probs over the labels", fn: "softmaxCrossentropy", args: [a32(6), softmaxProbs.labels, true, a32(2), softmaxProbs.out(6), 2, 3], message: apart },
+  { name: "grad over the labels", fn: "softmaxCrossentropyBackward", args: [a32(6), softmaxGrad.labels, true, a32(2), softmaxGrad.out(6), 2, 3], message: apart },
+  { name: "out over the indices", fn: "gatherRows", args: [a32(6), 2, gatherOut.labels, gatherOut.out(4)], message: apart },
   { name: "too few arguments", fn: "matmul", args: [a32(4), a32(4)], message: /expected 9 arguments, received 2/ },
   { name: "size beyond int32", fn: "matmul", args: [a32(4), a32(4), a32(4), 2 ** 31, 2, 2, false, false, false], message: /argument 3 must be an integer size from 0 to 2147483647/ },
   { name: "short output", fn: "unary", args: [0, a32(4), a32(3)], message: /argument 2 has 3 elements, at least 4/ },
