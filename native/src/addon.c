@@ -171,13 +171,14 @@ static napi_value undefined(napi_env env) {
  * Fails when an output shares memory with the int32 indices or labels that
  * the kernel reads. Those are checked for range before the kernel runs, so an
  * output that overwrote one during the call could send a later read out of
- * bounds. The TypeScript checks reject such calls first; this is the second line.
+ * bounds. The TypeScript checks reject such calls first, and this is the second line.
  */
 static int output_apart(call_args *args, const void *out, size_t out_bytes, const void *indices, size_t index_bytes) {
-  if (args->failed || out == NULL || indices == NULL || out_bytes == 0 || index_bytes == 0) return !args->failed;
+  if (args->failed) return 0;
+  if (out == NULL || indices == NULL || out_bytes == 0 || index_bytes == 0) return 1;
   const char *out_start = out, *index_start = indices;
   if (out_start < index_start + index_bytes && index_start < out_start + out_bytes) {
-    return fail(args, "an output shares memory with the indices or labels; pass separate arrays");
+    return fail(args, "an output shares memory with the indices or labels. Pass separate arrays");
   }
   return 1;
 }

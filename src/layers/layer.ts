@@ -67,6 +67,7 @@ export function getMask(tensor: Tensor): Tensor | null {
   return tensorMasks.get(tensor) ?? null;
 }
 
+/** Returns true when a mask is attached to `tensor`. */
 function hasMask(tensor: Tensor): boolean {
   return tensorMasks.has(tensor);
 }
@@ -207,7 +208,7 @@ export abstract class Layer {
     if (isSymbolic(inputs)) return this.applySymbolic(inputs, options);
     const isList = Array.isArray(inputs);
     const list = isList ? inputs : [inputs];
-    // Index loops rather than callbacks here and below: this runs for every layer of every batch.
+    // An index loop rather than forEach, because this runs for every layer of every batch.
     for (let i = 0; i < list.length; i++) {
       const input = list[i];
       if (!(input instanceof Tensor)) {

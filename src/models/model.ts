@@ -1073,7 +1073,6 @@ function unique<T>(values: T[]): T[] {
   return values.length < 2 ? values : [...new Set(values)];
 }
 
-/** Throws a ShapeError when data of `shape` does not fit `expected` (batch axis free). */
 /** Returns true when `shape` has the rank of `expected` and matches it on every known axis after the batch axis. */
 function shapeFits(expected: SymbolicShape, shape: readonly number[]): boolean {
   if (expected.length !== shape.length) return false;
@@ -1085,6 +1084,7 @@ function shapeFits(expected: SymbolicShape, shape: readonly number[]): boolean {
   return true;
 }
 
+/** Throws a ShapeError when data of `shape` does not fit `expected` (batch axis free). */
 export function checkShapeFits(expected: SymbolicShape, shape: readonly number[], owner: string, argument: string): void {
   if (shapeFits(expected, shape)) return;
   let hint = "";

@@ -588,7 +588,7 @@ const sharedLabels = () => {
   const buffer = new ArrayBuffer(64);
   return { labels: new Int32Array(buffer, 0, 2), out: (length: number) => new Float32Array(buffer, 4, length) };
 };
-const apart = /an output shares memory with the indices or labels/;
+const SHARED_INDICES = /an output shares memory with the indices or labels/;
 const sparseLoss = sharedLabels();
 const sparseGrad = sharedLabels();
 const softmaxProbs = sharedLabels();
@@ -596,11 +596,11 @@ const softmaxGrad = sharedLabels();
 const gatherOut = sharedLabels();
 
 const addonCases: AddonCase[] = [
-  { name: "loss over the labels", fn: "sparseCategoricalCrossentropy", args: [a32(6), sparseLoss.labels, sparseLoss.out(2), 2, 3, 1e-7], message: apart },
-  { name: "grad over the labels", fn: "crossentropyBackward", args: [a32(6), sparseGrad.labels, a32(2), sparseGrad.out(6), 2, 3, 1e-7, true, false], message: apart },
-  { name: "probs over the labels", fn: "softmaxCrossentropy", args: [a32(6), softmaxProbs.labels, true, a32(2), softmaxProbs.out(6), 2, 3], message: apart },
-  { name: "grad over the labels", fn: "softmaxCrossentropyBackward", args: [a32(6), softmaxGrad.labels, true, a32(2), softmaxGrad.out(6), 2, 3], message: apart },
-  { name: "out over the indices", fn: "gatherRows", args: [a32(6), 2, gatherOut.labels, gatherOut.out(4)], message: apart },
+  { name: "loss over the labels", fn: "sparseCategoricalCrossentropy", args: [a32(6), sparseLoss.labels, sparseLoss.out(2), 2, 3, 1e-7], message: SHARED_INDICES },
+  { name: "grad over the labels", fn: "crossentropyBackward", args: [a32(6), sparseGrad.labels, a32(2), sparseGrad.out(6), 2, 3, 1e-7, true, false], message: SHARED_INDICES },
+  { name: "probs over the labels", fn: "softmaxCrossentropy", args: [a32(6), softmaxProbs.labels, true, a32(2), softmaxProbs.out(6), 2, 3], message: SHARED_INDICES },
+  { name: "grad over the labels", fn: "softmaxCrossentropyBackward", args: [a32(6), softmaxGrad.labels, true, a32(2), softmaxGrad.out(6), 2, 3], message: SHARED_INDICES },
+  { name: "out over the indices", fn: "gatherRows", args: [a32(6), 2, gatherOut.labels, gatherOut.out(4)], message: SHARED_INDICES },
   { name: "too few arguments", fn: "matmul", args: [a32(4), a32(4)], message: /expected 9 arguments, received 2/ },
   { name: "size beyond int32", fn: "matmul", args: [a32(4), a32(4), a32(4), 2 ** 31, 2, 2, false, false, false], message: /argument 3 must be an integer size from 0 to 2147483647/ },
   { name: "short output", fn: "unary", args: [0, a32(4), a32(3)], message: /argument 2 has 3 elements, at least 4/ },
