@@ -24,6 +24,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createSequences, loadMnistDigits, writeMnistFiles, writeSequenceFiles } from "./data.js";
+import { measureFmaPeak } from "./fma-peak.js";
 import { formatLoad, loadBetween, sampleCpu } from "./load.js";
 import { describeMachine, formatReport, machinePeak, summarize, type FrameworkResult, type RunResults } from "./report.js";
 import { WorkerHandle, type WorkerCommand } from "./workers.js";
@@ -239,6 +240,7 @@ class Benchmark {
       workloads: [],
       gemm: new Map(),
       peak: machinePeak(),
+      measuredPeak: null,
       rssAtStart: new Map(),
       rssAfterWorkload: new Map(),
       repeats: options.repeats,
@@ -433,6 +435,11 @@ async function main(): Promise<void> {
     if (!options.skipGemm) {
       progress("Matrix multiply");
       await benchmark.measureGemm();
+      // The workers are idle by now, so every core is free for the probe.
+      await pause();
+      const measured = await measureFmaPeak(dataFolder, os.availableParallelism());
+      benchmark.results.measuredPeak = measured;
+      progress("gflops" in measured ? `  measured peak: ${measured.gflops.toFixed(1)} GFLOP/s` : `  measured peak: not measured, because ${measured.reason}`);
     }
     cpuAtEnd = sampleCpu(benchmark.workerPids());
   } finally {
