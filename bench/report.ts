@@ -367,7 +367,7 @@ function checkKerasAndWasm(run: RunResults, workloadId: string, wasmFactor: numb
   return { target, measured: parts.join(", "), verdict: verdictOf(wasm >= wasmFactor && (keras === null || keras >= 1)) };
 }
 
-/** Describes a GEMM rate against the peak formula, and against the measured peak when there is one (for information; the verdict uses the formula). */
+/** Describes a GEMM rate against the peak formula, and against the measured peak when there is one. The verdict uses the formula alone. */
 function gemmMeasuredText(gflops: number, share: number, measured: number | null): string {
   const text = `${formatNumber(gflops)} GFLOP/s, ${(share * 100).toFixed(0)}% of peak`;
   return measured === null ? text : `${text} (${((gflops / measured) * 100).toFixed(0)}% of the measured peak, ${measured.toFixed(1)} GFLOP/s)`;
