@@ -37,8 +37,8 @@ static int compare_doubles(const void *x, const void *y) {
 
 /*
  * AVX-512: 16 zmm accumulators, 16 lanes each.
- * NOTE: this loop has been assembled but not yet run: the machine it was
- * written on has no AVX-512.
+ * NOTE: this loop has been assembled but not yet run, because the machine it
+ * was written on has no AVX-512.
  */
 __attribute__((target("avx512f"))) static void fma_loop_avx512(long iterations) {
   __asm__ volatile(
@@ -85,7 +85,7 @@ __attribute__((target("avx512f"))) static void fma_loop_avx512(long iterations) 
       : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm30", "xmm31", "cc");
 }
 
-/* AVX2: 12 ymm accumulators, 8 lanes each; ymm14 and ymm15 are the operands. */
+/* AVX2: 12 ymm accumulators, 8 lanes each. ymm14 and ymm15 are the operands. */
 __attribute__((target("avx2,fma"))) static void fma_loop_avx2(long iterations) {
   __asm__ volatile(
       "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
@@ -127,7 +127,7 @@ __attribute__((target("avx2,fma"))) static void fma_loop_avx2(long iterations) {
 int main(int argc, char **argv) {
   const double seconds = argc > 1 ? atof(argv[1]) : 1.0;
   if (!(seconds > 0)) {
-    fprintf(stderr, "fma-peak: expected a positive number of seconds, received '%s'\n", argc > 1 ? argv[1] : "");
+    fprintf(stderr, "fma-peak: invalid SECONDS '%s': expected a positive number, such as 1\n", argc > 1 ? argv[1] : "");
     return 2;
   }
 #if defined(__x86_64__) && defined(__GNUC__)

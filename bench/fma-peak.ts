@@ -26,11 +26,11 @@ export interface MeasuredPeak {
   gflops: number;
 }
 
-/**
- * Compiles the probe into `folder` and runs `copies` copies of it at once.
- * Returns the peak, or the reason it could not be measured.
- */
-export async function measureFmaPeak(folder: string, copies: number): Promise<MeasuredPeak | { reason: string }> {
+/** The measured peak, or the reason it could not be measured. */
+export type PeakProbeResult = MeasuredPeak | { reason: string };
+
+/** Compiles the probe into `folder`, runs `copies` copies of it at once and returns their summed rate. */
+export async function measureFmaPeak(folder: string, copies: number): Promise<PeakProbeResult> {
   const source = path.join(path.dirname(fileURLToPath(import.meta.url)), "fma-peak.c");
   const binary = path.join(folder, "fma-peak");
   try {
@@ -40,7 +40,8 @@ export async function measureFmaPeak(folder: string, copies: number): Promise<Me
   }
   let outputs: string[];
   try {
-    outputs = await Promise.all(Array.from({ length: copies }, () => execFileAsync(binary, [String(PROBE_SECONDS)]).then((result) => result.stdout)));
+    const runs = Array.from({ length: copies }, () => execFileAsync(binary, [String(PROBE_SECONDS)]));
+    outputs = (await Promise.all(runs)).map((result) => result.stdout);
   } catch (error) {
     return { reason: `the probe failed (${firstLine(error)})` };
   }

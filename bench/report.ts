@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import type { MeasuredPeak } from "./fma-peak.js";
+import type { PeakProbeResult } from "./fma-peak.js";
 import type { LoadShares } from "./load.js";
 import {
   FRAMEWORK_LABELS,
@@ -79,7 +79,7 @@ export interface RunResults {
   gemm: Map<string, Map<FrameworkId, number[]>>;
   peak: MachinePeak;
   /** The peak that bench/fma-peak.c measured, the reason it could not, or null when the matrix-multiply part did not run. */
-  measuredPeak: MeasuredPeak | { reason: string } | null;
+  measuredPeak: PeakProbeResult | null;
   /** Peak resident memory in bytes when the worker started. */
   rssAtStart: Map<FrameworkId, number>;
   /** Peak resident memory in bytes after each workload, keyed by framework, then workload id. */
@@ -266,6 +266,7 @@ function measuredGflops(run: RunResults): number | null {
   return run.measuredPeak !== null && "gflops" in run.measuredPeak ? run.measuredPeak.gflops : null;
 }
 
+/** Returns the report lines for the measured peak, or the reason it is missing. */
 function measuredPeakLines(run: RunResults): string[] {
   const measured = run.measuredPeak;
   if (measured === null) return [];

@@ -439,7 +439,11 @@ async function main(): Promise<void> {
       await pause();
       const measured = await measureFmaPeak(dataFolder, os.availableParallelism());
       benchmark.results.measuredPeak = measured;
-      progress("gflops" in measured ? `  measured peak: ${measured.gflops.toFixed(1)} GFLOP/s` : `  measured peak: not measured, because ${measured.reason}`);
+      if ("gflops" in measured) {
+        progress(`  measured peak: ${measured.gflops.toFixed(1)} GFLOP/s`);
+      } else {
+        progress(`  measured peak: not measured, because ${measured.reason}`);
+      }
     }
     cpuAtEnd = sampleCpu(benchmark.workerPids());
   } finally {
