@@ -4,6 +4,21 @@
  * the combination of the rows of op(b) that the nonzero entries of row i of
  * op(a) select, so the zeros cost nothing. This serves the forward product
  * x · kernel of a Dense layer on such inputs and its kernel gradient xᵀ · dy.
+ *
+ * Two ways to leave the zeros out, picked by instruction set:
+ *  - by row (AVX2 and portable): each nonzero entry of a row of op(a) adds a
+ *    multiple of a row of op(b) to that row of c.
+ *  - by block (AVX-512): op(a) is cut into blocks of BLOCK_ROWS rows, and a
+ *    block keeps every step of k where any of its rows is nonzero. Each row
+ *    of op(b) that a block selects is loaded once for all its rows. A block
+ *    of 4 MNIST digits keeps about 39% of the steps, against 19% for one
+ *    digit, but the loads of b no longer limit the speed.
+ *
+ * Either way every element of c is one multiply-add chain over the steps of
+ * k in ascending order, from 0 or from the old c when accumulating, as in the
+ * dense kernels, and the left-out products are exact zeros. So while b is
+ * finite, which is checked, the sums are the dense kernels' sums bit for bit,
+ * whatever the thread count.
  */
 #include "sparse.h"
 
@@ -19,40 +34,43 @@
 #include "threadpool.h"
 
 /*
- * Products below this many multiply-adds stay dense. On the Intel Xeon of
- * bench/RESULTS.md, with MNIST digits as a, the sparse path was slower than
- * the dense kernels up to [256, 784] · [784, 256] (51 million multiply-adds).
- * At [256, 784] · [784, 1024] (205 million) it took 17% less time forward
- * and 49% less for the kernel gradient. The dense kernels reuse every load
- * of b across a block of rows, which the sparse path cannot.
+ * Products below this many multiply-adds stay dense. The main job's forward
+ * product [32, 784] · [784, 64] has 1.6 million. With MNIST digits as a, on
+ * one core of the AMD EPYC with AVX2 only of bench/RESULTS.md, it took about
+ * 71 µs by row instead of 113 dense, and its kernel gradient about 87 µs
+ * instead of 121. On the Zen 4 EPYC, by block and in training on both
+ * cores, they took about 20 µs instead of 30 and 25 instead of 37, and the
+ * forward product at batch 256 about 100 µs instead of 145.
+ * NOTE: not measured on Intel CPUs, whose dense kernels do twice the
+ * multiply-adds per cycle of these AMD cores and may want a higher threshold.
  */
-#define SPARSE_MIN_FMAS ((size_t)1 << 26)
+#define SPARSE_MIN_FMAS ((size_t)1 << 20)
 
 /*
- * The threshold without AVX-512, where the dense kernels do half as many
- * multiply-adds per instruction or fewer. The figures below are from the AMD
- * EPYC with AVX2 only of bench/RESULTS.md, with MNIST digits as a, on one
- * core. The main job's forward product [32, 784] · [784, 64] (1.6 million
- * multiply-adds) took about 71 µs instead of 113, and its kernel gradient
- * about 87 µs instead of 121. At batch 256, training ran 17-27% faster.
- * NOTE: measured on that Zen 1 machine only. Intel CPUs with AVX2 but no
- * AVX-512 do twice the dense multiply-adds per cycle and may want a higher
- * threshold.
- */
-#define SPARSE_MIN_FMAS_NARROW ((size_t)1 << 20)
-
-/*
- * The largest share of nonzero entries in a that takes the sparse path. Each
+ * The largest share of nonzero entries in a that takes the path by row. Each
  * nonzero entry reads a whole row of op(b) from the L2 cache, while the dense
- * kernels reuse every load of b across a block of rows, so the sparse path
- * needs a clear margin of zeros to win.
+ * kernels reuse every load of b across a block of rows, so that path needs a
+ * clear margin of zeros to win.
  */
 #define SPARSE_MAX_DENSITY 0.3
+
+/* Rows of op(a) per block on the path by block. */
+#define BLOCK_ROWS 4
+
+
+/*
+ * The largest share of the steps of k that the blocks may keep on the path
+ * by block. Its kernel runs at about the speed of the dense ones per
+ * multiply-add, but finding the steps and copying b cost extra. On the Zen 4
+ * EPYC, at [256, 784] · [784, 1024] on both cores, blocks that kept 45% and
+ * 56% of the steps took 54% and 61% of the dense product's time.
+ */
+#define SPARSE_MAX_BLOCK_DENSITY 0.6
 
 /* Multiply-adds per task above which the rows or column blocks are split across threads. */
 #define SPARSE_TASK_FMAS ((size_t)1 << 19)
 
-/* Columns of c that one pass over a row's entries computes: four vectors of 16. */
+/* Columns of c that one pass over a row's entries, or a block's steps, computes: four vectors of 16. */
 #define BLOCK_COLS 64
 
 /*
@@ -66,8 +84,23 @@ typedef struct {
   float *value;
 } sparse_rows;
 
+/*
+ * The steps that the blocks of op(a) keep: block q (rows q * BLOCK_ROWS on)
+ * keeps the steps of k index[start[q]] .. index[start[q + 1] - 1], in
+ * ascending order. The kernel reads the values from a itself, so that the
+ * list stays small: it is written by one thread and read by all.
+ */
+typedef struct {
+  size_t *start;
+  int32_t *index;
+} sparse_blocks;
+
 typedef struct {
   sparse_rows a;
+  sparse_blocks blocks;
+  /* On the path by block: element (i, p) of op(a) is at a[i * a_row_stride + p * a_step_stride]. */
+  const float *a_values;
+  size_t a_row_stride, a_step_stride;
   size_t m, n, k;
   const float *b;
   float *c;
@@ -75,7 +108,7 @@ typedef struct {
   const float *bias;
   int activation;
   size_t column_blocks;
-  /* Rows of c per task. */
+  /* Rows of c per task on the path by row, blocks of rows per task on the path by block. */
   size_t rows_per_task;
 } sparse_problem;
 
@@ -116,47 +149,6 @@ static void collect_nonzero_portable(const float *x, size_t rows, size_t cols, s
 
 #define AVX512_TARGET __attribute__((target("avx512f")))
 #define AVX2_TARGET __attribute__((target("avx2,fma")))
-
-AVX512_TARGET static inline __mmask16 lanes_avx512(size_t width) {
-  return width >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << width) - 1u);
-}
-
-AVX512_TARGET static size_t count_nonzero_avx512(const float *x, size_t n) {
-  size_t count = 0;
-  for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 valid = lanes_avx512(n - i);
-    const __m512 values = _mm512_maskz_loadu_ps(valid, x + i);
-    count += (size_t)__builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(valid, values, _mm512_setzero_ps(), _CMP_NEQ_UQ));
-  }
-  return count;
-}
-
-/*
- * The same with AVX-512's compress, 16 elements per step. The compress runs
- * between registers and a whole vector is stored, because the form that
- * compresses straight into memory made this function about 18 times slower
- * on the AMD EPYC machine of bench/RESULTS.md. The arrays need 16 entries of
- * slack.
- */
-AVX512_TARGET static void collect_nonzero_avx512(const float *x, size_t rows, size_t cols, sparse_rows *s) {
-  size_t count = 0;
-  const __m512i step = _mm512_set1_epi32(16);
-  for (size_t r = 0; r < rows; r++) {
-    s->start[r] = count;
-    const float *row = x + r * cols;
-    __m512i columns = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (size_t j = 0; j < cols; j += 16) {
-      const __mmask16 valid = lanes_avx512(cols - j);
-      const __m512 values = _mm512_maskz_loadu_ps(valid, row + j);
-      const __mmask16 nonzero = _mm512_mask_cmp_ps_mask(valid, values, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-      _mm512_storeu_ps(s->value + count, _mm512_maskz_compress_ps(nonzero, values));
-      _mm512_storeu_si512(s->index + count, _mm512_maskz_compress_epi32(nonzero, columns));
-      count += (size_t)__builtin_popcount((unsigned)nonzero);
-      columns = _mm512_add_epi32(columns, step);
-    }
-  }
-  s->start[rows] = count;
-}
 
 AVX2_TARGET static size_t count_nonzero_avx2(const float *x, size_t n) {
   size_t count = 0, i = 0;
@@ -217,29 +209,16 @@ AVX2_TARGET static void collect_nonzero_avx2(const float *x, size_t rows, size_t
 
 static size_t count_nonzero(const float *x, size_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  switch (stratum_cpu_isa()) {
-    case STRATUM_ISA_AVX512:
-      return count_nonzero_avx512(x, n);
-    case STRATUM_ISA_AVX2:
-      return count_nonzero_avx2(x, n);
-    default:
-      break;
-  }
+  if (stratum_cpu_isa() == STRATUM_ISA_AVX2) return count_nonzero_avx2(x, n);
 #endif
   return count_nonzero_portable(x, n);
 }
 
 static void collect_nonzero(const float *x, size_t rows, size_t cols, sparse_rows *s) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  switch (stratum_cpu_isa()) {
-    case STRATUM_ISA_AVX512:
-      collect_nonzero_avx512(x, rows, cols, s);
-      return;
-    case STRATUM_ISA_AVX2:
-      collect_nonzero_avx2(x, rows, cols, s);
-      return;
-    default:
-      break;
+  if (stratum_cpu_isa() == STRATUM_ISA_AVX2) {
+    collect_nonzero_avx2(x, rows, cols, s);
+    return;
   }
 #endif
   collect_nonzero_portable(x, rows, cols, s);
@@ -269,15 +248,141 @@ static void transpose_entries(const sparse_rows *stored, size_t k, size_t m, spa
 }
 
 /* ------------------------------------------------------------------------ */
+/* Finding the steps that blocks of rows keep                                */
+/* ------------------------------------------------------------------------ */
+
+/* 64-bit words per row of `cols` bits. */
+static size_t words_for(size_t cols) { return (cols + 63) / 64; }
+
+/*
+ * Sets bit j % 64 of word j / 64 of each row's words when element j of that
+ * row of the rows x cols matrix x is nonzero (NaN counts as nonzero).
+ */
+static void nonzero_bits_portable(const float *x, size_t rows, size_t cols, uint64_t *bits) {
+  const size_t words = words_for(cols);
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    for (size_t w = 0; w < words; w++) {
+      uint64_t word = 0;
+      for (size_t j = w * 64; j < min_size(cols, w * 64 + 64); j++) word |= (uint64_t)(row[j] != 0.0f) << (j - w * 64);
+      bits[r * words + w] = word;
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+AVX512_TARGET static void nonzero_bits_avx512(const float *x, size_t rows, size_t cols, uint64_t *bits) {
+  const size_t words = words_for(cols);
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    for (size_t w = 0; w < words; w++) {
+      uint64_t word = 0;
+      for (size_t q = 0; q < 4; q++) {
+        const size_t j = w * 64 + q * 16;
+        if (j >= cols) break;
+        const __mmask16 valid = cols - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - j)) - 1u);
+        const __m512 values = _mm512_maskz_loadu_ps(valid, row + j);
+        word |= (uint64_t)_mm512_mask_cmp_ps_mask(valid, values, _mm512_setzero_ps(), _CMP_NEQ_UQ) << (q * 16);
+      }
+      bits[r * words + w] = word;
+    }
+  }
+}
+#endif
+
+static void nonzero_bits(const float *x, size_t rows, size_t cols, uint64_t *bits) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (stratum_cpu_isa() == STRATUM_ISA_AVX512) {
+    nonzero_bits_avx512(x, rows, cols, bits);
+    return;
+  }
+#endif
+  nonzero_bits_portable(x, rows, cols, bits);
+}
+
+/*
+ * Returns, for each group of 4 bits of `word`, a 1 in the group's lowest bit
+ * when any of the 4 is set: with BLOCK_ROWS = 4, one group per block in the
+ * bits of a stored row of a transposed a.
+ */
+static uint64_t any_of_four(uint64_t word) {
+  return (word | word >> 1 | word >> 2 | word >> 3) & 0x1111111111111111ull;
+}
+
+/*
+ * For each block of BLOCK_ROWS rows of op(a), stores in count[q] how many
+ * steps of k it keeps, from the nonzero bits of the stored rows of a (m rows
+ * of k without transposition, k rows of m with it). Returns the total.
+ */
+static size_t count_block_steps(const uint64_t *bits, int transpose_a, size_t m, size_t k, size_t *count) {
+  const size_t blocks = (m + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  size_t total = 0;
+  if (!transpose_a) {
+    const size_t words = words_for(k);
+    for (size_t q = 0; q < blocks; q++) {
+      const size_t first = q * BLOCK_ROWS, last = min_size(first + BLOCK_ROWS, m);
+      size_t steps = 0;
+      for (size_t w = 0; w < words; w++) {
+        uint64_t any = 0;
+        for (size_t r = first; r < last; r++) any |= bits[r * words + w];
+        steps += (size_t)__builtin_popcountll(any);
+      }
+      count[q] = steps;
+      total += steps;
+    }
+    return total;
+  }
+  const size_t words = words_for(m);
+  memset(count, 0, blocks * sizeof(size_t));
+  for (size_t p = 0; p < k; p++) {
+    for (size_t w = 0; w < words; w++) {
+      for (uint64_t any = any_of_four(bits[p * words + w]); any != 0; any &= any - 1) {
+        count[w * 16 + (size_t)__builtin_ctzll(any) / 4]++;
+      }
+    }
+  }
+  for (size_t q = 0; q < blocks; q++) total += count[q];
+  return total;
+}
+
+/* Fills out->index from the nonzero bits, with out->start already holding each block's first entry. */
+static void collect_block_steps(const uint64_t *bits, int transpose_a, size_t m, size_t k, sparse_blocks *out) {
+  const size_t blocks = (m + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  if (!transpose_a) {
+    const size_t words = words_for(k);
+    for (size_t q = 0; q < blocks; q++) {
+      const size_t first = q * BLOCK_ROWS, last = min_size(first + BLOCK_ROWS, m);
+      int32_t *index = out->index + out->start[q];
+      for (size_t w = 0; w < words; w++) {
+        uint64_t any = 0;
+        for (size_t r = first; r < last; r++) any |= bits[r * words + w];
+        for (; any != 0; any &= any - 1) *index++ = (int32_t)(w * 64 + (size_t)__builtin_ctzll(any));
+      }
+    }
+    return;
+  }
+  /* out->start[q] serves as block q's next free entry and is restored below. */
+  const size_t words = words_for(m);
+  for (size_t p = 0; p < k; p++) {
+    for (size_t w = 0; w < words; w++) {
+      for (uint64_t any = any_of_four(bits[p * words + w]); any != 0; any &= any - 1) {
+        out->index[out->start[w * 16 + (size_t)__builtin_ctzll(any) / 4]++] = (int32_t)p;
+      }
+    }
+  }
+  for (size_t q = blocks; q > 0; q--) out->start[q] = out->start[q - 1];
+  out->start[0] = 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Combining rows of b                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* Applies the epilogue to `width` sums of row i, starting at column j, and stores them. */
+/* Applies the bias and the activation to `width` sums of row i, starting at column j, and stores them. */
 static void store_sums(const sparse_problem *p, size_t i, size_t j, size_t width, const float *sums) {
   float *out = p->c + i * p->n + j;
   for (size_t q = 0; q < width; q++) {
     float value = sums[q];
-    if (p->accumulate) value = out[q] + value;
     if (p->bias != NULL) value += p->bias[j + q];
     switch (p->activation) {
       case STRATUM_ACT_RELU:
@@ -297,9 +402,9 @@ static void store_sums(const sparse_problem *p, size_t i, size_t j, size_t width
 }
 
 /*
- * The kernels below compute rows [i0, i1) of c over `width` columns from
- * column j, reading b as `block`: k rows, `stride` floats apart, of which
- * the columns j .. j + width are at offset 0.
+ * The kernels below compute rows [i0, i1) of c, or blocks [i0, i1) of rows,
+ * over `width` columns from column j, reading b as `block`: k rows, `stride`
+ * floats apart, of which the columns j .. j + width are at offset 0.
  */
 typedef void (*combine_fn)(const sparse_problem *p, size_t i0, size_t i1, size_t j, size_t width, const float *block,
                            size_t stride);
@@ -308,7 +413,8 @@ static void combine_portable(const sparse_problem *p, size_t i0, size_t i1, size
                              size_t stride) {
   float sums[BLOCK_COLS];
   for (size_t i = i0; i < i1; i++) {
-    for (size_t q = 0; q < width; q++) sums[q] = 0.0f;
+    const float *out = p->c + i * p->n + j;
+    for (size_t q = 0; q < width; q++) sums[q] = p->accumulate ? out[q] : 0.0f;
     for (size_t e = p->a.start[i]; e < p->a.start[i + 1]; e++) {
       const float v = p->a.value[e];
       const float *row = block + (size_t)p->a.index[e] * stride;
@@ -319,95 +425,122 @@ static void combine_portable(const sparse_problem *p, size_t i0, size_t i1, size
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-/* Entries alternate between two sets of four sums, so that eight chains of FMAs hide their latency. */
-AVX512_TARGET static void combine_avx512(const sparse_problem *p, size_t i0, size_t i1, size_t j, size_t width,
-                                         const float *block, size_t stride) {
-  float sums[BLOCK_COLS] __attribute__((aligned(64)));
-  const int32_t *index = p->a.index;
-  const float *value = p->a.value;
-  const __mmask16 m0 = lanes_avx512(width), m1 = width > 16 ? lanes_avx512(width - 16) : 0;
-  const __mmask16 m2 = width > 32 ? lanes_avx512(width - 32) : 0, m3 = width > 48 ? lanes_avx512(width - 48) : 0;
-  for (size_t i = i0; i < i1; i++) {
-    const size_t last = p->a.start[i + 1];
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-    __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps(), t2 = _mm512_setzero_ps(), t3 = _mm512_setzero_ps();
-    size_t e = p->a.start[i];
-    for (; e + 2 <= last; e += 2) {
-      const __m512 v = _mm512_set1_ps(value[e]);
-      const __m512 w = _mm512_set1_ps(value[e + 1]);
-      const float *row = block + (size_t)index[e] * stride;
-      const float *next = block + (size_t)index[e + 1] * stride;
-      s0 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m0, row), s0);
-      s1 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m1, row + 16), s1);
-      s2 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m2, row + 32), s2);
-      s3 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m3, row + 48), s3);
-      t0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, next), t0);
-      t1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, next + 16), t1);
-      t2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, next + 32), t2);
-      t3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, next + 48), t3);
-    }
-    if (e < last) {
-      const __m512 v = _mm512_set1_ps(value[e]);
-      const float *row = block + (size_t)index[e] * stride;
-      s0 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m0, row), s0);
-      s1 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m1, row + 16), s1);
-      s2 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m2, row + 32), s2);
-      s3 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m3, row + 48), s3);
-    }
-    const __m512 sum[4] = {_mm512_add_ps(s0, t0), _mm512_add_ps(s1, t1), _mm512_add_ps(s2, t2), _mm512_add_ps(s3, t3)};
-    if (p->activation == STRATUM_ACT_SIGMOID || p->activation == STRATUM_ACT_TANH) {
-      for (int q = 0; q < 4; q++) _mm512_storeu_ps(sums + 16 * q, sum[q]);
-      store_sums(p, i, j, width, sums);
-      continue;
-    }
-    /* The epilogue of store_sums in vectors: c + sums, then the bias, then relu (NaN stays NaN). */
-    float *out = p->c + i * p->n + j;
-    const __mmask16 masks[4] = {m0, m1, m2, m3};
-    for (int q = 0; q < 4; q++) {
-      if (masks[q] == 0) break;
-      __m512 value = sum[q];
-      if (p->accumulate) value = _mm512_add_ps(_mm512_maskz_loadu_ps(masks[q], out + 16 * q), value);
-      if (p->bias != NULL) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(masks[q], p->bias + j + 16 * q));
-      if (p->activation == STRATUM_ACT_RELU) {
-        value = _mm512_mask_mov_ps(value, _mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_LE_OQ), _mm512_setzero_ps());
-      }
-      _mm512_mask_storeu_ps(out + 16 * q, masks[q], value);
-    }
-  }
-}
-
-/* Eight vectors of 8 with AVX2; a block narrower than 64 columns runs the portable loop. */
+/* Combines rows in eight vectors of 8 with AVX2. The last vector loads and stores only the lanes within `width`. */
 AVX2_TARGET static void combine_avx2(const sparse_problem *p, size_t i0, size_t i1, size_t j, size_t width,
                                      const float *block, size_t stride) {
-  if (width < BLOCK_COLS) {
-    combine_portable(p, i0, i1, j, width, block, stride);
-    return;
-  }
   float sums[BLOCK_COLS];
   const int vector_epilogue = p->activation != STRATUM_ACT_SIGMOID && p->activation != STRATUM_ACT_TANH;
+  const size_t vectors = (width + 7) / 8;
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(width - (vectors - 1) * 8)),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256i masks[8];
+  for (size_t q = 0; q < 8; q++) {
+    if (q + 1 < vectors) {
+      masks[q] = _mm256_set1_epi32(-1);
+    } else if (q + 1 == vectors) {
+      masks[q] = tail;
+    } else {
+      masks[q] = _mm256_setzero_si256();
+    }
+  }
   for (size_t i = i0; i < i1; i++) {
+    float *out = p->c + i * p->n + j;
     __m256 s[8];
-    for (int q = 0; q < 8; q++) s[q] = _mm256_setzero_ps();
-    for (size_t e = p->a.start[i]; e < p->a.start[i + 1]; e++) {
-      const __m256 v = _mm256_set1_ps(p->a.value[e]);
-      const float *row = block + (size_t)p->a.index[e] * stride;
-      for (int q = 0; q < 8; q++) s[q] = _mm256_fmadd_ps(v, _mm256_loadu_ps(row + 8 * q), s[q]);
+    for (int q = 0; q < 8; q++) s[q] = p->accumulate ? _mm256_maskload_ps(out + 8 * q, masks[q]) : _mm256_setzero_ps();
+    if (width == BLOCK_COLS) {
+      for (size_t e = p->a.start[i]; e < p->a.start[i + 1]; e++) {
+        const __m256 v = _mm256_set1_ps(p->a.value[e]);
+        const float *row = block + (size_t)p->a.index[e] * stride;
+        for (int q = 0; q < 8; q++) s[q] = _mm256_fmadd_ps(v, _mm256_loadu_ps(row + 8 * q), s[q]);
+      }
+    } else {
+      for (size_t e = p->a.start[i]; e < p->a.start[i + 1]; e++) {
+        const __m256 v = _mm256_set1_ps(p->a.value[e]);
+        const float *row = block + (size_t)p->a.index[e] * stride;
+        for (int q = 0; q < 8; q++) s[q] = _mm256_fmadd_ps(v, _mm256_maskload_ps(row + 8 * q, masks[q]), s[q]);
+      }
     }
     if (!vector_epilogue) {
       for (int q = 0; q < 8; q++) _mm256_storeu_ps(sums + 8 * q, s[q]);
       store_sums(p, i, j, width, sums);
       continue;
     }
-    /* The epilogue of store_sums in vectors: c + sums, then the bias, then relu (NaN stays NaN). */
-    float *out = p->c + i * p->n + j;
+    /* The epilogue of store_sums in vectors: the bias, then relu (NaN stays NaN). */
     for (int q = 0; q < 8; q++) {
       __m256 value = s[q];
-      if (p->accumulate) value = _mm256_add_ps(_mm256_loadu_ps(out + 8 * q), value);
-      if (p->bias != NULL) value = _mm256_add_ps(value, _mm256_loadu_ps(p->bias + j + 8 * q));
+      if (p->bias != NULL) value = _mm256_add_ps(value, _mm256_maskload_ps(p->bias + j + 8 * q, masks[q]));
       if (p->activation == STRATUM_ACT_RELU) {
         value = _mm256_blendv_ps(value, _mm256_setzero_ps(), _mm256_cmp_ps(value, _mm256_setzero_ps(), _CMP_LE_OQ));
       }
-      _mm256_storeu_ps(out + 8 * q, value);
+      _mm256_maskstore_ps(out + 8 * q, masks[q], value);
+    }
+  }
+}
+
+/*
+ * Combines blocks [q0, q1) of BLOCK_ROWS rows over four vectors of 16
+ * columns. Each step loads four vectors of b once for all the block's rows,
+ * which gives 16 chains of multiply-adds.
+ */
+AVX512_TARGET static void combine_blocks_avx512(const sparse_problem *p, size_t q0, size_t q1, size_t j, size_t width,
+                                                const float *block, size_t stride) {
+  float sums[BLOCK_COLS] __attribute__((aligned(64)));
+  __mmask16 masks[4];
+  for (size_t v = 0; v < 4; v++) {
+    const size_t lanes = width > 16 * v ? min_size(width - 16 * v, 16) : 0;
+    masks[v] = (__mmask16)((1u << lanes) - 1u);
+  }
+  const int32_t *index = p->blocks.index;
+  for (size_t q = q0; q < q1; q++) {
+    const size_t i0 = q * BLOCK_ROWS, rows = min_size(BLOCK_ROWS, p->m - i0);
+    /* The rows past m repeat the last row, so that every read stays inside a. Their sums are not stored. */
+    const float *a_rows[BLOCK_ROWS];
+    for (size_t r = 0; r < BLOCK_ROWS; r++) a_rows[r] = p->a_values + (i0 + min_size(r, rows - 1)) * p->a_row_stride;
+    __m512 acc[BLOCK_ROWS][4];
+#pragma GCC unroll 4
+    for (size_t r = 0; r < BLOCK_ROWS; r++) {
+#pragma GCC unroll 4
+      for (size_t v = 0; v < 4; v++) {
+        acc[r][v] = p->accumulate && r < rows ? _mm512_maskz_loadu_ps(masks[v], p->c + (i0 + r) * p->n + j + 16 * v)
+                                              : _mm512_setzero_ps();
+      }
+    }
+    const size_t last = p->blocks.start[q + 1];
+    for (size_t e = p->blocks.start[q]; e < last; e++) {
+      const size_t step = (size_t)index[e];
+      const float *row = block + step * stride;
+      const size_t at = step * p->a_step_stride;
+      __m512 b[4];
+#pragma GCC unroll 4
+      for (size_t v = 0; v < 4; v++) b[v] = _mm512_maskz_loadu_ps(masks[v], row + 16 * v);
+#pragma GCC unroll 4
+      for (size_t r = 0; r < BLOCK_ROWS; r++) {
+        const __m512 x = _mm512_set1_ps(a_rows[r][at]);
+#pragma GCC unroll 4
+        for (size_t v = 0; v < 4; v++) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+      }
+    }
+    /* Unrolled with constant indices, so that the sums stay in registers. */
+#pragma GCC unroll 4
+    for (size_t r = 0; r < BLOCK_ROWS; r++) {
+      if (r >= rows) break;
+      if (p->activation == STRATUM_ACT_SIGMOID || p->activation == STRATUM_ACT_TANH) {
+#pragma GCC unroll 4
+        for (size_t v = 0; v < 4; v++) _mm512_store_ps(sums + 16 * v, acc[r][v]);
+        store_sums(p, i0 + r, j, width, sums);
+        continue;
+      }
+      /* The epilogue of store_sums in vectors: the bias, then relu (NaN stays NaN). */
+      float *out = p->c + (i0 + r) * p->n + j;
+#pragma GCC unroll 4
+      for (size_t v = 0; v < 4; v++) {
+        __m512 value = acc[r][v];
+        if (p->bias != NULL) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(masks[v], p->bias + j + 16 * v));
+        if (p->activation == STRATUM_ACT_RELU) {
+          value = _mm512_mask_mov_ps(value, _mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_LE_OQ), _mm512_setzero_ps());
+        }
+        _mm512_mask_storeu_ps(out + 16 * v, masks[v], value);
+      }
     }
   }
 }
@@ -417,7 +550,7 @@ static combine_fn select_combine(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
   switch (stratum_cpu_isa()) {
     case STRATUM_ISA_AVX512:
-      return combine_avx512;
+      return combine_blocks_avx512;
     case STRATUM_ISA_AVX2:
       return combine_avx2;
     default:
@@ -436,7 +569,10 @@ static combine_fn select_combine(void) {
 typedef struct {
   const sparse_problem *p;
   combine_fn combine;
+  /* Tasks per block of columns, each over p->rows_per_task rows or blocks of rows. */
   size_t row_groups;
+  /* Rows of c, or blocks of rows on the path by block. */
+  size_t units;
   /* The panels, one per block of columns, or NULL when b is one block wide. */
   float *panels;
   /* Per packing task: 1 when its rows of b contain NaN or infinity. */
@@ -468,13 +604,13 @@ static void pack_task(void *context, size_t task) {
   }
 }
 
-/* One task: a range of rows of c in one block of columns. */
+/* One task: a range of rows of c, or of blocks of rows, in one block of columns. */
 static void combine_task(void *context, size_t task) {
   const sparse_run *run = context;
   const sparse_problem *p = run->p;
   const size_t block = task / run->row_groups, group = task % run->row_groups;
   const size_t j = block * BLOCK_COLS, width = min_size(BLOCK_COLS, p->n - j);
-  const size_t i0 = group * p->rows_per_task, i1 = min_size(i0 + p->rows_per_task, p->m);
+  const size_t i0 = group * p->rows_per_task, i1 = min_size(i0 + p->rows_per_task, run->units);
   if (run->panels == NULL) {
     run->combine(p, i0, i1, j, width, p->b + j, p->n);
   } else {
@@ -482,56 +618,68 @@ static void combine_task(void *context, size_t task) {
   }
 }
 
+/* Carves `bytes` bytes, rounded up to 64, off the front of *next and returns them. */
+static void *carve(char **next, size_t bytes) {
+  void *front = *next;
+  *next += (bytes + 63) / 64 * 64;
+  return front;
+}
+
 int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
                            int accumulate, const float *bias, int activation) {
-  const size_t min_fmas = stratum_cpu_isa() == STRATUM_ISA_AVX512 ? SPARSE_MIN_FMAS : SPARSE_MIN_FMAS_NARROW;
-  if (m * n * k < min_fmas || n < 16 || k < 16) return 0;
+  const int by_block = stratum_cpu_isa() == STRATUM_ISA_AVX512;
+  if (m * n * k < SPARSE_MIN_FMAS || n < 16 || k < 16) return 0;
   /* The rows of a as stored: m rows of k without transposition, k rows of m with it. */
   const size_t rows = transpose_a ? k : m, cols = transpose_a ? m : k;
-  const size_t nonzero = count_nonzero(a, rows * cols);
-  if ((double)nonzero > SPARSE_MAX_DENSITY * (double)(rows * cols)) return 0;
+  const size_t blocks = (m + BLOCK_ROWS - 1) / BLOCK_ROWS;
+
+  /* How many entries the description of op(a) needs: nonzero entries by row, kept steps by block. */
+  size_t entries;
+  uint64_t *bits = NULL;
+  size_t *block_counts = NULL;
+  if (by_block) {
+    char *masks = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE_MASKS, rows * words_for(cols) * sizeof(uint64_t) +
+                                                                           blocks * sizeof(size_t));
+    if (masks == NULL) return 0;
+    bits = (uint64_t *)(void *)masks;
+    block_counts = (size_t *)(void *)(masks + rows * words_for(cols) * sizeof(uint64_t));
+    nonzero_bits(a, rows, cols, bits);
+    entries = count_block_steps(bits, transpose_a, m, k, block_counts);
+    if ((double)entries > SPARSE_MAX_BLOCK_DENSITY * (double)(blocks * k)) return 0;
+  } else {
+    entries = count_nonzero(a, rows * cols);
+    if ((double)entries > SPARSE_MAX_DENSITY * (double)(rows * cols)) return 0;
+  }
+
   /* All scratch comes from one buffer, taken before c is written, so that without memory c is left to the dense path. */
   const size_t slack = 16;
   const size_t column_blocks = (n + BLOCK_COLS - 1) / BLOCK_COLS;
-  const size_t entry_bytes = (nonzero + slack) * (sizeof(int32_t) + sizeof(float));
-  const size_t start_bytes = (rows + 1 + (transpose_a ? m + 1 : 0)) * sizeof(size_t);
+  /* Multiply-adds of a row of b per entry. */
+  const size_t rows_per_entry = by_block ? BLOCK_ROWS : 1;
+  const size_t start_count = by_block ? blocks + 1 : rows + 1 + (transpose_a ? m + 1 : 0);
+  const size_t entry_sets = !by_block && transpose_a ? 2 : 1;
   const size_t panel_bytes = n > BLOCK_COLS ? column_blocks * k * BLOCK_COLS * sizeof(float) : 0;
   const size_t pack_tasks = (k + PACK_TASK_ROWS - 1) / PACK_TASK_ROWS;
-  const size_t flag_bytes = panel_bytes > 0 ? (pack_tasks + 63) / 64 * 64 : 0;
-  char *scratch = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE,
-                                         flag_bytes + panel_bytes + start_bytes + (transpose_a ? 2 : 1) * entry_bytes);
-  if (scratch == NULL) return 0;
-  unsigned char *non_finite = (unsigned char *)scratch;
-  scratch += flag_bytes;
-
-  /* The panels, then the size_t arrays, the floats and the int32 indices, so that every array is aligned. */
-  float *panels = panel_bytes > 0 ? (float *)(void *)scratch : NULL;
-  char *next = scratch + panel_bytes;
-  sparse_rows stored = {(size_t *)(void *)next, NULL, NULL};
-  next += (rows + 1) * sizeof(size_t);
-  sparse_rows transposed = {NULL, NULL, NULL};
-  if (transpose_a) {
-    transposed.start = (size_t *)(void *)next;
-    next += (m + 1) * sizeof(size_t);
-  }
-  stored.value = (float *)(void *)next;
-  next += (nonzero + slack) * sizeof(float);
-  stored.index = (int32_t *)(void *)next;
-  next += (nonzero + slack) * sizeof(int32_t);
-  if (transpose_a) {
-    transposed.value = (float *)(void *)next;
-    next += (nonzero + slack) * sizeof(float);
-    transposed.index = (int32_t *)(void *)next;
-  }
+  const size_t flag_bytes = panel_bytes > 0 ? pack_tasks : 0;
+  const size_t entry_bytes = (by_block ? 0 : ((entries + slack) * sizeof(float) + 63) / 64 * 64) +
+                             ((entries + slack) * sizeof(int32_t) + 63) / 64 * 64;
+  char *next = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE, (flag_bytes + 63) / 64 * 64 + panel_bytes +
+                                                                  (start_count * sizeof(size_t) + 63) / 64 * 64 +
+                                                                  entry_sets * entry_bytes);
+  if (next == NULL) return 0;
+  unsigned char *non_finite = carve(&next, flag_bytes);
+  float *panels = panel_bytes > 0 ? carve(&next, panel_bytes) : NULL;
+  size_t *starts = carve(&next, start_count * sizeof(size_t));
 
   /*
    * Leaving out a zero of a is exact only when b is finite, because 0 · NaN
    * and 0 · ∞ must give NaN. The packing checks b as it copies it.
    */
-  sparse_problem p = {{NULL, NULL, NULL}, m, n, k, b, c, accumulate, bias, activation, column_blocks, m};
-  sparse_run run = {&p, select_combine(), 1, panels, non_finite};
+  sparse_problem p = {{NULL, NULL, NULL}, {NULL, NULL}, a, transpose_a ? 1 : k, transpose_a ? m : 1, m, n, k, b, c,
+                      accumulate, bias, activation, column_blocks, m};
+  sparse_run run = {&p, select_combine(), 1, by_block ? blocks : m, panels, non_finite};
   if (panels != NULL) {
-    if (nonzero * n < SPARSE_TASK_FMAS) {
+    if (entries * rows_per_entry * n < SPARSE_TASK_FMAS) {
       for (size_t task = 0; task < pack_tasks; task++) pack_task(&run, task);
     } else {
       stratum_pool_run(pack_tasks, pack_task, &run);
@@ -543,15 +691,32 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
     return 0;
   }
 
-  collect_nonzero(a, rows, cols, &stored);
-  if (transpose_a) transpose_entries(&stored, k, m, &transposed);
-  p.a = transpose_a ? transposed : stored;
+  if (by_block) {
+    p.blocks.start = starts;
+    p.blocks.start[0] = 0;
+    for (size_t q = 0; q < blocks; q++) p.blocks.start[q + 1] = p.blocks.start[q] + block_counts[q];
+    p.blocks.index = carve(&next, (entries + slack) * sizeof(int32_t));
+    collect_block_steps(bits, transpose_a, m, k, &p.blocks);
+  } else {
+    sparse_rows stored = {starts, NULL, NULL};
+    stored.value = carve(&next, (entries + slack) * sizeof(float));
+    stored.index = carve(&next, (entries + slack) * sizeof(int32_t));
+    collect_nonzero(a, rows, cols, &stored);
+    p.a = stored;
+    if (transpose_a) {
+      sparse_rows transposed = {starts + rows + 1, NULL, NULL};
+      transposed.value = carve(&next, (entries + slack) * sizeof(float));
+      transposed.index = carve(&next, (entries + slack) * sizeof(int32_t));
+      transpose_entries(&stored, k, m, &transposed);
+      p.a = transposed;
+    }
+  }
   /* About one task per SPARSE_TASK_FMAS multiply-adds. Each row is computed alike in any split. */
-  const size_t fmas = nonzero * n;
+  const size_t fmas = entries * rows_per_entry * n;
   size_t groups = fmas / SPARSE_TASK_FMAS / column_blocks;
   groups = groups < 1 ? 1 : (groups > 16 ? 16 : groups);
-  p.rows_per_task = (m + groups - 1) / groups;
-  run.row_groups = (m + p.rows_per_task - 1) / p.rows_per_task;
+  p.rows_per_task = (run.units + groups - 1) / groups;
+  run.row_groups = (run.units + p.rows_per_task - 1) / p.rows_per_task;
   const size_t tasks = column_blocks * run.row_groups;
   if (fmas < SPARSE_TASK_FMAS) {
     /* Too little work to wake the other threads. */

@@ -8,7 +8,8 @@
  * nothing is written past c, and that NaN and infinity propagate. The fused
  * epilogue (bias and each activation) must give the same bits as the plain
  * product followed by a scalar bias add and activation, on every path and
- * thread count.
+ * thread count. Products whose a is mostly zeros, where the zeros are left
+ * out (sparse.c), must give the same bits as the dense kernels.
  *
  * Includes gemm.c itself so that it can force the path through
  * path_override. Exits with status 1 when any check fails.
@@ -263,6 +264,81 @@ static void check_size(size_t m, size_t n, size_t k, int with_non_finite) {
   }
 }
 
+/*
+ * Fills the stored a with runs of 20 nonzero values every 97 elements, about
+ * 21% nonzero like a batch of images, and op(a)'s rows 4 to 7 with zeros.
+ */
+static void fill_mostly_zero(float *a, size_t m, size_t k, int ta) {
+  for (size_t e = 0; e < m * k; e++) a[e] = (e + 11) % 97 < 20 ? random_float() : 0.0f;
+  for (size_t i = 4; i < 8 && i < m; i++)
+    for (size_t p = 0; p < k; p++) a[ta ? p * m + i : i * k + p] = 0.0f;
+}
+
+/*
+ * Leaving out the zeros of a must give the dense kernels' bits, on every
+ * instruction set and thread count, with and without accumulate, for every
+ * epilogue, and NaN in a must spread as in the dense product. With NaN or
+ * infinity in b the zeros cannot be left out, and c must stay untouched.
+ */
+static void check_sparse_size(size_t m, size_t n, size_t k) {
+  for (int combo = 0; combo < 4; combo++) {
+    const int ta = combo & 1, acc = (combo >> 1) & 1;
+    const size_t count = m * n;
+    float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float)), *c0 = malloc(count * sizeof(float));
+    float *bias = malloc(n * sizeof(float)), *dense = malloc(count * sizeof(float));
+    float *sparse = malloc((count + GUARD) * sizeof(float));
+    fill_mostly_zero(a, m, k, ta);
+    /* A NaN where a would otherwise be zero. */
+    a[11 % (m * k)] = NAN;
+    fill(b, k * n);
+    fill(c0, count);
+    fill(bias, n);
+    for (int isa = STRATUM_ISA_PORTABLE; isa <= STRATUM_ISA_AVX512; isa++) {
+      if ((int)stratum_set_isa_limit((stratum_isa)isa) != isa) continue;
+      const char *isa_name = stratum_isa_name((stratum_isa)isa);
+      for (int activation = STRATUM_ACT_LINEAR; activation <= STRATUM_ACT_TANH; activation++) {
+        const float *with_bias = activation == STRATUM_ACT_SIGMOID ? NULL : bias;
+        path_override = PATH_DIRECT;
+        stratum_pool_init(1);
+        memcpy(dense, c0, count * sizeof(float));
+        stratum_sgemm_fused(ta, 0, m, n, k, a, b, dense, acc, with_bias, activation);
+        path_override = PATH_AUTO;
+        for (int threads = 1; threads <= 2; threads++) {
+          memcpy(sparse, c0, count * sizeof(float));
+          for (size_t g = 0; g < GUARD; g++) sparse[count + g] = GUARD_VALUE;
+          stratum_pool_init(threads);
+          checks++;
+          if (!stratum_sgemm_sparse_a(ta, m, n, k, a, b, sparse, acc, with_bias, activation)) {
+            fail("the zeros of a were not left out", m, n, k, ta, 0, acc, isa_name, "sparse");
+            continue;
+          }
+          if (!same_values(dense, sparse, count)) fail("sparse and dense products differ", m, n, k, ta, 0, acc, isa_name, "sparse");
+          for (size_t g = 0; g < GUARD; g++)
+            if (sparse[count + g] != GUARD_VALUE) fail("wrote past the end of c", m, n, k, ta, 0, acc, isa_name, "sparse");
+        }
+      }
+      for (int bad = 0; bad < 2; bad++) {
+        const size_t at = (k - 1) * n + n / 2;
+        const float original = b[at];
+        b[at] = bad ? INFINITY : NAN;
+        memcpy(sparse, c0, count * sizeof(float));
+        checks++;
+        if (stratum_sgemm_sparse_a(ta, m, n, k, a, b, sparse, acc, NULL, STRATUM_ACT_LINEAR) ||
+            memcmp(sparse, c0, count * sizeof(float)) != 0)
+          fail("zeros of a were left out against NaN or infinity in b", m, n, k, ta, 0, acc, isa_name, "sparse");
+        b[at] = original;
+      }
+    }
+    stratum_set_isa_limit(STRATUM_ISA_AVX512);
+    free(a);
+    free(b);
+    free(c0);
+    free(bias);
+    free(dense);
+    free(sparse);
+  }
+}
+
 int main(void) {
   static const size_t edges[][3] = {
       {0, 0, 0},    {0, 5, 3},    {5, 0, 3},    {5, 3, 0},    {1, 1, 1},     {1, 1, 7},    {1, 64, 784},
@@ -276,6 +352,10 @@ int main(void) {
   for (int r = 0; r < 20; r++) check_size(1 + random_below(300), 1 + random_below(300), 1 + random_below(600), 0);
   for (int r = 0; r < 30; r++) check_size(1 + random_below(40), 1 + random_below(70), 1 + random_below(40), 1);
   check_size(64, 96, 300, 1);
+  /* Sizes past the sparse path's threshold: partial blocks of rows and of 64 columns, one narrow block, many blocks. */
+  static const size_t sparse_sizes[][3] = {{32, 64, 784}, {257, 100, 300}, {30, 530, 200}, {255, 17, 390}, {66, 1024, 784}};
+  for (size_t e = 0; e < sizeof sparse_sizes / sizeof sparse_sizes[0]; e++)
+    check_sparse_size(sparse_sizes[e][0], sparse_sizes[e][1], sparse_sizes[e][2]);
 
   printf("gemm_check: %zu configurations, %zu failures: %s\n", checks, failures, failures == 0 ? "PASS" : "FAIL");
   stratum_pool_init(1);
