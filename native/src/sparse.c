@@ -67,6 +67,9 @@
  */
 #define SPARSE_MAX_BLOCK_DENSITY 0.6
 
+/* Stored rows of a whose steps are counted first, to turn a dense a away early on the path by block. */
+#define SAMPLE_ROWS 64
+
 /* Multiply-adds per task above which the rows or column blocks are split across threads. */
 #define SPARSE_TASK_FMAS ((size_t)1 << 19)
 
@@ -643,7 +646,18 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
     if (masks == NULL) return 0;
     bits = (uint64_t *)(void *)masks;
     block_counts = (size_t *)(void *)(masks + rows * words_for(cols) * sizeof(uint64_t));
-    nonzero_bits(a, rows, cols, bits);
+    /*
+     * The first SAMPLE_ROWS stored rows decide first whether a dense a is
+     * worth the whole count. A wrong guess costs time only, because both
+     * paths give the same bits.
+     */
+    const size_t sample = min_size(rows, SAMPLE_ROWS);
+    nonzero_bits(a, sample, cols, bits);
+    const size_t sample_m = transpose_a ? m : sample, sample_k = transpose_a ? sample : k;
+    const size_t sample_blocks = (sample_m + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    const size_t sample_entries = count_block_steps(bits, transpose_a, sample_m, sample_k, block_counts);
+    if ((double)sample_entries > SPARSE_MAX_BLOCK_DENSITY * (double)(sample_blocks * sample_k)) return 0;
+    nonzero_bits(a + sample * cols, rows - sample, cols, bits + sample * words_for(cols));
     entries = count_block_steps(bits, transpose_a, m, k, block_counts);
     if ((double)entries > SPARSE_MAX_BLOCK_DENSITY * (double)(blocks * k)) return 0;
   } else {

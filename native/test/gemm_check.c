@@ -317,6 +317,15 @@ static void check_sparse_size(size_t m, size_t n, size_t k) {
             if (sparse[count + g] != GUARD_VALUE) fail("wrote past the end of c", m, n, k, ta, 0, acc, isa_name, "sparse");
         }
       }
+      /* A dense a goes to the dense kernels. */
+      float *dense_a = malloc(m * k * sizeof(float));
+      fill(dense_a, m * k);
+      memcpy(sparse, c0, count * sizeof(float));
+      checks++;
+      if (stratum_sgemm_sparse_a(ta, m, n, k, dense_a, b, sparse, acc, NULL, STRATUM_ACT_LINEAR) ||
+          memcmp(sparse, c0, count * sizeof(float)) != 0)
+        fail("the zeros of a dense a were left out", m, n, k, ta, 0, acc, isa_name, "sparse");
+      free(dense_a);
       for (int bad = 0; bad < 2; bad++) {
         const size_t at = (k - 1) * n + n / 2;
         const float original = b[at];
