@@ -68,7 +68,7 @@
 #define SPARSE_MAX_BLOCK_DENSITY 0.6
 
 /* Stored rows of a whose steps are counted first, to turn a dense a away early on the path by block. */
-#define SAMPLE_ROWS 64
+#define SAMPLE_ROWS 16
 
 /* Multiply-adds per task above which the rows or column blocks are split across threads. */
 #define SPARSE_TASK_FMAS ((size_t)1 << 19)
@@ -653,6 +653,10 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
      */
     const size_t sample = min_size(rows, SAMPLE_ROWS);
     nonzero_bits(a, sample, cols, bits);
+    /* The blocks keep at least the share of nonzero entries, which is cheaper to count. */
+    size_t sample_nonzero = 0;
+    for (size_t w = 0; w < sample * words_for(cols); w++) sample_nonzero += (size_t)__builtin_popcountll(bits[w]);
+    if ((double)sample_nonzero > SPARSE_MAX_BLOCK_DENSITY * (double)(sample * cols)) return 0;
     const size_t sample_m = transpose_a ? m : sample, sample_k = transpose_a ? sample : k;
     const size_t sample_blocks = (sample_m + BLOCK_ROWS - 1) / BLOCK_ROWS;
     const size_t sample_entries = count_block_steps(bits, transpose_a, sample_m, sample_k, block_counts);
