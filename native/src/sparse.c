@@ -308,6 +308,8 @@ static void nonzero_bits(const float *x, size_t rows, size_t cols, uint64_t *bit
  * when any of the 4 is set: with BLOCK_ROWS = 4, one group per block in the
  * bits of a stored row of a transposed a.
  */
+_Static_assert(BLOCK_ROWS == 4, "any_of_four and the block counts assume blocks of 4 rows");
+
 static uint64_t any_of_four(uint64_t word) {
   return (word | word >> 1 | word >> 2 | word >> 3) & 0x1111111111111111ull;
 }
