@@ -350,6 +350,36 @@ static size_t count_block_steps(const uint64_t *bits, int transpose_a, size_t m,
   return total;
 }
 
+/*
+ * Fills the nonzero bits of a and the steps each block keeps, and stores
+ * their total in *entries. Returns 0 when the blocks keep more than
+ * SPARSE_MAX_BLOCK_DENSITY of the steps, so that a is better left dense.
+ * The first SAMPLE_ROWS stored rows decide first, so that a dense a costs
+ * little. A wrong guess costs time only, because both paths give the same
+ * bits.
+ */
+static int count_sparse_blocks(const float *a, int transpose_a, size_t m, size_t k, uint64_t *bits, size_t *counts,
+                               size_t *entries) {
+  const size_t rows = transpose_a ? k : m, cols = transpose_a ? m : k;
+  const size_t sample = min_size(rows, SAMPLE_ROWS);
+  nonzero_bits(a, sample, cols, bits);
+
+  /* The blocks keep at least the share of nonzero entries, which is cheaper to count. */
+  size_t sample_nonzero = 0;
+  for (size_t w = 0; w < sample * words_for(cols); w++) sample_nonzero += (size_t)__builtin_popcountll(bits[w]);
+  if ((double)sample_nonzero > SPARSE_MAX_BLOCK_DENSITY * (double)(sample * cols)) return 0;
+
+  const size_t sample_m = transpose_a ? m : sample, sample_k = transpose_a ? sample : k;
+  const size_t sample_blocks = (sample_m + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  const size_t sample_entries = count_block_steps(bits, transpose_a, sample_m, sample_k, counts);
+  if ((double)sample_entries > SPARSE_MAX_BLOCK_DENSITY * (double)(sample_blocks * sample_k)) return 0;
+
+  nonzero_bits(a + sample * cols, rows - sample, cols, bits + sample * words_for(cols));
+  const size_t blocks = (m + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  *entries = count_block_steps(bits, transpose_a, m, k, counts);
+  return (double)*entries <= SPARSE_MAX_BLOCK_DENSITY * (double)(blocks * k);
+}
+
 /* Fills out->index from the nonzero bits, with out->start already holding each block's first entry. */
 static void collect_block_steps(const uint64_t *bits, int transpose_a, size_t m, size_t k, sparse_blocks *out) {
   const size_t blocks = (m + BLOCK_ROWS - 1) / BLOCK_ROWS;
@@ -623,10 +653,13 @@ static void combine_task(void *context, size_t task) {
   }
 }
 
-/* Carves `bytes` bytes, rounded up to 64, off the front of *next and returns them. */
+/* Returns `bytes` rounded up to a whole number of 64-byte cache lines. */
+static size_t line_bytes(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+/* Carves `bytes` bytes, rounded up to whole cache lines, off the front of *next and returns them. */
 static void *carve(char **next, size_t bytes) {
   void *front = *next;
-  *next += (bytes + 63) / 64 * 64;
+  *next += line_bytes(bytes);
   return front;
 }
 
@@ -648,24 +681,7 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
     if (masks == NULL) return 0;
     bits = (uint64_t *)(void *)masks;
     block_counts = (size_t *)(void *)(masks + rows * words_for(cols) * sizeof(uint64_t));
-    /*
-     * The first SAMPLE_ROWS stored rows decide first whether a dense a is
-     * worth the whole count. A wrong guess costs time only, because both
-     * paths give the same bits.
-     */
-    const size_t sample = min_size(rows, SAMPLE_ROWS);
-    nonzero_bits(a, sample, cols, bits);
-    /* The blocks keep at least the share of nonzero entries, which is cheaper to count. */
-    size_t sample_nonzero = 0;
-    for (size_t w = 0; w < sample * words_for(cols); w++) sample_nonzero += (size_t)__builtin_popcountll(bits[w]);
-    if ((double)sample_nonzero > SPARSE_MAX_BLOCK_DENSITY * (double)(sample * cols)) return 0;
-    const size_t sample_m = transpose_a ? m : sample, sample_k = transpose_a ? sample : k;
-    const size_t sample_blocks = (sample_m + BLOCK_ROWS - 1) / BLOCK_ROWS;
-    const size_t sample_entries = count_block_steps(bits, transpose_a, sample_m, sample_k, block_counts);
-    if ((double)sample_entries > SPARSE_MAX_BLOCK_DENSITY * (double)(sample_blocks * sample_k)) return 0;
-    nonzero_bits(a + sample * cols, rows - sample, cols, bits + sample * words_for(cols));
-    entries = count_block_steps(bits, transpose_a, m, k, block_counts);
-    if ((double)entries > SPARSE_MAX_BLOCK_DENSITY * (double)(blocks * k)) return 0;
+    if (!count_sparse_blocks(a, transpose_a, m, k, bits, block_counts, &entries)) return 0;
   } else {
     entries = count_nonzero(a, rows * cols);
     if ((double)entries > SPARSE_MAX_DENSITY * (double)(rows * cols)) return 0;
@@ -681,10 +697,10 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
   const size_t panel_bytes = n > BLOCK_COLS ? column_blocks * k * BLOCK_COLS * sizeof(float) : 0;
   const size_t pack_tasks = (k + PACK_TASK_ROWS - 1) / PACK_TASK_ROWS;
   const size_t flag_bytes = panel_bytes > 0 ? pack_tasks : 0;
-  const size_t entry_bytes = (by_block ? 0 : ((entries + slack) * sizeof(float) + 63) / 64 * 64) +
-                             ((entries + slack) * sizeof(int32_t) + 63) / 64 * 64;
-  char *next = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE, (flag_bytes + 63) / 64 * 64 + panel_bytes +
-                                                                  (start_count * sizeof(size_t) + 63) / 64 * 64 +
+  const size_t entry_bytes =
+      (by_block ? 0 : line_bytes((entries + slack) * sizeof(float))) + line_bytes((entries + slack) * sizeof(int32_t));
+  char *next = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE, line_bytes(flag_bytes) + panel_bytes +
+                                                                  line_bytes(start_count * sizeof(size_t)) +
                                                                   entry_sets * entry_bytes);
   if (next == NULL) return 0;
   unsigned char *non_finite = carve(&next, flag_bytes);

@@ -148,9 +148,9 @@ for (const transposeA of [false, true]) {
 }
 
 // Mostly-zero left operands, as a batch of images gives: the native backend leaves out the zeros
-// in products of at least 2^20 multiply-adds. About 80% zeros in the stored a, in runs of 77 with
-// 20 values between them, as in images: with AVX-512 the native backend keeps the steps where any
-// row of a block of 4 is nonzero, and leaves out the zeros only while that is a small enough share.
+// in products of at least 2^20 multiply-adds. About 80% of the stored a is zeros, in runs of 77
+// with 20 values between them, as in images. With AVX-512 the native backend keeps the steps where
+// any row of a block of 4 is nonzero, so it leaves out the zeros only when they come in runs.
 // n = 330 ends in a partial block of 64 columns, and rows of 300 and 590 end in a partial vector.
 const sparseArray = (count: number, seed: number): Float32Array => {
   const values = f32(count, seed);
