@@ -66,6 +66,13 @@
 /* Floats between the rows of a packed micro-panel of a (see pack_a). */
 #define PACKED_A_STRIDE (KC + 16)
 
+/*
+ * Floats between consecutive packed micro-panels of op(b) beyond the panel
+ * itself. A panel of KC x NR floats is a multiple of 4 KiB, so without the
+ * gap, packing one row of op(b) would write to the same L1 set in every panel.
+ */
+#define PACKED_B_PANEL_PAD 16
+
 /* Columns of op(b) packed at a time: a KC x TILE_N block is 512 KiB, half of a 1 MiB L2. */
 #define TILE_N 512
 
@@ -592,25 +599,48 @@ typedef struct {
 } gemm_problem;
 
 /*
- * Packs rows [p0, p0 + kc) and columns [j0, j0 + cols) of op(b) into NR-wide
- * micro-panels, each kc x NR row-major with the columns past `cols` set to 0.
+ * Copies `cols` floats of one row of b into consecutive NR-wide panels,
+ * panel_stride floats apart, with zeros past `cols` in the last panel. NR is
+ * a constant at every call, so each copy compiles to a few vector moves.
  */
-static void pack_b(const gemm_problem *g, size_t p0, size_t kc, size_t j0, size_t cols, float *dst) {
+static inline __attribute__((always_inline)) void copy_row_to_panels(const size_t NR, const float *src, size_t cols,
+                                                                     size_t panel_stride, float *out) {
+  size_t j = 0;
+  for (; j + NR <= cols; j += NR, out += panel_stride) memcpy(out, src + j, NR * sizeof(float));
+  if (j < cols) {
+    float row[AVX512_NR] = {0};
+    memcpy(row, src + j, (cols - j) * sizeof(float));
+    memcpy(out, row, NR * sizeof(float));
+  }
+}
+
+/*
+ * Packs rows [p0, p0 + kc) and columns [j0, j0 + cols) of op(b) into NR-wide
+ * micro-panels, each kc x NR row-major with the columns past `cols` set to 0,
+ * panel_stride floats apart. A non-transposed b is copied row by row, so that
+ * it is read in order, as the hardware prefetcher expects.
+ */
+static void pack_b(const gemm_problem *g, size_t p0, size_t kc, size_t j0, size_t cols, size_t panel_stride,
+                   float *dst) {
   const size_t nr = g->kernels->nr;
+  if (g->b_cs == 1) {
+    for (size_t p = 0; p < kc; p++) {
+      const float *src = g->b + (p0 + p) * g->b_rs + j0;
+      float *out = dst + p * nr;
+      if (nr == AVX512_NR) {
+        copy_row_to_panels(AVX512_NR, src, cols, panel_stride, out);
+      } else if (nr == AVX2_NR) {
+        copy_row_to_panels(AVX2_NR, src, cols, panel_stride, out);
+      } else {
+        copy_row_to_panels(PORTABLE_NR, src, cols, panel_stride, out);
+      }
+    }
+    return;
+  }
   for (size_t jp = 0; jp < cols; jp += nr) {
     size_t width = cols - jp < nr ? cols - jp : nr;
-    const float *src = g->b + p0 * g->b_rs + (j0 + jp) * g->b_cs;
-    if (g->b_cs == 1) {
-      for (size_t p = 0; p < kc; p++) {
-        float *out = dst + p * nr;
-        /* memcpy copies with the widest vectors the CPU has; this file is compiled for baseline x86-64. */
-        memcpy(out, src + p * g->b_rs, width * sizeof(float));
-        for (size_t j = width; j < nr; j++) out[j] = 0.0f;
-      }
-    } else {
-      g->kernels->pack_b_transposed(src, g->b_cs, kc, width, nr, dst);
-    }
-    dst += kc * nr;
+    g->kernels->pack_b_transposed(g->b + p0 * g->b_rs + (j0 + jp) * g->b_cs, g->b_cs, kc, width, nr, dst);
+    dst += panel_stride;
   }
 }
 
@@ -740,7 +770,8 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
   const size_t mr = ks->mr;
   const size_t nr = ks->nr;
   size_t chunk = min_size(j1 - j0, TILE_N);
-  size_t b_floats = KC * round_up(chunk, nr);
+  const size_t panel_stride = KC * nr + PACKED_B_PANEL_PAD;
+  size_t b_floats = panel_stride * (round_up(chunk, nr) / nr);
   float *buffer = thread_pack_buffer(b_floats + PACKED_A_STRIDE * mr);
   if (buffer == NULL) return -1;
   float *packed_b = buffer;
@@ -756,7 +787,7 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
       size_t kc = min_size(KC, g->k - p0);
       int load_c = g->accumulate || p0 > 0;
       int last_block = p0 + kc == g->k;
-      pack_b(g, p0, kc, jc, cols, packed_b);
+      pack_b(g, p0, kc, jc, cols, panel_stride, packed_b);
       for (size_t i = i0; i < i1; i += mr) {
         size_t rows = min_size(mr, i1 - i);
         float *c_row = g->c + i * g->n;
@@ -778,7 +809,7 @@ static int compute_tile_packed(const gemm_problem *g, size_t i0, size_t i1, size
           else
             ks->strided(kc, a_panel, g->a_rs, g->a_cs, panel, nr, c_row + j, g->n, rows, tile_cols, load_c, ep);
           if (last_block) activate_tile(g, c_row + j, rows, tile_cols);
-          panel += kc * nr;
+          panel += panel_stride;
         }
       }
     }
