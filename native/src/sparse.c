@@ -614,6 +614,14 @@ typedef struct {
   unsigned char *non_finite;
 } sparse_run;
 
+/*
+ * Returns the floats from one packed panel to the next. A panel of k x
+ * BLOCK_COLS floats is a multiple of 4 KiB whenever k is a multiple of 16.
+ * One more cache line between panels keeps the copies of a row of b out of a
+ * single L1 set.
+ */
+static size_t panel_floats(size_t k) { return k * BLOCK_COLS + 16; }
+
 /* Rows of b that one packing task copies. */
 #define PACK_TASK_ROWS 64
 
@@ -633,9 +641,9 @@ static void pack_task(void *context, size_t task) {
     if (k_find_non_finite_serial(row, p->n) >= 0) run->non_finite[task] = 1;
     float *panel_row = run->panels + r * BLOCK_COLS;
     for (size_t block = 0; block < full_blocks; block++) {
-      memcpy(panel_row + block * p->k * BLOCK_COLS, row + block * BLOCK_COLS, BLOCK_COLS * sizeof(float));
+      memcpy(panel_row + block * panel_floats(p->k), row + block * BLOCK_COLS, BLOCK_COLS * sizeof(float));
     }
-    if (tail > 0) memcpy(panel_row + full_blocks * p->k * BLOCK_COLS, row + full_blocks * BLOCK_COLS, tail * sizeof(float));
+    if (tail > 0) memcpy(panel_row + full_blocks * panel_floats(p->k), row + full_blocks * BLOCK_COLS, tail * sizeof(float));
   }
 }
 
@@ -649,7 +657,7 @@ static void combine_task(void *context, size_t task) {
   if (run->panels == NULL) {
     run->combine(p, i0, i1, j, width, p->b + j, p->n);
   } else {
-    run->combine(p, i0, i1, j, width, run->panels + block * p->k * BLOCK_COLS, BLOCK_COLS);
+    run->combine(p, i0, i1, j, width, run->panels + block * panel_floats(p->k), BLOCK_COLS);
   }
 }
 
@@ -694,7 +702,7 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
   const size_t rows_per_entry = by_block ? BLOCK_ROWS : 1;
   const size_t start_count = by_block ? blocks + 1 : rows + 1 + (transpose_a ? m + 1 : 0);
   const size_t entry_sets = !by_block && transpose_a ? 2 : 1;
-  const size_t panel_bytes = n > BLOCK_COLS ? column_blocks * k * BLOCK_COLS * sizeof(float) : 0;
+  const size_t panel_bytes = n > BLOCK_COLS ? column_blocks * panel_floats(k) * sizeof(float) : 0;
   const size_t pack_tasks = (k + PACK_TASK_ROWS - 1) / PACK_TASK_ROWS;
   const size_t flag_bytes = panel_bytes > 0 ? pack_tasks : 0;
   const size_t entry_bytes =
