@@ -6,7 +6,7 @@
  */
 
 import { createRequire } from "node:module";
-import { Dense, Input, Sequential, random, setRandomSeed, tensor } from "stratum-ml";
+import { Dense, Input, Sequential, getBackend, random, setRandomSeed, tensor } from "stratum-ml";
 
 interface MnistDigit {
   raw: number[];
@@ -64,4 +64,4 @@ const seconds = (performance.now() - started) / 1000;
 const [loss, accuracy] = (await model.evaluate(xTest, yTest)) as number[];
 console.log(`Test loss: ${loss!.toFixed(4)}`);
 console.log(`Test accuracy: ${accuracy!.toFixed(4)}`);
-console.log(`Training time: ${seconds.toFixed(1)} s for 10 epochs of ${TRAIN_SIZE} digits`);
+console.log(`Training time: ${seconds.toFixed(1)} s for 10 epochs of ${TRAIN_SIZE} digits on the ${getBackend().name} backend`);
