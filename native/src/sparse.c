@@ -18,7 +18,10 @@
  * k in ascending order, from 0 or from the old c when accumulating, as in the
  * dense kernels, and the left-out products are exact zeros. So while b is
  * finite, which is checked, the sums are the dense kernels' sums bit for bit,
- * whatever the thread count.
+ * whatever the thread count. With NaN or infinity in b, the product goes to
+ * the dense kernels, except where each task packs its own block of columns
+ * (see pack_and_combine_task): there the blocks of columns that contain them
+ * keep every step.
  */
 #include "sparse.h"
 
@@ -612,6 +615,8 @@ typedef struct {
   float *panels;
   /* Per packing task: 1 when its rows of b contain NaN or infinity. */
   unsigned char *non_finite;
+  /* Steps 0 .. k - 1, for a block of columns of b that contains NaN or infinity, or NULL. */
+  int32_t *all_steps;
 } sparse_run;
 
 /*
@@ -624,6 +629,16 @@ static size_t panel_floats(size_t k) { return k * BLOCK_COLS + 16; }
 
 /* Rows of b that one packing task copies. */
 #define PACK_TASK_ROWS 64
+
+/* Rows of b ahead of the copy that pack_and_combine_task prefetches. */
+#define PREFETCH_ROWS 8
+
+/*
+ * On the path by block, each task packs and combines one block of columns
+ * when there are at least this many blocks per thread, so that the tasks
+ * still share the work evenly.
+ */
+#define PACKING_TASK_BLOCKS_PER_THREAD 2
 
 /*
  * Copies rows of b into every panel, reading each row from start to end, so
@@ -658,6 +673,62 @@ static void combine_task(void *context, size_t task) {
     run->combine(p, i0, i1, j, width, p->b + j, p->n);
   } else {
     run->combine(p, i0, i1, j, width, run->panels + block * panel_floats(p->k), BLOCK_COLS);
+  }
+}
+
+/* Returns 1 when any of the n floats at x is NaN or infinite. */
+static int any_non_finite(const float *x, size_t n) {
+  uint32_t found = 0;
+  for (size_t e = 0; e < n; e++) {
+    uint32_t bits;
+    memcpy(&bits, x + e, sizeof bits);
+    found |= (bits & 0x7f800000u) == 0x7f800000u;
+  }
+  return found != 0;
+}
+
+/*
+ * Packs one block of columns of b into its panel and computes that block of c,
+ * on the path by block. The thread that packs a panel is the one that reads
+ * it, so within a call the panel stays in one core's caches. Leaving out a
+ * zero of a is exact only when the block's columns of b are finite. Otherwise
+ * the block keeps every step, which gives the dense kernels' chain of
+ * multiply-adds and so their bits.
+ */
+static void pack_and_combine_task(void *context, size_t block) {
+  const sparse_run *run = context;
+  const sparse_problem *p = run->p;
+  const size_t j = block * BLOCK_COLS, width = min_size(BLOCK_COLS, p->n - j);
+  float *panel = run->panels + block * panel_floats(p->k);
+  int non_finite = 0;
+  for (size_t r = 0; r < p->k; r++) {
+    const float *row = p->b + r * p->n + j;
+    /* Consecutive rows lie n floats apart, which the hardware prefetcher may not follow, so fetch a few rows ahead. */
+    if (r + PREFETCH_ROWS < p->k) {
+      for (size_t line = 0; line < width; line += 16) __builtin_prefetch(row + PREFETCH_ROWS * p->n + line);
+    }
+    float *out = panel + r * BLOCK_COLS;
+    if (width == BLOCK_COLS) {
+      memcpy(out, row, BLOCK_COLS * sizeof(float));
+    } else {
+      memcpy(out, row, width * sizeof(float));
+    }
+    non_finite |= any_non_finite(out, width);
+  }
+  if (!non_finite) {
+    run->combine(p, 0, run->units, j, width, panel, BLOCK_COLS);
+    return;
+  }
+  /* Each block of rows runs as block 0 of a view of the problem that starts at its first row, with every step. */
+  size_t every_step[2] = {0, p->k};
+  for (size_t q = 0; q < run->units; q++) {
+    sparse_problem rows = *p;
+    rows.blocks.start = every_step;
+    rows.blocks.index = run->all_steps;
+    rows.a_values = p->a_values + q * BLOCK_ROWS * p->a_row_stride;
+    rows.c = p->c + q * BLOCK_ROWS * p->n;
+    rows.m = p->m - q * BLOCK_ROWS;
+    run->combine(&rows, 0, 1, j, width, panel, BLOCK_COLS);
   }
 }
 
@@ -704,25 +775,34 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
   const size_t entry_sets = !by_block && transpose_a ? 2 : 1;
   const size_t panel_bytes = n > BLOCK_COLS ? column_blocks * panel_floats(k) * sizeof(float) : 0;
   const size_t pack_tasks = (k + PACK_TASK_ROWS - 1) / PACK_TASK_ROWS;
-  const size_t flag_bytes = panel_bytes > 0 ? pack_tasks : 0;
+  /* Whether each task packs the block of columns that it combines (see pack_and_combine_task). */
+  const int pack_in_tasks =
+      by_block && panel_bytes > 0 && column_blocks >= PACKING_TASK_BLOCKS_PER_THREAD * (size_t)stratum_pool_threads();
+  const size_t flag_bytes = panel_bytes > 0 && !pack_in_tasks ? pack_tasks : 0;
+  const size_t all_steps_bytes = pack_in_tasks ? k * sizeof(int32_t) : 0;
   const size_t entry_bytes =
       (by_block ? 0 : line_bytes((entries + slack) * sizeof(float))) + line_bytes((entries + slack) * sizeof(int32_t));
-  char *next = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE, line_bytes(flag_bytes) + panel_bytes +
-                                                                  line_bytes(start_count * sizeof(size_t)) +
+  char *next = stratum_thread_scratch(STRATUM_SCRATCH_SPARSE, line_bytes(flag_bytes) + line_bytes(all_steps_bytes) +
+                                                                  panel_bytes + line_bytes(start_count * sizeof(size_t)) +
                                                                   entry_sets * entry_bytes);
   if (next == NULL) return 0;
   unsigned char *non_finite = carve(&next, flag_bytes);
+  int32_t *all_steps = pack_in_tasks ? carve(&next, all_steps_bytes) : NULL;
   float *panels = panel_bytes > 0 ? carve(&next, panel_bytes) : NULL;
   size_t *starts = carve(&next, start_count * sizeof(size_t));
 
   /*
    * Leaving out a zero of a is exact only when b is finite, because 0 · NaN
-   * and 0 · ∞ must give NaN. The packing checks b as it copies it.
+   * and 0 · ∞ must give NaN. The packing checks b as it copies it. Packing
+   * in the combining tasks handles NaN and infinity by block of columns, so
+   * it needs no check before them.
    */
   sparse_problem p = {{NULL, NULL, NULL}, {NULL, NULL}, a, transpose_a ? 1 : k, transpose_a ? m : 1, m, n, k, b, c,
                       accumulate, bias, activation, column_blocks, m};
-  sparse_run run = {&p, select_combine(), 1, by_block ? blocks : m, panels, non_finite};
-  if (panels != NULL) {
+  sparse_run run = {&p, select_combine(), 1, by_block ? blocks : m, panels, non_finite, all_steps};
+  if (pack_in_tasks) {
+    for (size_t step = 0; step < k; step++) all_steps[step] = (int32_t)step;
+  } else if (panels != NULL) {
     if (entries * rows_per_entry * n < SPARSE_TASK_FMAS) {
       for (size_t task = 0; task < pack_tasks; task++) pack_task(&run, task);
     } else {
@@ -757,6 +837,14 @@ int stratum_sgemm_sparse_a(int transpose_a, size_t m, size_t n, size_t k, const 
   }
   /* About one task per SPARSE_TASK_FMAS multiply-adds. Each row is computed alike in any split. */
   const size_t fmas = entries * rows_per_entry * n;
+  if (pack_in_tasks) {
+    if (fmas < SPARSE_TASK_FMAS) {
+      for (size_t block = 0; block < column_blocks; block++) pack_and_combine_task(&run, block);
+    } else {
+      stratum_pool_run(column_blocks, pack_and_combine_task, &run);
+    }
+    return 1;
+  }
   size_t groups = fmas / SPARSE_TASK_FMAS / column_blocks;
   groups = groups < 1 ? 1 : (groups > 16 ? 16 : groups);
   p.rows_per_task = (run.units + groups - 1) / groups;
