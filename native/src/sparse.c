@@ -676,17 +676,6 @@ static void combine_task(void *context, size_t task) {
   }
 }
 
-/* Returns 1 when any of the n floats at x is NaN or infinite. */
-static int any_non_finite(const float *x, size_t n) {
-  uint32_t found = 0;
-  for (size_t e = 0; e < n; e++) {
-    uint32_t bits;
-    memcpy(&bits, x + e, sizeof bits);
-    found |= (bits & 0x7f800000u) == 0x7f800000u;
-  }
-  return found != 0;
-}
-
 /*
  * Packs one block of columns of b into its panel and computes that block of c,
  * on the path by block. The thread that packs a panel is the one that reads
@@ -708,13 +697,16 @@ static void pack_and_combine_task(void *context, size_t block) {
       for (size_t line = 0; line < width; line += 16) __builtin_prefetch(row + PREFETCH_ROWS * p->n + line);
     }
     float *out = panel + r * BLOCK_COLS;
+    /* A constant size lets the compiler inline the copy of a whole block. */
     if (width == BLOCK_COLS) {
       memcpy(out, row, BLOCK_COLS * sizeof(float));
     } else {
       memcpy(out, row, width * sizeof(float));
+      if (k_find_non_finite_serial(out, width) >= 0) non_finite = 1;
     }
-    non_finite |= any_non_finite(out, width);
   }
+  /* A whole-width panel is contiguous, so one scan checks all of it. */
+  if (width == BLOCK_COLS && k_find_non_finite_serial(panel, p->k * BLOCK_COLS) >= 0) non_finite = 1;
   if (!non_finite) {
     run->combine(p, 0, run->units, j, width, panel, BLOCK_COLS);
     return;

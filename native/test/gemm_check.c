@@ -335,10 +335,11 @@ static void check_sparse_size(size_t m, size_t n, size_t k) {
           memcmp(sparse, c0, count * sizeof(float)) != 0)
         fail("the zeros of a dense a were left out", m, n, k, ta, 0, acc, isa_name, "sparse");
       free(dense_a);
-      for (int bad = 0; bad < 2; bad++) {
-        const size_t at = (k - 1) * n + n / 2;
+      /* NaN, then infinity, in a middle column and in the last one, which lies in a narrower last block when n % 64 != 0. */
+      for (int bad = 0; bad < 4; bad++) {
+        const size_t at = (k - 1) * n + (bad < 2 ? n / 2 : n - 1);
         const float original = b[at];
-        b[at] = bad ? INFINITY : NAN;
+        b[at] = bad % 2 ? INFINITY : NAN;
         dense_product_on_one_thread(ta, m, n, k, a, b, c0, dense, acc, NULL, STRATUM_ACT_LINEAR);
         for (int threads = 1; threads <= 2; threads++) {
           stratum_pool_init(threads);
