@@ -43,9 +43,14 @@
  * 71 µs by row instead of 113 dense, and its kernel gradient about 87 µs
  * instead of 121. On the Zen 4 EPYC, by block and in training on both
  * cores, they took about 20 µs instead of 30 and 25 instead of 37, and the
- * forward product at batch 256 about 100 µs instead of 145.
- * NOTE: not measured on Intel CPUs, whose dense kernels do twice the
- * multiply-adds per cycle of these AMD cores and may want a higher threshold.
+ * forward product at batch 256 about 100 µs instead of 145. On the Intel
+ * Xeon, whose dense kernels do twice the multiply-adds per cycle, the main
+ * job's two products took 17–24 µs either way (whichever ran second in the
+ * timing loop won), and the large MLP's first-layer forward product 0.87 ms
+ * instead of 1.44.
+ * NOTE: on that Xeon, at batch 256 on both cores, the main job's forward
+ * product took 86–96 µs here against 78–81 dense, so for products one block
+ * of 64 columns wide an Intel CPU may want a higher threshold.
  */
 #define SPARSE_MIN_FMAS ((size_t)1 << 20)
 
